@@ -1,0 +1,80 @@
+//! Bodies of the REST endpoints the widgets call directly (`/api/session/*`), so credentials
+//! never pass through the model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::User;
+use crate::ids::SessionId;
+use crate::tool::string_enum;
+
+/// Path of the sign-in endpoint.
+pub const AUTHENTICATE_PATH: &str = "/api/session/authenticate";
+/// Path of the sign-out endpoint.
+pub const SIGNOUT_PATH: &str = "/api/session/signout";
+
+/// `POST /api/session/authenticate`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateRequest {
+    pub session_id: SessionId,
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AuthenticateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticateRequest")
+            .field("session_id", &self.session_id)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `200` answer of the sign-in endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateResponse {
+    pub authenticated: bool,
+    pub user: User,
+}
+
+/// `POST /api/session/signout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SignoutRequest {
+    pub session_id: SessionId,
+}
+
+/// `200` answer of the sign-out endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SignoutResponse {
+    pub authenticated: bool,
+}
+
+string_enum!(
+    /// Machine-readable reason of a failed REST call; the HTTP status says the same thing.
+    ApiErrorCode {
+        InvalidRequest = "invalid_request",
+        InvalidCredentials = "invalid_credentials",
+        SessionNotFound = "session_not_found",
+        TooManyAttempts = "too_many_attempts",
+        ForbiddenOrigin = "forbidden_origin",
+        Internal = "internal",
+    }
+);
+
+/// The body of every non-2xx answer of the REST API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    pub error: ApiErrorCode,
+    /// A sentence a shopper can read.
+    pub message: String,
+}

@@ -1,0 +1,73 @@
+//! Inputs and outputs of the authentication tools.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::SessionId;
+use crate::tool::string_enum;
+
+/// A signed-in Target account, as shown to the shopper. Never carries credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub email: String,
+    pub name: String,
+}
+
+/// `create-target-session` takes no arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionInput {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSessionOutput {
+    pub session_id: SessionId,
+    pub authenticated: bool,
+    /// When the session ends unless it is used again (sessions expire when idle).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Input of the tools that need nothing but a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInput {
+    /// The id returned by create-target-session.
+    pub session_id: SessionId,
+}
+
+string_enum!(
+    /// Where a sign-in stands.
+    AuthStatus {
+        /// The sign-in form is shown; the shopper has not signed in yet.
+        Pending = "pending",
+        Authenticated = "authenticated",
+    }
+);
+
+/// `authenticate-target`: the sign-in widget is shown, or the shopper is already signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateOutput {
+    pub session_id: SessionId,
+    pub status: AuthStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+}
+
+/// `get-target-auth-status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthStatusOutput {
+    pub session_id: SessionId,
+    pub authenticated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    pub expires_at: DateTime<Utc>,
+}

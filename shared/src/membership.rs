@@ -1,0 +1,77 @@
+//! Target Circle membership tools.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::SessionId;
+use crate::money::Cents;
+use crate::tool::string_enum;
+
+string_enum!(
+    /// Target Circle tiers.
+    MembershipTier {
+        /// Free: each product's Circle offer.
+        Circle = "circle",
+        /// Target Circle Card: Circle offers plus 5% off every order.
+        CircleCard = "circle-card",
+        /// Target Circle 360: Circle offers plus free shipping on every order.
+        Circle360 = "circle-360",
+    }
+);
+
+impl MembershipTier {
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            MembershipTier::Circle => "Target Circle",
+            MembershipTier::CircleCard => "Target Circle Card",
+            MembershipTier::Circle360 => "Target Circle 360",
+        }
+    }
+}
+
+/// `circle-signup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CircleSignupInput {
+    pub session_id: SessionId,
+    /// The tier to join (default circle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<MembershipTier>,
+}
+
+/// A membership; it belongs to the Target account and outlives sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    pub tier: MembershipTier,
+    pub member_since: DateTime<Utc>,
+    /// Everything Circle has saved this account on orders placed here.
+    pub lifetime_savings_cents: Cents,
+}
+
+/// One benefit of a tier, as shown to the shopper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Benefit {
+    pub tier: MembershipTier,
+    pub title: String,
+    pub description: String,
+}
+
+/// The `structuredContent` of both membership tools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipOutput {
+    pub session_id: SessionId,
+    /// Whether the session is signed in; membership needs an account.
+    pub signed_in: bool,
+    pub member: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<Membership>,
+    /// The benefits of every tier, so the shopper can compare.
+    pub benefits: Vec<Benefit>,
+}
