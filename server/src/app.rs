@@ -1,0 +1,175 @@
+//! Building the application from its configuration, binding the listener, and serving until a
+//! shutdown signal, with a background task that sweeps expired sessions.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::accounts::{Accounts, AccountsError};
+use crate::catalog::ProductSource;
+use crate::catalog::embedded::{EmbeddedCatalog, EmbeddedCatalogError};
+use crate::catalog::unwrangle::{UnwrangleConfig, UnwrangleSource};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::mcp::handler::McpServices;
+use crate::mcp::sse::{LegacySse, SseConfig};
+use crate::origin::OriginPolicy;
+use crate::pricing::PricingRules;
+use crate::rest;
+use crate::state::AppState;
+use crate::store::memory::MemoryStore;
+use crate::widgets::{WidgetCsp, WidgetTemplates};
+
+/// Largest REST request body.
+const API_BODY_LIMIT: usize = 64 * 1024;
+/// Longest a REST request may take.
+const API_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error("the embedded catalog is invalid: {0}")]
+    Catalog(#[from] EmbeddedCatalogError),
+    #[error("cannot set up the Unwrangle client: {0}")]
+    Unwrangle(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    sse: LegacySse,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`] with a chosen clock (tests move time by hand).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let mut config = config;
+        if config.port == 0 {
+            // Bound to a random port (tests): links and the default public URL must use the real one.
+            config.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        let state = build_state(config, clock)?;
+        let shutdown = CancellationToken::new();
+        let sse = LegacySse::new(SseConfig { max_streams: state.config.max_sse_streams, ..SseConfig::default() });
+        let router = router(state.clone(), sse.clone(), shutdown.clone());
+        Ok(Application { listener, router, state, sse, shutdown })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then stops taking connections, closes the SSE streams
+    /// and waits for requests in flight.
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Application { listener, router, state, sse, shutdown } = self;
+        let sweeper = tokio::spawn(sweep_sessions(state.clone(), shutdown.clone()));
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            public = %state.config.public_base(),
+            products = %state.products.kind(),
+            "Target MCP server listening; add {}/mcp/all as a ChatGPT connector",
+            state.config.public_base()
+        );
+        let stop = shutdown.clone();
+        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down");
+                stop.cancel();
+                sse.close_all();
+            })
+            .await;
+        shutdown.cancel();
+        sweeper.abort();
+        result
+    }
+}
+
+fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    let public_base = config.public_base();
+    let catalog = Arc::new(EmbeddedCatalog::load(&public_base)?);
+    let products: Arc<dyn ProductSource> = match &config.unwrangle_api_key {
+        Some(key) if !key.trim().is_empty() => {
+            let mut unwrangle = UnwrangleConfig::new(key.trim().to_owned());
+            unwrangle.base_url = config.unwrangle_base_url.clone();
+            Arc::new(UnwrangleSource::new(unwrangle).map_err(|e| StartupError::Unwrangle(e.to_string()))?)
+        }
+        _ => catalog.clone(),
+    };
+    let live_images = products.kind() == shared::product::DataSource::Unwrangle;
+    Ok(AppState {
+        store: Arc::new(MemoryStore::new(config.session_ttl())),
+        accounts: Accounts::load(config.accounts_file.as_deref())?,
+        pricing: PricingRules { tax_rate: config.tax_rate },
+        widgets: Arc::new(WidgetTemplates::placeholders()),
+        csp: Arc::new(WidgetCsp::new(&public_base, live_images)),
+        products,
+        catalog,
+        clock,
+        config: Arc::new(config),
+    })
+}
+
+/// All routes with their layers.
+pub fn router(state: AppState, sse: LegacySse, shutdown: CancellationToken) -> Router {
+    let origins = OriginPolicy::from_config(&state.config);
+    let mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &state.config, shutdown);
+    let api = Router::new()
+        .route(shared::api::AUTHENTICATE_PATH, post(rest::session::authenticate))
+        .route(shared::api::SIGNOUT_PATH, post(rest::session::signout))
+        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, API_TIMEOUT))
+        .with_state(state.clone());
+    let checked = mcp
+        .merge(api)
+        .layer(axum::middleware::from_fn_with_state(origins.clone(), crate::origin::check))
+        .layer(origins.cors());
+    Router::new()
+        .route("/healthz", get(rest::health::healthz))
+        .route("/readyz", get(rest::health::readyz))
+        .route("/images/products/{file}", get(rest::assets::product_image))
+        .route("/widgets/{file}", get(rest::assets::widget_page))
+        .with_state(state)
+        .merge(checked)
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn sweep_sessions(state: AppState, shutdown: CancellationToken) {
+    let every = state.config.session_ttl().min(Duration::from_secs(60));
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => match state.store.sweep_expired(state.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            },
+        }
+    }
+}

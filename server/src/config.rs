@@ -1,0 +1,154 @@
+//! Configuration from the environment (and the same names as flags), with `--help`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// The Target shopping app's MCP server for ChatGPT and other MCP Apps hosts.
+///
+/// Every option can be given as an environment variable (shown in brackets).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "server", version, about, long_about = None)]
+pub struct Config {
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+
+    /// Address to bind.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// The URL the server is reached at from outside (tunnel or deployment). It is used for
+    /// product image URLs, the widgets' CSP, and the allowed Host headers. Defaults to
+    /// http://localhost:PORT.
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<url::Url>,
+
+    /// Unwrangle API key; when set, products come from the live Unwrangle Target API instead of
+    /// the embedded catalog.
+    #[arg(long, env = "UNWRANGLE_API_KEY", hide_env_values = true)]
+    pub unwrangle_api_key: Option<String>,
+
+    /// Base URL of the Unwrangle API (change it for tests or a proxy).
+    #[arg(long, env = "UNWRANGLE_BASE_URL", default_value = "https://data.unwrangle.com/api/getter/")]
+    pub unwrangle_base_url: String,
+
+    /// Redis URL for the shared store (reserved for the scale-out work; not used yet).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Seconds a session lives without being used.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_ttl_secs: u64,
+
+    /// Extra allowed browser origins (comma-separated), besides ChatGPT's and localhost. `*`
+    /// allows every origin (not recommended).
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Extra allowed Host headers (comma-separated), besides PUBLIC_BASE_URL's host and loopback.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Sales tax in percent, e.g. 8.25.
+    #[arg(long, env = "TAX_RATE", default_value = "8.25", value_parser = parse_tax_rate)]
+    pub tax_rate: TaxRate,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// JSON file of Target accounts (email, name, argon2 password hash). Defaults to the
+    /// embedded demo accounts.
+    #[arg(long, env = "ACCOUNTS_FILE")]
+    pub accounts_file: Option<PathBuf>,
+
+    /// Most legacy SSE streams open at once.
+    #[arg(long, env = "MAX_SSE_STREAMS", default_value_t = 1000)]
+    pub max_sse_streams: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A tax rate in basis points (1/100 of a percent): 8.25% is 825.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaxRate(pub u32);
+
+/// Parses a percentage with up to two decimals ("8.25", "7", "0.5") into basis points, without
+/// going through floating point.
+pub fn parse_tax_rate(s: &str) -> Result<TaxRate, String> {
+    let s = s.trim().trim_end_matches('%');
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let bad = || format!("{s:?} is not a percentage like 8.25");
+    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u32 = whole.parse().map_err(|_| bad())?;
+    let frac: u32 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let bp = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+    if bp > 10_000 {
+        return Err(format!("{s}% is more than 100%"));
+    }
+    Ok(TaxRate(bp))
+}
+
+impl Config {
+    /// Defaults as if no flag and no variable were given; tests start from this.
+    pub fn defaults() -> Config {
+        Config::parse_from(["server"])
+    }
+
+    pub fn public_base_url(&self) -> url::Url {
+        self.public_base_url.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://localhost:{}", self.port))
+                .expect("a localhost URL with a port always parses")
+        })
+    }
+
+    /// The public base URL without a trailing slash, for building links.
+    pub fn public_base(&self) -> String {
+        self.public_base_url().as_str().trim_end_matches('/').to_owned()
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tax_rates_parse_exactly() {
+        assert_eq!(parse_tax_rate("8.25"), Ok(TaxRate(825)));
+        assert_eq!(parse_tax_rate("7"), Ok(TaxRate(700)));
+        assert_eq!(parse_tax_rate("0.5"), Ok(TaxRate(50)));
+        assert_eq!(parse_tax_rate("6.5%"), Ok(TaxRate(650)));
+        for bad in ["", "8.255", "-1", "abc", "101", "1e2", ".5"] {
+            assert!(parse_tax_rate(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = Config::try_parse_from(["server"]).expect("defaults parse");
+        assert_eq!(c.port, 8000);
+        assert_eq!(c.session_ttl_secs, 600);
+        assert_eq!(c.tax_rate, TaxRate(825));
+        assert_eq!(c.public_base(), "http://localhost:8000");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_message() {
+        let err = Config::try_parse_from(["server", "--tax-rate", "lots"]).unwrap_err();
+        assert!(err.to_string().contains("not a percentage"), "{err}");
+        assert!(Config::try_parse_from(["server", "--session-ttl-secs", "0"]).is_err());
+    }
+}

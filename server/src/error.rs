@@ -1,0 +1,115 @@
+//! The one error type of tool calls and REST handlers, and its single mapping to MCP results
+//! and HTTP responses. Messages are written for shoppers; internal details go to the log only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rmcp::ErrorData;
+use rmcp::model::{CallToolResult, ContentBlock};
+use shared::InputError;
+use shared::api::{ApiError, ApiErrorCode};
+
+use crate::catalog::CatalogError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("This Target session has expired or does not exist. Start a new one with create-target-session.")]
+    SessionNotFound,
+    #[error("Please sign in to Target first (authenticate-target), then try again.")]
+    NotSignedIn,
+    #[error("That email and password don't match a Target account.")]
+    InvalidCredentials,
+    #[error("Too many sign-in attempts. Please wait {retry_after_secs} seconds and try again.")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("Product {0} was not found. Search for it again and use an id from the results.")]
+    ProductNotFound(String),
+    #[error("{0} is out of stock right now.")]
+    OutOfStock(String),
+    #[error("Product {0} is not in the cart.")]
+    NotInCart(String),
+    #[error("The cart is empty. Add something with add-to-cart before checking out.")]
+    EmptyCart,
+    #[error("The cart can hold at most {0} different products.")]
+    CartFull(usize),
+    #[error("The cart changed while the order was being placed; check the cart and try again.")]
+    CartChanged,
+    #[error("{0}")]
+    Catalog(#[from] CatalogError),
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(String),
+}
+
+impl From<InputError> for AppError {
+    fn from(e: InputError) -> Self {
+        AppError::InvalidInput(e.0)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::SessionNotFound => AppError::SessionNotFound,
+            StoreError::CartChanged => AppError::CartChanged,
+            StoreError::CartFull => AppError::CartFull(crate::store::CART_MAX_LINES),
+            StoreError::Backend(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+impl AppError {
+    /// The tool-call form: the shopper-facing errors become `isError` results the model can read
+    /// and recover from; only a broken server becomes a JSON-RPC error, without details.
+    pub fn into_tool_result(self) -> Result<CallToolResult, ErrorData> {
+        match self {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "tool failed");
+                Err(ErrorData::internal_error("internal error", None))
+            }
+            AppError::Catalog(ref e) => {
+                tracing::warn!(error = ?e, "product source failed");
+                Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]))
+            }
+            other => Ok(CallToolResult::error(vec![ContentBlock::text(other.to_string())])),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
+        match self {
+            AppError::InvalidInput(_) => (StatusCode::BAD_REQUEST, ApiErrorCode::InvalidRequest),
+            AppError::SessionNotFound => (StatusCode::NOT_FOUND, ApiErrorCode::SessionNotFound),
+            AppError::InvalidCredentials | AppError::NotSignedIn => {
+                (StatusCode::UNAUTHORIZED, ApiErrorCode::InvalidCredentials)
+            }
+            AppError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, ApiErrorCode::TooManyAttempts),
+            AppError::ProductNotFound(_)
+            | AppError::OutOfStock(_)
+            | AppError::NotInCart(_)
+            | AppError::EmptyCart
+            | AppError::CartFull(_)
+            | AppError::CartChanged => (StatusCode::CONFLICT, ApiErrorCode::InvalidRequest),
+            AppError::Catalog(_) => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.status_and_code();
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let retry_after = match &self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let body = ApiError { error, message: self.to_string() };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,34 @@
+//! The Target shopping app's MCP server.
+//!
+//! Codemap:
+//! - [`app`]: builds the state and the router, binds, serves, shuts down gracefully.
+//! - [`config`]: environment variables and flags (`--help`).
+//! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP and legacy SSE.
+//! - [`tools`]: the tools, one file per group (auth, products, checkout, membership).
+//! - [`rest`]: sign-in/sign-out for the auth widget, health checks, images, widget pages.
+//! - [`store`]: sessions, carts, orders, memberships; the in-memory backend.
+//! - [`catalog`]: product sources: the embedded catalog and the Unwrangle API.
+//! - [`pricing`]: Circle offers, shipping and tax, in one place.
+//! - [`recommend`]: recommendations with reasons.
+//! - [`accounts`]: argon2-hashed accounts for the simulated sign-in.
+//! - [`widgets`]: widget templates and their CSP.
+//! - [`origin`]: Origin allow-list and CORS.
+//! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
+
+pub mod accounts;
+pub mod app;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod mcp;
+pub mod origin;
+pub mod pricing;
+pub mod recommend;
+pub mod rest;
+pub mod sessions;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod tools;
+pub mod widgets;

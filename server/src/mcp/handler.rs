@@ -1,0 +1,190 @@
+//! The MCP handler: one `TargetMcp` value per connector, serving that connector's tools and the
+//! widget templates. rmcp's Streamable HTTP service and our legacy SSE adapter both drive it; it
+//! never knows which transport carries it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use shared::tool::ToolName;
+
+use super::connector::Connector;
+use super::tool_meta::tool_meta;
+use crate::sessions::log_prefix;
+use crate::state::AppState;
+use crate::widgets::{self, WidgetTemplates};
+
+const INSTRUCTIONS: &str = "Target shopping. Start with create-target-session and pass its sessionId to \
+every other tool. Sign-in happens in the authenticate-target widget (never ask for passwords in chat). \
+Prices are integer cents: $40 is 4000.";
+
+/// The handler rmcp calls; cheap to clone (one per request in stateless mode).
+#[derive(Clone)]
+pub struct TargetMcp {
+    pub(crate) state: AppState,
+    connector: Connector,
+    tools: Arc<ToolRouter<TargetMcp>>,
+}
+
+/// The tool routers of all connectors, built once at start-up (schemas are generated then).
+#[derive(Clone)]
+pub struct McpServices {
+    state: AppState,
+    routers: Arc<HashMap<Connector, Arc<ToolRouter<TargetMcp>>>>,
+}
+
+impl McpServices {
+    pub fn new(state: AppState) -> Self {
+        let routers = Connector::ALL
+            .iter()
+            .map(|c| (*c, Arc::new(TargetMcp::router_for(*c, &state.widgets))))
+            .collect();
+        McpServices { state, routers: Arc::new(routers) }
+    }
+
+    /// The handler for one connector.
+    pub fn handler(&self, connector: Connector) -> TargetMcp {
+        let tools = self.routers.get(&connector).cloned().unwrap_or_default();
+        TargetMcp { state: self.state.clone(), connector, tools }
+    }
+}
+
+impl TargetMcp {
+    /// Every tool of every group.
+    pub(crate) fn all_tools() -> ToolRouter<TargetMcp> {
+        Self::auth_tools() + Self::product_tools() + Self::checkout_tools() + Self::membership_tools()
+    }
+
+    /// The tools `connector` carries, each with its `_meta` for that connector.
+    fn router_for(connector: Connector, templates: &WidgetTemplates) -> ToolRouter<TargetMcp> {
+        let mut router = Self::all_tools();
+        router.map.retain(|name, route| {
+            let Some((tool, visibility)) =
+                name.parse::<ToolName>().ok().and_then(|t| connector.visibility(t).map(|v| (t, v)))
+            else {
+                return false;
+            };
+            route.attr.meta = Some(MetaObject(tool_meta(tool, visibility, templates)));
+            true
+        });
+        router
+    }
+
+    fn resources(&self) -> Vec<Resource> {
+        let widgets = self.connector.widgets();
+        self.state
+            .widgets
+            .all()
+            .iter()
+            .filter(|t| widgets.contains(&t.id) || self.connector == Connector::All)
+            .map(|t| {
+                Resource::new(t.uri.clone(), t.id.as_str())
+                    .with_title(format!("Target {} widget", t.id))
+                    .with_description(widgets::description(t.id))
+                    .with_mime_type(widgets::MIME_TYPE)
+                    .with_meta(MetaObject(json_object(&self.state.csp.resource_meta(t.id))))
+            })
+            .collect()
+    }
+}
+
+fn json_object(value: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The session id argument of a call, shortened for logs.
+fn session_for_log(request: &CallToolRequestParams) -> String {
+    request
+        .arguments
+        .as_ref()
+        .and_then(|a| a.get("sessionId"))
+        .and_then(|v| v.as_str())
+        .map(|s| log_prefix(s).to_owned())
+        .unwrap_or_default()
+}
+
+impl ServerHandler for TargetMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
+            .with_server_info(Implementation::new(self.connector.name(), env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.list_all()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let started = Instant::now();
+        let tool = request.name.to_string();
+        let session = session_for_log(&request);
+        let result = self.tools.call(ToolCallContext::new(self, request, context)).await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let connector = self.connector.path();
+        match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                tracing::info!(%tool, %session, connector, latency_ms, outcome = "tool_error", "tool call")
+            }
+            Ok(_) => tracing::info!(%tool, %session, connector, latency_ms, outcome = "ok", "tool call"),
+            Err(e) => {
+                tracing::warn!(%tool, %session, connector, latency_ms, outcome = "rpc_error", code = e.code.0, "tool call")
+            }
+        }
+        result
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(self.resources()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let template = self.state.widgets.by_uri(&request.uri).ok_or_else(|| {
+            ErrorData::resource_not_found(format!("no widget template at {}", request.uri), None)
+        })?;
+        let meta = MetaObject(json_object(&self.state.csp.resource_meta(template.id)));
+        let contents = ResourceContents::text(template.html.clone(), template.uri.clone())
+            .with_mime_type(widgets::MIME_TYPE)
+            .with_meta(meta);
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}

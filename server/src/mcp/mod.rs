@@ -1,0 +1,17 @@
+//! The MCP layer: connectors, the rmcp handler, tool metadata, results, and the two transports.
+//!
+//! What rmcp does for us: JSON-RPC framing, protocol version negotiation (initialize-era and
+//! 2026-07-28 stateless clients on one endpoint), the Streamable HTTP server (`transport.rs`
+//! mounts it), Host-header validation, tool routing with input schemas and argument
+//! deserialization (`#[tool_router]`), and output schemas from our types.
+//! What we wrote: the connectors and their hidden app-only tools (`connector.rs`), both
+//! metadata dialects (`tool_meta.rs`), results split into content / structuredContent / `_meta`
+//! (`reply.rs`), resources (`handler.rs`), and the legacy HTTP+SSE transport (`sse.rs`), which
+//! rmcp no longer ships.
+
+pub mod connector;
+pub mod handler;
+pub mod reply;
+pub mod sse;
+pub mod tool_meta;
+pub mod transport;

@@ -1,0 +1,1041 @@
+//! Legacy HTTP+SSE MCP transport (protocol 2024-11-05): `GET <path>` opens an SSE stream whose first event is `endpoint` with data `<path>/messages?sessionId=<id>`;
+//! the client POSTs each JSON-RPC message to that URL (answered `202 Accepted`, empty body) and every server→client message arrives as `event: message` on the stream.
+//!
+//! rmcp no longer ships this transport, so [`LegacySse`] adapts any [`ServerHandler`] to it: each
+//! stream gets a session (128 random bits, hex) whose POSTs feed a bounded channel that is the
+//! incoming half of an rmcp Sink/Stream transport; the outgoing half is drained by the SSE body.
+//! Dropping the SSE body (client gone) removes the session and cancels the rmcp service; the
+//! service ending (handshake refused, [`LegacySse::close_all`], ...) ends the SSE body.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use axum::{
+    body::Bytes,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+};
+use futures::{Stream, StreamExt};
+use rand::Rng;
+use rmcp::{
+    ServerHandler,
+    model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage},
+    service::serve_server_with_ct,
+};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::{CancellationToken, PollSender};
+
+/// `Retry-After` (seconds) sent when `max_streams` streams are already open.
+const RETRY_AFTER_STREAMS: &str = "5";
+/// `Retry-After` (seconds) sent when a session's incoming queue is full.
+const RETRY_AFTER_QUEUE: &str = "1";
+
+/// Limits and timings of the legacy SSE transport.
+#[derive(Debug, Clone)]
+pub struct SseConfig {
+    /// Streams open at once; `GET` above this answers 503 + `Retry-After`. Default 1000.
+    pub max_streams: usize,
+    /// Interval of the `: ping` comment that keeps proxies from closing an idle stream and lets the
+    /// server notice a vanished client. Default 30 s; `Duration::ZERO` disables keep-alives.
+    pub keep_alive: Duration,
+    /// Capacity of each session's incoming (POST → service) and outgoing (service → SSE) queue.
+    /// Default 64; 0 is treated as 1.
+    pub channel_capacity: usize,
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        Self {
+            max_streams: 1000,
+            keep_alive: Duration::from_secs(30),
+            channel_capacity: 64,
+        }
+    }
+}
+
+/// Serves rmcp [`ServerHandler`]s over the legacy HTTP+SSE transport. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct LegacySse {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SseConfig,
+    sessions: Mutex<HashMap<String, Session>>,
+    /// Number of open streams; the watch channel is the counter (updated under its own lock).
+    open: watch::Sender<usize>,
+}
+
+struct Session {
+    incoming: mpsc::Sender<ClientJsonRpcMessage>,
+    ct: CancellationToken,
+}
+
+impl std::fmt::Debug for LegacySse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacySse")
+            .field("config", &self.inner.config)
+            .field("open_streams", &self.open_streams())
+            .finish()
+    }
+}
+
+impl LegacySse {
+    pub fn new(config: SseConfig) -> Self {
+        let (open, _) = watch::channel(0);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                sessions: Mutex::new(HashMap::new()),
+                open,
+            }),
+        }
+    }
+
+    /// Opens a stream for `GET <path>`: returns the SSE response, or 503 + Retry-After when
+    /// `max_streams` are open. `messages_path` is the absolute path that goes in the endpoint
+    /// event before `?sessionId=`, e.g. `"/mcp/all/messages"`.
+    ///
+    /// Must be called inside a Tokio runtime (it spawns the service task); outside one it
+    /// answers 500. The service is started immediately and waits for the client's `initialize`.
+    pub fn open<S: ServerHandler>(&self, service: S, messages_path: &str) -> Response {
+        if messages_path.contains(['\r', '\n']) {
+            tracing::error!("legacy SSE: messages_path contains a line break; refusing");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "invalid messages path",
+            );
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::error!("legacy SSE: open() called outside a Tokio runtime");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "no async runtime",
+            );
+        };
+        let Some(open_now) = self.inner.try_acquire() else {
+            tracing::warn!(
+                max_streams = self.inner.config.max_streams,
+                "legacy SSE: stream limit reached; refusing"
+            );
+            let mut response = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_streams",
+                "too many open SSE streams, retry later",
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_STREAMS),
+            );
+            return response;
+        };
+
+        let id = new_session_id();
+        let ct = CancellationToken::new();
+        // From here on, dropping `guard` undoes everything (count, map entry, service).
+        let guard = StreamGuard {
+            inner: Arc::clone(&self.inner),
+            id: id.clone(),
+            ct: ct.clone(),
+        };
+
+        let capacity = self.inner.config.channel_capacity.max(1);
+        let (incoming_tx, incoming_rx) = mpsc::channel::<ClientJsonRpcMessage>(capacity);
+        let (outgoing_tx, outgoing_rx) = mpsc::channel::<ServerJsonRpcMessage>(capacity);
+        self.inner.sessions().insert(
+            id.clone(),
+            Session {
+                incoming: incoming_tx,
+                ct: ct.clone(),
+            },
+        );
+        tracing::info!(
+            session = short(&id),
+            open_streams = open_now,
+            "legacy SSE stream opened"
+        );
+
+        // rmcp's Sink/Stream adapter: `(Sink<ServerJsonRpcMessage>, Stream<ClientJsonRpcMessage>)`.
+        let transport = (
+            PollSender::new(outgoing_tx),
+            ReceiverStream::new(incoming_rx),
+        );
+        let task_inner = Arc::clone(&self.inner);
+        let task_id = id.clone();
+        runtime.spawn(async move {
+            // `serve_server_with_ct` runs the initialize handshake (reading POSTed messages) and
+            // only then returns the running service, so it has to be driven here, not in `open`.
+            match serve_server_with_ct(service, transport, ct).await {
+                Ok(running) => match running.waiting().await {
+                    Ok(reason) => tracing::debug!(
+                        session = short(&task_id),
+                        ?reason,
+                        "legacy SSE service finished"
+                    ),
+                    Err(error) => tracing::warn!(
+                        session = short(&task_id),
+                        %error,
+                        "legacy SSE service task failed"
+                    ),
+                },
+                Err(error) => tracing::info!(
+                    session = short(&task_id),
+                    %error,
+                    "legacy SSE session ended before/while initializing"
+                ),
+            }
+            // Later POSTs get 404; the transport (and with it the outgoing sender) is gone, so
+            // the SSE body ends and its guard releases the stream slot.
+            task_inner.remove_session(&task_id);
+        });
+
+        let separator = if messages_path.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let endpoint = Event::default()
+            .event("endpoint")
+            .data(format!("{messages_path}{separator}sessionId={id}"));
+        let messages = ReceiverStream::new(outgoing_rx).filter_map(|message| {
+            futures::future::ready(match serde_json::to_string(&message) {
+                Ok(json) => Some(Ok::<_, Infallible>(
+                    Event::default().event("message").data(json),
+                )),
+                Err(error) => {
+                    tracing::warn!(%error, "legacy SSE: could not serialize an outgoing message");
+                    None
+                }
+            })
+        });
+        let stream = GuardedStream {
+            inner: Box::pin(
+                futures::stream::once(futures::future::ready(Ok(endpoint))).chain(messages),
+            ),
+            _guard: guard,
+        };
+
+        let sse = Sse::new(stream);
+        let keep_alive = self.inner.config.keep_alive;
+        let mut response = if keep_alive.is_zero() {
+            sse.into_response()
+        } else {
+            sse.keep_alive(KeepAlive::new().interval(keep_alive).text("ping"))
+                .into_response()
+        };
+        // Keep reverse proxies (nginx) from buffering the event stream.
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+    }
+
+    /// Handles `POST <path>/messages?sessionId=…`: 202 when accepted; 404 (unknown or closed
+    /// session, JSON body with a message); 400 (missing sessionId, body not a JSON-RPC message);
+    /// 503 if the stream's queue is full.
+    pub async fn post(&self, session_id: Option<&str>, body: Bytes) -> Response {
+        self.post_with_parts(session_id, None, body).await
+    }
+
+    /// Like [`Self::post`], and also attaches the POST's `http::request::Parts` to the message's
+    /// extensions, as rmcp's Streamable HTTP service does, so handlers can read headers through
+    /// `Extension<Parts>` / `ctx.extensions.get::<Parts>()` on this transport too.
+    pub async fn post_with_parts(
+        &self,
+        session_id: Option<&str>,
+        parts: Option<Parts>,
+        body: Bytes,
+    ) -> Response {
+        let Some(id) = session_id.filter(|id| !id.is_empty()) else {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "missing_session_id",
+                "missing sessionId query parameter",
+            );
+        };
+        let Some(incoming) = self.inner.sessions().get(id).map(|s| s.incoming.clone()) else {
+            return session_not_found();
+        };
+        let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
+            Ok(message) => message,
+            Err(error) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_message",
+                    &format!("body is not a JSON-RPC message: {error}"),
+                );
+            }
+        };
+        if let Some(parts) = parts {
+            match &mut message {
+                ClientJsonRpcMessage::Request(request) => {
+                    request.request.extensions_mut().insert(parts);
+                }
+                ClientJsonRpcMessage::Notification(notification) => {
+                    notification.notification.extensions_mut().insert(parts);
+                }
+                _ => {}
+            }
+        }
+        match incoming.try_send(message) {
+            Ok(()) => StatusCode::ACCEPTED.into_response(),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(session = short(id), "legacy SSE: session queue full");
+                let mut response = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_full",
+                    "the session's message queue is full, retry later",
+                );
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_QUEUE),
+                );
+                response
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // The service ended; its task removes the entry too, this just wins the race.
+                self.inner.remove_session(id);
+                session_not_found()
+            }
+        }
+    }
+
+    /// Number of SSE streams currently open.
+    pub fn open_streams(&self) -> usize {
+        *self.inner.open.borrow()
+    }
+
+    /// For tests and metrics: watch the number of open streams.
+    pub fn watch_open_streams(&self) -> watch::Receiver<usize> {
+        self.inner.open.subscribe()
+    }
+
+    /// Cancels every session's service (e.g. before graceful shutdown, which would otherwise wait
+    /// for SSE streams that never end). Each stream then ends once its service has stopped.
+    pub fn close_all(&self) {
+        let sessions = self.inner.sessions();
+        tracing::info!(
+            sessions = sessions.len(),
+            "legacy SSE: closing all sessions"
+        );
+        for session in sessions.values() {
+            session.ct.cancel();
+        }
+    }
+}
+
+impl Inner {
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+        // Nothing panics while holding the lock; recover from poisoning anyway.
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remove_session(&self, id: &str) {
+        let removed = self.sessions().remove(id);
+        drop(removed);
+    }
+
+    /// Takes a stream slot unless `max_streams` are open; returns the new count.
+    fn try_acquire(&self) -> Option<usize> {
+        let max = self.config.max_streams;
+        let mut acquired = None;
+        self.open.send_if_modified(|open| {
+            if *open < max {
+                *open += 1;
+                acquired = Some(*open);
+                true
+            } else {
+                false
+            }
+        });
+        acquired
+    }
+
+    /// Gives a stream slot back; returns the new count.
+    fn release(&self) -> usize {
+        let mut now = 0;
+        self.open.send_modify(|open| {
+            *open = open.saturating_sub(1);
+            now = *open;
+        });
+        now
+    }
+}
+
+/// Owned by the SSE body: its drop (client gone, or the stream ended) frees the session.
+struct StreamGuard {
+    inner: Arc<Inner>,
+    id: String,
+    ct: CancellationToken,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.inner.remove_session(&self.id);
+        self.ct.cancel();
+        let open_now = self.inner.release();
+        tracing::info!(
+            session = short(&self.id),
+            open_streams = open_now,
+            "legacy SSE stream closed"
+        );
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>>;
+
+/// The SSE event stream plus the guard that lives exactly as long as it.
+struct GuardedStream {
+    inner: EventStream,
+    _guard: StreamGuard,
+}
+
+impl Stream for GuardedStream {
+    type Item = Result<Event, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+fn new_session_id() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// Session id prefix for logs (ids are 32 ASCII hex digits).
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn session_not_found() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "session_not_found",
+        "unknown or closed session; open a new SSE stream",
+    )
+}
+
+fn error_response(status: StatusCode, error: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": error, "message": message })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::{
+        Router,
+        extract::{Query, State},
+        routing::{get, post},
+    };
+    use eventsource_stream::Eventsource;
+    use rmcp::{
+        ErrorData, RoleServer,
+        handler::server::{router::tool::ToolRouter, tool::Extension, wrapper::Parameters},
+        model::{InitializeRequestParams, InitializeResult, ServerCapabilities, ServerConfig},
+        schemars,
+        service::RequestContext,
+        tool, tool_handler, tool_router,
+    };
+    use serde_json::{Value, json};
+    use tokio::sync::{Notify, oneshot};
+
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    struct EchoInput {
+        /// Text to send back.
+        text: String,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Echo {
+        tool_router: ToolRouter<Self>,
+        /// Dropped with the last clone of the handler: tells a test the service was freed.
+        _probe: Option<Arc<oneshot::Sender<()>>>,
+    }
+
+    impl Echo {
+        fn new() -> Self {
+            Self {
+                tool_router: Self::tool_router(),
+                _probe: None,
+            }
+        }
+
+        fn with_probe(probe: oneshot::Sender<()>) -> Self {
+            Self {
+                _probe: Some(Arc::new(probe)),
+                ..Self::new()
+            }
+        }
+    }
+
+    #[tool_router]
+    impl Echo {
+        #[tool(description = "Echo the text back")]
+        fn echo(&self, Parameters(EchoInput { text }): Parameters<EchoInput>) -> String {
+            text
+        }
+
+        #[tool(description = "Return the x-test header of the POST that carried this call")]
+        fn header(&self, Extension(parts): Extension<Parts>) -> String {
+            parts
+                .headers
+                .get("x-test")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("<none>")
+                .to_owned()
+        }
+    }
+
+    #[tool_handler(router = self.tool_router)]
+    impl ServerHandler for Echo {
+        fn get_info(&self) -> ServerConfig {
+            ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        }
+    }
+
+    /// A handler whose `initialize` blocks until released, so the service stops reading its queue.
+    #[derive(Debug, Clone, Default)]
+    struct Gate {
+        entered: Arc<Notify>,
+        release: Arc<Notify>,
+    }
+
+    impl ServerHandler for Gate {
+        fn get_info(&self) -> ServerConfig {
+            ServerConfig::new(ServerCapabilities::builder().build())
+        }
+
+        async fn initialize(
+            &self,
+            request: InitializeRequestParams,
+            context: RequestContext<RoleServer>,
+        ) -> Result<InitializeResult, ErrorData> {
+            self.entered.notify_one();
+            self.release.notified().await;
+            context.peer.set_peer_info(request.clone());
+            self.negotiate_initialize(&request)
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    struct PostQuery {
+        #[serde(rename = "sessionId")]
+        session_id: Option<String>,
+    }
+
+    /// Serves `GET /sse` → open, `POST /sse/messages` → post (and `POST /sse/parts` →
+    /// post_with_parts) on 127.0.0.1:0.
+    async fn spawn_server<S, F>(config: SseConfig, make: F) -> (String, LegacySse)
+    where
+        S: ServerHandler,
+        F: Fn() -> S + Clone + Send + Sync + 'static,
+    {
+        let sse = LegacySse::new(config);
+        let app = Router::new()
+            .route(
+                "/sse",
+                get(move |State(sse): State<LegacySse>| async move {
+                    sse.open(make(), "/sse/messages")
+                }),
+            )
+            .route(
+                "/sse/messages",
+                post(
+                    |State(sse): State<LegacySse>, Query(q): Query<PostQuery>, body: Bytes| async move {
+                        sse.post(q.session_id.as_deref(), body).await
+                    },
+                ),
+            )
+            .route(
+                "/sse/parts",
+                post(
+                    |State(sse): State<LegacySse>,
+                     Query(q): Query<PostQuery>,
+                     parts: Parts,
+                     body: Bytes| async move {
+                        sse.post_with_parts(q.session_id.as_deref(), Some(parts), body)
+                            .await
+                    },
+                ),
+            )
+            .with_state(sse.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{addr}"), sse)
+    }
+
+    fn config(max_streams: usize, keep_alive: Duration, channel_capacity: usize) -> SseConfig {
+        SseConfig {
+            max_streams,
+            keep_alive,
+            channel_capacity,
+        }
+    }
+
+    async fn get_sse(client: &reqwest::Client, base: &str) -> reqwest::Response {
+        tokio::time::timeout(
+            TIMEOUT,
+            client
+                .get(format!("{base}/sse"))
+                .header("accept", "text/event-stream")
+                .send(),
+        )
+        .await
+        .expect("GET timed out")
+        .expect("GET failed")
+    }
+
+    async fn post_raw(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
+        tokio::time::timeout(
+            TIMEOUT,
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send(),
+        )
+        .await
+        .expect("POST timed out")
+        .expect("POST failed")
+    }
+
+    async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> reqwest::Response {
+        post_raw(client, url, &body.to_string()).await
+    }
+
+    type Events = Pin<Box<dyn Stream<Item = eventsource_stream::Event> + Send>>;
+
+    fn events(response: reqwest::Response) -> Events {
+        Box::pin(
+            response
+                .bytes_stream()
+                .eventsource()
+                .map(|event| event.expect("SSE parse error")),
+        )
+    }
+
+    async fn next_event(events: &mut Events) -> eventsource_stream::Event {
+        tokio::time::timeout(TIMEOUT, events.next())
+            .await
+            .expect("no SSE event in time")
+            .expect("SSE stream ended")
+    }
+
+    /// Next `event: message`, parsed.
+    async fn next_message(events: &mut Events) -> Value {
+        let event = next_event(events).await;
+        assert_eq!(event.event, "message");
+        serde_json::from_str(&event.data).expect("message data is JSON")
+    }
+
+    /// Reads the endpoint event and returns its data (the POST path).
+    async fn endpoint(events: &mut Events) -> String {
+        let event = next_event(events).await;
+        assert_eq!(event.event, "endpoint");
+        event.data
+    }
+
+    fn initialize_request(id: u64) -> Value {
+        json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2024-11-05",
+                "capabilities": {},
+                "clientInfo": { "name": "legacy-sse-test", "version": "0.0.1" }
+            }
+        })
+    }
+
+    async fn wait_for_open(sse: &LegacySse, n: usize) {
+        let mut watch = sse.watch_open_streams();
+        tokio::time::timeout(TIMEOUT, watch.wait_for(|open| *open == n))
+            .await
+            .expect("open stream count did not settle in time")
+            .expect("watch closed");
+    }
+
+    #[tokio::test]
+    async fn full_session_over_legacy_sse() {
+        let (probe_tx, mut probes) = mpsc::unbounded_channel();
+        let (base, sse) = spawn_server(SseConfig::default(), move || {
+            let (tx, rx) = oneshot::channel();
+            let _ = probe_tx.send(rx);
+            Echo::with_probe(tx)
+        })
+        .await;
+        let client = reqwest::Client::new();
+
+        let response = get_sse(&client, &base).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream"
+        );
+        assert_eq!(sse.open_streams(), 1);
+        let handler_alive = probes.recv().await.expect("handler created");
+        let mut events = events(response);
+
+        let path = endpoint(&mut events).await;
+        let session = path
+            .strip_prefix("/sse/messages?sessionId=")
+            .expect("endpoint path");
+        assert_eq!(session.len(), 32);
+        assert!(session.bytes().all(|b| b.is_ascii_hexdigit()));
+        let url = format!("{base}{path}");
+
+        let response = post_json(&client, &url, initialize_request(1)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert!(response.bytes().await.expect("body").is_empty());
+        let init = next_message(&mut events).await;
+        assert_eq!(init["id"], 1);
+        assert_eq!(init["result"]["protocolVersion"], "2024-11-05");
+        assert!(init["result"]["serverInfo"]["name"].is_string(), "{init}");
+        assert!(
+            init["result"]["capabilities"]["tools"].is_object(),
+            "{init}"
+        );
+
+        let response = post_json(
+            &client,
+            &url,
+            json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+        let response = post_json(
+            &client,
+            &url,
+            json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {} }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let list = next_message(&mut events).await;
+        assert_eq!(list["id"], 2);
+        let tools = list["result"]["tools"].as_array().expect("tools array");
+        let echo = tools
+            .iter()
+            .find(|tool| tool["name"] == "echo")
+            .expect("echo tool listed");
+        assert_eq!(echo["inputSchema"]["properties"]["text"]["type"], "string");
+
+        let response = post_json(
+            &client,
+            &url,
+            json!({
+                "jsonrpc": "2.0", "id": "call-3", "method": "tools/call",
+                "params": { "name": "echo", "arguments": { "text": "hello target" } }
+            }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let call = next_message(&mut events).await;
+        assert_eq!(call["id"], "call-3");
+        assert_eq!(call["result"]["content"][0]["type"], "text");
+        assert_eq!(call["result"]["content"][0]["text"], "hello target");
+        assert_ne!(call["result"]["isError"], true);
+
+        // An unknown tool is answered on the stream too (as a JSON-RPC error or isError result).
+        let response = post_json(
+            &client,
+            &url,
+            json!({
+                "jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                "params": { "name": "nope", "arguments": {} }
+            }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let missing = next_message(&mut events).await;
+        assert_eq!(missing["id"], 4);
+        assert!(
+            missing["error"].is_object() || missing["result"]["isError"] == true,
+            "{missing}"
+        );
+
+        // post_with_parts hands the POST's HTTP parts to the handler.
+        let parts_url = url.replace("/sse/messages?", "/sse/parts?");
+        let call_header = json!({
+            "jsonrpc": "2.0", "id": 5, "method": "tools/call",
+            "params": { "name": "header", "arguments": {} }
+        });
+        let response = tokio::time::timeout(
+            TIMEOUT,
+            client
+                .post(&parts_url)
+                .header("content-type", "application/json")
+                .header("x-test", "legacy-parts")
+                .body(call_header.to_string())
+                .send(),
+        )
+        .await
+        .expect("POST timed out")
+        .expect("POST failed");
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let header = next_message(&mut events).await;
+        assert_eq!(header["id"], 5);
+        assert_eq!(header["result"]["content"][0]["text"], "legacy-parts");
+        // Plain `post` carries no parts, so the tool's Extension<Parts> is missing.
+        let response = post_json(&client, &url, call_header).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let header = next_message(&mut events).await;
+        assert_eq!(header["id"], 5);
+        assert!(
+            header["error"].is_object() || header["result"]["isError"] == true,
+            "{header}"
+        );
+
+        // The client goes away: everything is freed and the session is gone.
+        drop(events);
+        wait_for_open(&sse, 0).await;
+        assert!(sse.inner.sessions().is_empty());
+        // The rmcp service stopped and dropped the handler.
+        let freed = tokio::time::timeout(TIMEOUT, handler_alive)
+            .await
+            .expect("handler not dropped in time");
+        assert!(freed.is_err(), "probe is never sent, only dropped");
+        let response = post_json(
+            &client,
+            &url,
+            json!({ "jsonrpc": "2.0", "id": 6, "method": "tools/list", "params": {} }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body: Value = response.json().await.expect("JSON error body");
+        assert!(body["message"].is_string(), "{body}");
+    }
+
+    #[tokio::test]
+    async fn keep_alive_ping_comment_on_the_wire() {
+        let (base, _sse) = spawn_server(config(10, Duration::from_millis(100), 8), Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut body = get_sse(&client, &base).await.bytes_stream();
+        let mut raw = Vec::new();
+        let found = tokio::time::timeout(TIMEOUT, async {
+            while let Some(chunk) = body.next().await {
+                raw.extend_from_slice(&chunk.expect("body chunk"));
+                // axum writes comments as `:<space><text>`; SSE parsers ignore the whole line.
+                if String::from_utf8_lossy(&raw).contains("\n\n: ping\n\n") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .expect("no keep-alive in time");
+        assert!(found, "stream ended without a ping");
+        let text = String::from_utf8_lossy(&raw);
+        assert!(
+            text.starts_with("event: endpoint\ndata: /sse/messages?sessionId="),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stream_limit_refuses_without_side_effects() {
+        let (base, sse) = spawn_server(config(2, Duration::from_secs(30), 8), Echo::new).await;
+        let client = reqwest::Client::new();
+
+        let first = get_sse(&client, &base).await;
+        let second = get_sse(&client, &base).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(second.status(), StatusCode::OK);
+        assert_eq!(sse.open_streams(), 2);
+
+        let third = get_sse(&client, &base).await;
+        assert_eq!(third.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(third.headers().contains_key(header::RETRY_AFTER));
+        let body: Value = third.json().await.expect("JSON error body");
+        assert!(body["message"].is_string(), "{body}");
+        assert_eq!(sse.open_streams(), 2);
+        assert_eq!(sse.inner.sessions().len(), 2);
+
+        // A slot freed by a client leaving can be used again.
+        drop(first);
+        wait_for_open(&sse, 1).await;
+        let again = get_sse(&client, &base).await;
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(sse.open_streams(), 2);
+        drop((second, again));
+        wait_for_open(&sse, 0).await;
+    }
+
+    #[tokio::test]
+    async fn post_errors() {
+        let (base, _sse) = spawn_server(SseConfig::default(), Echo::new).await;
+        let client = reqwest::Client::new();
+        let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+
+        let unknown = post_json(
+            &client,
+            &format!("{base}/sse/messages?sessionId={:032x}", 7u128),
+            ping.clone(),
+        )
+        .await;
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+        let body: Value = unknown.json().await.expect("JSON error body");
+        assert!(body["message"].is_string(), "{body}");
+
+        let missing = post_json(&client, &format!("{base}/sse/messages"), ping.clone()).await;
+        assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+        let empty = post_json(&client, &format!("{base}/sse/messages?sessionId="), ping).await;
+        assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+
+        let mut events = events(get_sse(&client, &base).await);
+        let url = format!("{base}{}", endpoint(&mut events).await);
+        for bad in [
+            "{not json",
+            "",
+            r#"{"hello": "world"}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+        ] {
+            let response = post_raw(&client, &url, bad).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "body {bad:?}");
+        }
+
+        // The session is still usable after bad POSTs: ping before initialize is allowed.
+        let response = post_json(
+            &client,
+            &url,
+            json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let pong = next_message(&mut events).await;
+        assert_eq!(pong["id"], 9);
+        assert!(pong["result"].is_object(), "{pong}");
+    }
+
+    #[tokio::test]
+    async fn full_queue_answers_503() {
+        let gate = Gate::default();
+        let (base, sse) = spawn_server(config(10, Duration::from_secs(30), 1), {
+            let gate = gate.clone();
+            move || gate.clone()
+        })
+        .await;
+        let client = reqwest::Client::new();
+        let mut events = events(get_sse(&client, &base).await);
+        let url = format!("{base}{}", endpoint(&mut events).await);
+
+        let entered = gate.entered.notified();
+        let response = post_json(&client, &url, initialize_request(1)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        // The service has taken `initialize` off the queue and is stuck in the handler.
+        tokio::time::timeout(TIMEOUT, entered)
+            .await
+            .expect("initialize not reached");
+
+        let ping = json!({ "jsonrpc": "2.0", "id": 2, "method": "ping" });
+        let queued = post_json(&client, &url, ping.clone()).await;
+        assert_eq!(queued.status(), StatusCode::ACCEPTED);
+        let full = post_json(&client, &url, ping).await;
+        assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(full.headers().contains_key(header::RETRY_AFTER));
+
+        // Once released, the handshake finishes and the queued message is answered.
+        gate.release.notify_one();
+        let init = next_message(&mut events).await;
+        assert_eq!(init["id"], 1);
+        assert!(init["result"]["serverInfo"].is_object(), "{init}");
+        let pong = next_message(&mut events).await;
+        assert_eq!(pong["id"], 2);
+        assert_eq!(sse.open_streams(), 1);
+    }
+
+    #[tokio::test]
+    async fn stream_ends_when_the_service_ends() {
+        let (base, sse) = spawn_server(SseConfig::default(), Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut events = events(get_sse(&client, &base).await);
+        let url = format!("{base}{}", endpoint(&mut events).await);
+
+        // A notification instead of `initialize` makes rmcp's handshake fail: the service ends.
+        let response = post_json(
+            &client,
+            &url,
+            json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let end = tokio::time::timeout(TIMEOUT, events.next())
+            .await
+            .expect("stream did not end in time");
+        assert!(end.is_none(), "unexpected event {end:?}");
+        wait_for_open(&sse, 0).await;
+        let response = post_json(&client, &url, initialize_request(1)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn close_all_ends_every_stream() {
+        let (base, sse) = spawn_server(SseConfig::default(), Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut a = events(get_sse(&client, &base).await);
+        let mut b = events(get_sse(&client, &base).await);
+        let url_a = format!("{base}{}", endpoint(&mut a).await);
+        endpoint(&mut b).await;
+
+        // One initialized session, one still waiting for `initialize`.
+        let response = post_json(&client, &url_a, initialize_request(1)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert_eq!(next_message(&mut a).await["id"], 1);
+        assert_eq!(sse.open_streams(), 2);
+
+        sse.close_all();
+        for events in [&mut a, &mut b] {
+            let end = tokio::time::timeout(TIMEOUT, events.next())
+                .await
+                .expect("stream did not end in time");
+            assert!(end.is_none(), "unexpected event {end:?}");
+        }
+        wait_for_open(&sse, 0).await;
+    }
+
+    #[test]
+    fn session_ids_are_unique_128_bit_hex() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_session_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+    }
+
+    #[test]
+    fn open_rejects_line_breaks_in_path() {
+        let sse = LegacySse::new(SseConfig::default());
+        let response = sse.open(Echo::new(), "/sse/messages\r\nevent: x");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(sse.open_streams(), 0);
+    }
+}

@@ -1,0 +1,105 @@
+//! Mounting each connector on both transports:
+//! - Streamable HTTP (rmcp): `POST <path>`, stateless (no `Mcp-Session-Id` required), JSON
+//!   responses; Host headers checked against the configured allow-list.
+//! - Legacy HTTP+SSE (ours): `GET <path>` with `Accept: text/event-stream` opens the stream,
+//!   `POST <path>/messages?sessionId=…` carries the requests.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{Request, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use super::connector::Connector;
+use super::handler::{McpServices, TargetMcp};
+use super::sse::LegacySse;
+use crate::config::Config;
+
+/// The Host headers rmcp accepts: loopback, the public base URL's host, and `ALLOWED_HOSTS`.
+pub fn allowed_hosts(config: &Config) -> Vec<String> {
+    let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into(), "[::1]".into()];
+    if let Some(host) = config.public_base_url().host_str() {
+        hosts.push(host.to_owned());
+    }
+    hosts.extend(config.allowed_hosts.iter().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()));
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+#[derive(Clone)]
+struct ConnectorState {
+    connector: Connector,
+    services: McpServices,
+    sse: LegacySse,
+    streamable: StreamableHttpService<TargetMcp, NeverSessionManager>,
+}
+
+#[derive(Deserialize)]
+struct MessagesQuery {
+    #[serde(rename = "sessionId")]
+    session_id: Option<String>,
+}
+
+/// The routes of every connector.
+pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: CancellationToken) -> Router {
+    let rmcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_allowed_hosts(allowed_hosts(config))
+        .with_cancellation_token(shutdown);
+    let mut router = Router::new();
+    for connector in Connector::ALL {
+        let factory_services = services.clone();
+        let streamable = StreamableHttpService::new(
+            move || Ok(factory_services.handler(connector)),
+            Arc::new(NeverSessionManager::default()),
+            rmcp_config.clone(),
+        );
+        let state = ConnectorState { connector, services: services.clone(), sse: sse.clone(), streamable };
+        let path = connector.path();
+        router = router
+            .route(path, any(endpoint).with_state(state.clone()))
+            .route(&format!("{path}/messages"), post(sse_message).with_state(state));
+    }
+    router
+}
+
+fn wants_event_stream(request: &Request<Body>) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream"))
+}
+
+/// `<path>`: a GET asking for an event stream opens a legacy SSE session; everything else is
+/// Streamable HTTP.
+async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -> Response {
+    if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
+        let messages = format!("{}/messages", state.connector.path());
+        return state.sse.open(state.services.handler(state.connector), &messages);
+    }
+    match state.streamable.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
+async fn sse_message(
+    State(state): State<ConnectorState>,
+    Query(query): Query<MessagesQuery>,
+    body: Bytes,
+) -> Response {
+    state.sse.post(query.session_id.as_deref(), body).await
+}

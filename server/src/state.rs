@@ -1,0 +1,28 @@
+//! What every handler shares: configuration, the store, the product source, accounts, the clock,
+//! pricing rules and the widget templates. Cheap to clone.
+
+use std::sync::Arc;
+
+use crate::accounts::Accounts;
+use crate::catalog::ProductSource;
+use crate::catalog::embedded::EmbeddedCatalog;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::pricing::PricingRules;
+use crate::store::Store;
+use crate::widgets::{WidgetCsp, WidgetTemplates};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    /// Where searches go: the embedded catalog or Unwrangle.
+    pub products: Arc<dyn ProductSource>,
+    /// The embedded catalog, always loaded: it serves the product images.
+    pub catalog: Arc<EmbeddedCatalog>,
+    pub accounts: Accounts,
+    pub clock: Arc<dyn Clock>,
+    pub pricing: PricingRules,
+    pub widgets: Arc<WidgetTemplates>,
+    pub csp: Arc<WidgetCsp>,
+}

@@ -1,0 +1,96 @@
+//! Authentication tools: create-target-session, authenticate-target, get-target-auth-status.
+//! The password itself never passes through a tool: the target-auth widget posts it to
+//! `/api/session/authenticate`.
+
+use rmcp::handler::server::common::schema_for_output;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::{ErrorData, tool, tool_router};
+use shared::auth::{
+    AuthStatus, AuthStatusOutput, AuthenticateOutput, CreateSessionInput, CreateSessionOutput, SessionInput,
+};
+
+use super::widget_meta;
+use crate::error::AppError;
+use crate::mcp::handler::TargetMcp;
+use crate::mcp::reply::{Reply, respond};
+use crate::sessions;
+
+#[tool_router(router = auth_tools, vis = "pub(crate)")]
+impl TargetMcp {
+    #[tool(
+        name = "create-target-session",
+        description = "Start a Target shopping session. Returns a sessionId that every other Target tool needs. \
+                       Call this once at the start of a conversation.",
+        annotations(title = "Start a Target session", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = false),
+        output_schema = schema_for_output::<CreateSessionOutput>()
+    )]
+    async fn create_target_session(
+        &self,
+        Parameters(_): Parameters<CreateSessionInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            let session = sessions::create(&self.state).await?;
+            let output = CreateSessionOutput {
+                session_id: session.id.clone(),
+                authenticated: false,
+                expires_at: sessions::expires_at(&self.state, &session),
+            };
+            Ok::<_, AppError>(Reply::new(output, format!("Started Target session {}.", session.id)))
+        }
+        .await)
+    }
+
+    #[tool(
+        name = "authenticate-target",
+        description = "Show the Target sign-in form so the shopper can sign in to their Target account. \
+                       The shopper types the password into the form, never into the chat.",
+        annotations(title = "Sign in to Target", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<AuthenticateOutput>()
+    )]
+    async fn authenticate_target(
+        &self,
+        Parameters(input): Parameters<SessionInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            let session = sessions::require(&self.state, &input.session_id).await?;
+            let (status, sentence) = match &session.user {
+                Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
+                None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
+            };
+            let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
+            Ok::<_, AppError>(Reply::new(output, sentence).widget(widget_meta(Some(&session), vec![])).session(&session.id))
+        }
+        .await)
+    }
+
+    #[tool(
+        name = "get-target-auth-status",
+        description = "Check whether the Target session is signed in, and as whom.",
+        annotations(title = "Check Target sign-in", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<AuthStatusOutput>()
+    )]
+    async fn get_target_auth_status(
+        &self,
+        Parameters(input): Parameters<SessionInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            let session = sessions::require(&self.state, &input.session_id).await?;
+            let sentence = match &session.user {
+                Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
+                None => "Not signed in to Target yet.".to_owned(),
+            };
+            let output = AuthStatusOutput {
+                session_id: session.id.clone(),
+                authenticated: session.user.is_some(),
+                user: session.user.clone(),
+                expires_at: sessions::expires_at(&self.state, &session),
+            };
+            Ok::<_, AppError>(Reply::new(output, sentence))
+        }
+        .await)
+    }
+}

@@ -1,0 +1,197 @@
+//! Cart and checkout tools: add-to-cart, get-cart, update-cart-item, checkout.
+
+use rand::Rng;
+use rmcp::handler::server::common::schema_for_output;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::{ErrorData, tool, tool_router};
+use shared::auth::SessionInput;
+use shared::cart::{AddToCartInput, Cart, CartOutput, QUANTITY_MAX, UpdateCartItemInput};
+use shared::checkout::{CheckoutInput, CheckoutOutput, Order};
+use shared::ids::OrderId;
+use shared::membership::MembershipTier;
+
+use super::widget_meta;
+use crate::error::AppError;
+use crate::mcp::handler::TargetMcp;
+use crate::mcp::reply::{Reply, plural, respond};
+use crate::sessions;
+use crate::state::AppState;
+use crate::store::{Placed, Session};
+
+/// Where a shopper can finish on Target.com.
+const TARGET_CART_URL: &str = "https://www.target.com/cart";
+
+/// The Circle tier of the session's account, if signed in and a member.
+pub(crate) async fn tier_of(state: &AppState, session: &Session) -> Result<Option<MembershipTier>, AppError> {
+    match &session.user {
+        Some(user) => Ok(state.store.membership(&user.email).await?.map(|m| m.tier)),
+        None => Ok(None),
+    }
+}
+
+/// The session's cart, priced for its account.
+pub(crate) async fn priced_cart(state: &AppState, session: &Session) -> Result<Cart, AppError> {
+    let lines: Vec<_> = session.cart.iter().map(|e| (e.product.clone(), e.quantity)).collect();
+    Ok(state.pricing.price(&lines, tier_of(state, session).await?))
+}
+
+async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Result<Reply<CartOutput>, AppError> {
+    let cart = priced_cart(state, session).await?;
+    let sentence = format!(
+        "{sentence} The cart has {}, total {}.",
+        plural(cart.item_count as usize, "item", "items"),
+        cart.total_cents.display_usd()
+    );
+    let products = session.cart.iter().map(|e| e.product.clone()).collect();
+    Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence)
+        .widget(widget_meta(Some(session), products))
+        .session(&session.id))
+}
+
+fn new_order_id() -> OrderId {
+    let n: u64 = rand::rng().random_range(0..1_000_000_000_000);
+    OrderId::parse(format!("TGT-{n:012}")).expect("12 digits after TGT- is a valid order id")
+}
+
+#[tool_router(router = checkout_tools, vis = "pub(crate)")]
+impl TargetMcp {
+    #[tool(
+        name = "add-to-cart",
+        description = "Add a Target product to the shopper's cart by its product id (from search results), \
+                       and show the cart.",
+        annotations(title = "Add to Target cart", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = false),
+        output_schema = schema_for_output::<CartOutput>()
+    )]
+    async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            input.validate()?;
+            sessions::require(&self.state, &input.session_id).await?;
+            let product = self
+                .state
+                .products
+                .product(&input.product_id)
+                .await?
+                .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
+            if !product.in_stock {
+                return Err(AppError::OutOfStock(product.title));
+            }
+            let quantity = input.quantity.unwrap_or(1);
+            let title = product.title.clone();
+            let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
+            cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
+        }
+        .await)
+    }
+
+    #[tool(
+        name = "get-cart",
+        description = "Show the shopper's Target cart with Circle savings, shipping, tax and total.",
+        annotations(title = "Show Target cart", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<CartOutput>()
+    )]
+    async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            let session = sessions::require(&self.state, &input.session_id).await?;
+            cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
+        }
+        .await)
+    }
+
+    #[tool(
+        name = "update-cart-item",
+        description = "Change the quantity of a product in the Target cart; quantity 0 removes it.",
+        annotations(title = "Update Target cart", read_only_hint = false, destructive_hint = true,
+                    idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<CartOutput>()
+    )]
+    async fn update_cart_item(
+        &self,
+        Parameters(input): Parameters<UpdateCartItemInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            input.validate()?;
+            sessions::require(&self.state, &input.session_id).await?;
+            let session = self
+                .state
+                .store
+                .set_quantity(&input.session_id, &input.product_id, input.quantity)
+                .await?
+                .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
+            let sentence = if input.quantity == 0 {
+                format!("Removed product {} from the cart.", input.product_id)
+            } else {
+                format!("Set product {} to quantity {}.", input.product_id, input.quantity)
+            };
+            cart_reply(&self.state, &session, sentence).await
+        }
+        .await)
+    }
+
+    #[tool(
+        name = "checkout",
+        description = "Place the order for everything in the Target cart. Needs a signed-in session. \
+                       Pass the same idempotencyKey when retrying so the order is placed only once.",
+        annotations(title = "Check out at Target", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = false),
+        output_schema = schema_for_output::<CheckoutOutput>()
+    )]
+    async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> Result<CallToolResult, ErrorData> {
+        respond(async {
+            let session = sessions::require(&self.state, &input.session_id).await?;
+            let user = sessions::require_user(&session)?.clone();
+            let key = input.idempotency_key.as_ref();
+            if let Some(key) = key
+                && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
+            {
+                return Ok(order_reply(&session, Placed { order, replayed: true }));
+            }
+            if session.cart.is_empty() {
+                return Err(AppError::EmptyCart);
+            }
+            let cart = priced_cart(&self.state, &session).await?;
+            let order = Order {
+                order_id: new_order_id(),
+                placed_at: self.state.clock.now(),
+                email: user.email.clone(),
+                items: cart.items,
+                subtotal_cents: cart.subtotal_cents,
+                circle_savings_cents: cart.circle_savings_cents,
+                shipping_cents: cart.shipping_cents,
+                tax_cents: cart.estimated_tax_cents,
+                total_cents: cart.total_cents,
+                currency: cart.currency,
+                continue_url: TARGET_CART_URL.to_owned(),
+            };
+            let placed = self
+                .state
+                .store
+                .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
+                .await
+                .map_err(|e| match AppError::from(e) {
+                    // The cart was emptied by the same order a moment ago (a double click).
+                    AppError::CartChanged => AppError::EmptyCart,
+                    other => other,
+                })?;
+            Ok::<_, AppError>(order_reply(&session, placed))
+        }
+        .await)
+    }
+}
+
+fn order_reply(session: &Session, placed: Placed) -> Reply<CheckoutOutput> {
+    let order = &placed.order;
+    let sentence = format!(
+        "{} order {} for {} ({}). A confirmation goes to {}.",
+        if placed.replayed { "Already placed" } else { "Placed" },
+        order.order_id,
+        order.total_cents.display_usd(),
+        plural(order.items.iter().map(|l| l.quantity as usize).sum(), "item", "items"),
+        order.email
+    );
+    Reply::new(CheckoutOutput { order: placed.order.clone(), replayed: placed.replayed }, sentence)
+        .widget(widget_meta(Some(session), session.cart.iter().map(|e| e.product.clone()).collect()))
+        .session(&session.id)
+}

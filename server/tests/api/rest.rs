@@ -1,0 +1,133 @@
+//! The REST endpoints: sign-in and sign-out, health, images, Origin and CORS.
+
+use serde_json::{Value, json};
+use shared::api::{AUTHENTICATE_PATH, ApiError, ApiErrorCode, AuthenticateResponse, SIGNOUT_PATH};
+use shared::tool::ToolName;
+
+use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, spawn_app};
+
+#[tokio::test]
+async fn sign_in_answers_200_400_401_404() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    let ok = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD})).await;
+    assert_eq!(ok.status(), 200);
+    let body: AuthenticateResponse = ok.json().await.expect("typed body");
+    assert!(body.authenticated);
+    assert_eq!(body.user.email, DEMO_EMAIL);
+
+    let wrong = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": "nope"})).await;
+    assert_eq!(wrong.status(), 401);
+    let error: ApiError = wrong.json().await.expect("typed error");
+    assert_eq!(error.error, ApiErrorCode::InvalidCredentials);
+    assert!(error.message.contains("don't match"));
+
+    for bad in [
+        json!({"sessionId": sid, "email": "", "password": "x"}),
+        json!({"sessionId": sid, "email": "not-an-email", "password": "x"}),
+        json!({"sessionId": "sess_bad", "email": DEMO_EMAIL, "password": "x"}),
+        json!({"email": DEMO_EMAIL}),
+    ] {
+        let response = app.post_json(AUTHENTICATE_PATH, bad.clone()).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        let error: ApiError = response.json().await.expect("typed error");
+        assert_eq!(error.error, ApiErrorCode::InvalidRequest);
+    }
+    let not_json = app.client.post(app.url(AUTHENTICATE_PATH)).header("content-type", "application/json").body("{").send().await;
+    assert_eq!(not_json.expect("sent").status(), 400);
+
+    let unknown = app
+        .post_json(
+            AUTHENTICATE_PATH,
+            json!({"sessionId": "sess_0123456789abcdef0123456789abcdef", "email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let error: ApiError = unknown.json().await.expect("typed error");
+    assert_eq!(error.error, ApiErrorCode::SessionNotFound);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_retry_after() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    let attempt = |password: &'static str| {
+        app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": password}))
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong").await.status(), 401);
+    }
+    let fifth = attempt("wrong").await;
+    assert_eq!(fifth.status(), 429);
+    assert!(fifth.headers()["retry-after"].to_str().expect("ascii").parse::<u64>().expect("seconds") > 0);
+    assert_eq!(attempt(DEMO_PASSWORD).await.status(), 429, "even the right password waits");
+    app.clock.advance(chrono::Duration::minutes(16));
+    // The session expired meanwhile (10 min TTL); a new one signs in again.
+    let fresh = app.new_session().await;
+    let ok = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": fresh, "email": DEMO_EMAIL, "password": DEMO_PASSWORD})).await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_sign_in() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    app.sign_in(&sid).await;
+    let out = app.post_json(SIGNOUT_PATH, json!({"sessionId": sid})).await;
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.json::<Value>().await.expect("json")["authenticated"], false);
+    let status = app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await;
+    assert_eq!(status.0["structuredContent"]["authenticated"], false);
+    let unknown = app.post_json(SIGNOUT_PATH, json!({"sessionId": "sess_0123456789abcdef0123456789abcdef"})).await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn api_origins_are_checked_and_cors_preflight_works() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    let body = json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD});
+    let evil = app.client.post(app.url(AUTHENTICATE_PATH)).header("Origin", "https://evil.example.com").json(&body).send().await;
+    let evil = evil.expect("sent");
+    assert_eq!(evil.status(), 403);
+    assert_eq!(evil.json::<ApiError>().await.expect("typed").error, ApiErrorCode::ForbiddenOrigin);
+
+    let sandbox = "https://abc.web-sandbox.oaiusercontent.com";
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url(AUTHENTICATE_PATH))
+        .header("Origin", sandbox)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .expect("sent");
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], sandbox);
+    let real = app.client.post(app.url(AUTHENTICATE_PATH)).header("Origin", sandbox).json(&body).send().await.expect("sent");
+    assert_eq!(real.status(), 200);
+    assert_eq!(real.headers()["access-control-allow-origin"], sandbox);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health: Value = app.client.get(app.url("/healthz")).send().await.expect("sent").json().await.expect("json");
+    assert_eq!(health["status"], "ok");
+    let ready = app.client.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.expect("json")["products"], "catalog");
+}
+
+#[tokio::test]
+async fn product_images_are_served_as_svg() {
+    let app = spawn_app().await;
+    let lamp = app.find_product("lamp", 0).await;
+    let image = app.client.get(app.url(&format!("/images/products/{}.svg", lamp.id))).send().await.expect("sent");
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    assert!(image.text().await.expect("svg").contains("<svg"));
+    for missing in ["/images/products/99999999.svg", "/images/products/..%2Fsecret.svg", "/images/products/x.png"] {
+        assert_eq!(app.client.get(app.url(missing)).send().await.expect("sent").status(), 404, "{missing}");
+    }
+}
