@@ -85,17 +85,10 @@ impl EmbeddedCatalog {
         Self::from_json(CATALOG_JSON, image_base_url, MIN_PRODUCTS)
     }
 
-    fn from_json(
-        json: &str,
-        image_base_url: &str,
-        min_products: usize,
-    ) -> Result<Self, EmbeddedCatalogError> {
+    fn from_json(json: &str, image_base_url: &str, min_products: usize) -> Result<Self, EmbeddedCatalogError> {
         let records: Vec<Record> = serde_json::from_str(json)?;
         if records.len() < min_products {
-            return Err(EmbeddedCatalogError::TooFew {
-                found: records.len(),
-                required: min_products,
-            });
+            return Err(EmbeddedCatalogError::TooFew { found: records.len(), required: min_products });
         }
         let base = image_base_url.trim_end_matches('/');
         let mut products = Vec::with_capacity(records.len());
@@ -107,11 +100,7 @@ impl EmbeddedCatalog {
                 return Err(EmbeddedCatalogError::DuplicateId(record.id.clone()));
             }
             products.push(Product {
-                url: format!(
-                    "https://www.target.com/p/{}/-/A-{}",
-                    slug(&record.title),
-                    id
-                ),
+                url: format!("https://www.target.com/p/{}/-/A-{}", slug(&record.title), id),
                 image_url: format!("{base}/images/products/{id}.svg"),
                 id,
                 title: record.title.clone(),
@@ -125,10 +114,7 @@ impl EmbeddedCatalog {
                 category: record.category.clone(),
                 circle_offer_percent: record.circle_offer_percent,
             });
-            art.push(Art {
-                color: record.color.clone(),
-                icon: record.icon.clone(),
-            });
+            art.push(Art { color: record.color.clone(), icon: record.icon.clone() });
         }
         let index = SearchIndex::build(products.iter().zip(&records).map(|(p, r)| Document {
             id: p.id.as_str(),
@@ -140,12 +126,7 @@ impl EmbeddedCatalog {
             rating: r.rating,
             review_count: r.review_count,
         }));
-        Ok(EmbeddedCatalog {
-            products,
-            art,
-            by_id,
-            index,
-        })
+        Ok(EmbeddedCatalog { products, art, by_id, index })
     }
 
     /// How many products the catalog holds.
@@ -171,21 +152,13 @@ impl EmbeddedCatalog {
     pub fn product_svg(&self, id: &ProductId) -> Option<String> {
         let &i = self.by_id.get(id)?;
         let (product, art) = (&self.products[i], &self.art[i]);
-        Some(images::product_svg(
-            &product.title,
-            product.brand.as_deref(),
-            &art.color,
-            &art.icon,
-        ))
+        Some(images::product_svg(&product.title, product.brand.as_deref(), &art.color, &art.icon))
     }
 }
 
 /// Checks one record and returns its parsed id.
 fn validate(record: &Record) -> Result<ProductId, EmbeddedCatalogError> {
-    let invalid = |reason: String| EmbeddedCatalogError::InvalidProduct {
-        id: record.id.clone(),
-        reason,
-    };
+    let invalid = |reason: String| EmbeddedCatalogError::InvalidProduct { id: record.id.clone(), reason };
     let id = ProductId::parse(record.id.as_str()).map_err(|e| invalid(e.0))?;
     if record.title.trim().is_empty() {
         return Err(invalid("the title is empty".into()));
@@ -197,43 +170,26 @@ fn validate(record: &Record) -> Result<ProductId, EmbeddedCatalogError> {
         return Err(invalid("the brand is empty; leave it out instead".into()));
     }
     if record.price_cents <= 0 {
-        return Err(invalid(format!(
-            "the price must be positive (got {})",
-            record.price_cents
-        )));
+        return Err(invalid(format!("the price must be positive (got {})", record.price_cents)));
     }
     if let Some(regular) = record.regular_price_cents
         && regular <= record.price_cents
     {
-        return Err(invalid(format!(
-            "the regular price {regular} must exceed the sale price {}",
-            record.price_cents
-        )));
+        return Err(invalid(format!("the regular price {regular} must exceed the sale price {}", record.price_cents)));
     }
     if record.rating > RATING_MAX {
-        return Err(invalid(format!(
-            "the rating {} is over {RATING_MAX}",
-            record.rating
-        )));
+        return Err(invalid(format!("the rating {} is over {RATING_MAX}", record.rating)));
     }
     if let Some(percent) = record.circle_offer_percent
         && !(1..=100).contains(&percent)
     {
-        return Err(invalid(format!(
-            "the Circle offer {percent}% is not between 1 and 100"
-        )));
+        return Err(invalid(format!("the Circle offer {percent}% is not between 1 and 100")));
     }
     if !images::is_hex_color(&record.color) {
-        return Err(invalid(format!(
-            "the colour {:?} is not #rrggbb",
-            record.color
-        )));
+        return Err(invalid(format!("the colour {:?} is not #rrggbb", record.color)));
     }
     if !images::is_icon(&record.icon) {
-        return Err(invalid(format!(
-            "the icon {:?} is not one of images::ICONS",
-            record.icon
-        )));
+        return Err(invalid(format!("the icon {:?} is not one of images::ICONS", record.icon)));
     }
     Ok(id)
 }
@@ -261,16 +217,10 @@ impl ProductSource for EmbeddedCatalog {
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, CatalogError> {
-        let ranked = self
-            .index
-            .search(&query.text, query.max_price, query.sort, query.limit);
+        let ranked = self.index.search(&query.text, query.max_price, query.sort, query.limit);
         Ok(SearchResults {
             total: u32::try_from(ranked.total).unwrap_or(u32::MAX),
-            products: ranked
-                .hits
-                .iter()
-                .map(|&i| self.products[i].clone())
-                .collect(),
+            products: ranked.hits.iter().map(|&i| self.products[i].clone()).collect(),
             cached: false,
         })
     }
@@ -280,20 +230,13 @@ impl ProductSource for EmbeddedCatalog {
     }
 
     /// In-stock products first, then by rating, review count and id.
-    async fn top_in_category(
-        &self,
-        category: &str,
-        limit: usize,
-    ) -> Result<Vec<Product>, CatalogError> {
+    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Product>, CatalogError> {
         let wanted = ranking::normalize_label(category);
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let mut matches: Vec<&Product> = self
-            .products
-            .iter()
-            .filter(|p| ranking::normalize_label(&p.category) == wanted)
-            .collect();
+        let mut matches: Vec<&Product> =
+            self.products.iter().filter(|p| ranking::normalize_label(&p.category) == wanted).collect();
         matches.sort_by(|a, b| {
             b.in_stock
                 .cmp(&a.in_stock)
@@ -319,30 +262,14 @@ mod tests {
         EmbeddedCatalog::load(BASE).expect("the embedded catalog loads")
     }
 
-    async fn search(
-        c: &EmbeddedCatalog,
-        text: &str,
-        sort: SortOrder,
-        max: Option<i64>,
-        limit: usize,
-    ) -> SearchResults {
-        c.search(&SearchQuery {
-            text: text.into(),
-            limit,
-            sort,
-            max_price: max.map(Cents),
-        })
-        .await
-        .expect("the embedded catalog never fails")
+    async fn search(c: &EmbeddedCatalog, text: &str, sort: SortOrder, max: Option<i64>, limit: usize) -> SearchResults {
+        c.search(&SearchQuery { text: text.into(), limit, sort, max_price: max.map(Cents) })
+            .await
+            .expect("the embedded catalog never fails")
     }
 
     async fn titles(c: &EmbeddedCatalog, text: &str) -> Vec<String> {
-        search(c, text, SortOrder::Relevance, None, 48)
-            .await
-            .products
-            .into_iter()
-            .map(|p| p.title)
-            .collect()
+        search(c, text, SortOrder::Relevance, None, 48).await.products.into_iter().map(|p| p.title).collect()
     }
 
     fn is_lamp(p: &Product) -> bool {
@@ -358,44 +285,22 @@ mod tests {
             *per_category.entry(p.category.as_str()).or_default() += 1;
         }
         assert_eq!(per_category.len(), 12, "{per_category:?}");
-        assert!(
-            per_category.values().all(|&n| (20..=35).contains(&n)),
-            "{per_category:?}"
-        );
+        assert!(per_category.values().all(|&n| (20..=35).contains(&n)), "{per_category:?}");
 
         let titles: HashSet<&str> = c.products().iter().map(|p| p.title.as_str()).collect();
         assert_eq!(titles.len(), c.len(), "titles repeat");
         let ids: HashSet<&str> = c.products().iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids.len(), c.len());
 
-        let share = |f: &dyn Fn(&Product) -> bool| {
-            c.products().iter().filter(|p| f(p)).count() * 100 / c.len()
-        };
-        assert!(
-            (15..=35).contains(&share(&|p| p.regular_price_cents.is_some())),
-            "on sale"
-        );
-        assert!(
-            (25..=40).contains(&share(&|p| p.circle_offer_percent.is_some())),
-            "Circle offers"
-        );
+        let share = |f: &dyn Fn(&Product) -> bool| c.products().iter().filter(|p| f(p)).count() * 100 / c.len();
+        assert!((15..=35).contains(&share(&|p| p.regular_price_cents.is_some())), "on sale");
+        assert!((25..=40).contains(&share(&|p| p.circle_offer_percent.is_some())), "Circle offers");
         assert!((2..=10).contains(&share(&|p| !p.in_stock)), "out of stock");
+        assert!(c.products().iter().all(|p| p.rating.is_some_and(|r| (30..=50).contains(&r.0))));
         assert!(
-            c.products()
-                .iter()
-                .all(|p| p.rating.is_some_and(|r| (30..=50).contains(&r.0)))
+            c.products().iter().filter_map(|p| p.circle_offer_percent).all(|o| [5, 10, 15, 20, 25, 30].contains(&o))
         );
-        assert!(
-            c.products()
-                .iter()
-                .filter_map(|p| p.circle_offer_percent)
-                .all(|o| [5, 10, 15, 20, 25, 30].contains(&o))
-        );
-        let cheap_lamps = c
-            .products()
-            .iter()
-            .filter(|p| is_lamp(p) && p.price_cents <= Cents(4000))
-            .count();
+        let cheap_lamps = c.products().iter().filter(|p| is_lamp(p) && p.price_cents <= Cents(4000)).count();
         assert!(cheap_lamps >= 8, "{cheap_lamps} lamps under $40");
     }
 
@@ -404,57 +309,28 @@ mod tests {
         let c = catalog();
         let id = ProductId::parse(c.products()[0].id.as_str()).expect("valid id");
         let p = c.get(&id).expect("first product");
-        assert_eq!(
-            p.image_url,
-            format!("http://localhost:8787/images/products/{id}.svg")
-        );
+        assert_eq!(p.image_url, format!("http://localhost:8787/images/products/{id}.svg"));
         assert_eq!(p.currency, Currency::USD);
-        let lamp = c
-            .products()
-            .iter()
-            .find(|p| p.title == "Threshold Brass Task Desk Lamp with USB Port")
-            .expect("demo lamp");
+        let lamp =
+            c.products().iter().find(|p| p.title == "Threshold Brass Task Desk Lamp with USB Port").expect("demo lamp");
         assert_eq!(
             lamp.url,
-            format!(
-                "https://www.target.com/p/threshold-brass-task-desk-lamp-with-usb-port/-/A-{}",
-                lamp.id
-            )
+            format!("https://www.target.com/p/threshold-brass-task-desk-lamp-with-usb-port/-/A-{}", lamp.id)
         );
-        assert_eq!(
-            slug("L'Oréal Paris Infallible — 1.7oz (2pk)!"),
-            "loreal-paris-infallible-1-7oz-2pk"
-        );
-        assert_eq!(
-            slug("Pokémon Trading Card Game: Scarlet & Violet"),
-            "pokemon-trading-card-game-scarlet-violet"
-        );
+        assert_eq!(slug("L'Oréal Paris Infallible — 1.7oz (2pk)!"), "loreal-paris-infallible-1-7oz-2pk");
+        assert_eq!(slug("Pokémon Trading Card Game: Scarlet & Violet"), "pokemon-trading-card-game-scarlet-violet");
         for p in c.products() {
+            assert!(p.url.starts_with("https://www.target.com/p/") && p.url.ends_with(&format!("/-/A-{}", p.id)));
+            let slug = &p.url["https://www.target.com/p/".len()..p.url.len() - format!("/-/A-{}", p.id).len()];
             assert!(
-                p.url.starts_with("https://www.target.com/p/")
-                    && p.url.ends_with(&format!("/-/A-{}", p.id))
-            );
-            let slug = &p.url
-                ["https://www.target.com/p/".len()..p.url.len() - format!("/-/A-{}", p.id).len()];
-            assert!(
-                !slug.is_empty()
-                    && !slug.contains("--")
-                    && !slug.starts_with('-')
-                    && !slug.ends_with('-'),
+                !slug.is_empty() && !slug.contains("--") && !slug.starts_with('-') && !slug.ends_with('-'),
                 "{slug}"
             );
-            assert!(
-                slug.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-                "{slug}"
-            );
+            assert!(slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{slug}");
         }
         let svg = c.product_svg(&lamp.id).expect("svg for a known product");
         assert!(svg.contains(">Threshold</text>") && svg.contains("viewBox=\"0 0 400 400\""));
-        assert!(
-            c.product_svg(&ProductId::parse("99999999999").expect("valid id"))
-                .is_none()
-        );
+        assert!(c.product_svg(&ProductId::parse("99999999999").expect("valid id")).is_none());
     }
 
     #[test]
@@ -479,11 +355,7 @@ mod tests {
         invalid(r#","circleOfferPercent":0"#, "Circle offer");
         let swap = |from: &str, to: &str| format!("[{}]", record("").replace(from, to));
         for (from, to, needle) in [
-            (
-                r#""id":"12345678""#,
-                r#""id":"12ab5678""#,
-                "not a valid product id",
-            ),
+            (r#""id":"12345678""#, r#""id":"12ab5678""#, "not a valid product id"),
             (r#""priceCents":1999"#, r#""priceCents":0"#, "positive"),
             (r#""rating":45"#, r#""rating":51"#, "over 50"),
             (r##""color":"#aabbcc""##, r#""color":"blue""#, "colour"),
@@ -503,71 +375,33 @@ mod tests {
         ));
         assert!(matches!(
             EmbeddedCatalog::from_json(&format!("[{}]", record("")), BASE, 2),
-            Err(EmbeddedCatalogError::TooFew {
-                found: 1,
-                required: 2
-            })
+            Err(EmbeddedCatalogError::TooFew { found: 1, required: 2 })
         ));
-        assert!(matches!(
-            load("{".into()),
-            Err(EmbeddedCatalogError::Json(_))
-        ));
-        assert!(matches!(
-            load(format!("[{}]", record(r#","colour":"red""#))),
-            Err(EmbeddedCatalogError::Json(_))
-        ));
-        assert!(matches!(
-            load(swap(r#""rating":45"#, r#""rating":300"#)),
-            Err(EmbeddedCatalogError::Json(_))
-        ));
+        assert!(matches!(load("{".into()), Err(EmbeddedCatalogError::Json(_))));
+        assert!(matches!(load(format!("[{}]", record(r#","colour":"red""#))), Err(EmbeddedCatalogError::Json(_))));
+        assert!(matches!(load(swap(r#""rating":45"#, r#""rating":300"#)), Err(EmbeddedCatalogError::Json(_))));
     }
 
     #[tokio::test]
     async fn desk_lamp_finds_desk_lamps() {
         let c = catalog();
         let results = search(&c, "desk lamp", SortOrder::Relevance, None, 12).await;
-        assert!(
-            results.products.len() >= 8,
-            "{:?}",
-            results
-                .products
-                .iter()
-                .map(|p| &p.title)
-                .collect::<Vec<_>>()
-        );
+        assert!(results.products.len() >= 8, "{:?}", results.products.iter().map(|p| &p.title).collect::<Vec<_>>());
         for p in &results.products {
             assert!(p.title.contains("Desk Lamp"), "{}", p.title);
         }
         assert!(!results.cached);
-        assert_eq!(
-            titles(&c, "desk lamps").await,
-            titles(&c, "desk lamp").await
-        );
-        assert_eq!(
-            titles(&c, "Desk  LAMPS!").await,
-            titles(&c, "desk lamp").await
-        );
+        assert_eq!(titles(&c, "desk lamps").await, titles(&c, "desk lamp").await);
+        assert_eq!(titles(&c, "Desk  LAMPS!").await, titles(&c, "desk lamp").await);
     }
 
     #[tokio::test]
     async fn the_demo_query_respects_its_budget() {
         let c = catalog();
-        let results = search(
-            &c,
-            "find me a desk lamp under $40",
-            SortOrder::Relevance,
-            None,
-            12,
-        )
-        .await;
+        let results = search(&c, "find me a desk lamp under $40", SortOrder::Relevance, None, 12).await;
         assert!(results.products.len() >= 5);
         for p in &results.products {
-            assert!(
-                p.title.contains("Desk Lamp") && p.price_cents <= Cents(4000),
-                "{} {:?}",
-                p.title,
-                p.price_cents
-            );
+            assert!(p.title.contains("Desk Lamp") && p.price_cents <= Cents(4000), "{} {:?}", p.title, p.price_cents);
         }
         assert_eq!(results.total as usize, results.products.len());
     }
@@ -577,52 +411,27 @@ mod tests {
         let c = catalog();
         let lmap = search(&c, "lmap", SortOrder::Relevance, None, 48).await;
         assert!(lmap.total >= 20, "{}", lmap.total);
-        assert!(
-            lmap.products.iter().all(is_lamp),
-            "{:?}",
-            lmap.products.iter().map(|p| &p.title).collect::<Vec<_>>()
-        );
+        assert!(lmap.products.iter().all(is_lamp), "{:?}", lmap.products.iter().map(|p| &p.title).collect::<Vec<_>>());
         let kuerig = search(&c, "kuerig", SortOrder::Relevance, None, 5).await;
         assert!(!kuerig.products.is_empty());
-        assert!(
-            kuerig
-                .products
-                .iter()
-                .all(|p| p.brand.as_deref() == Some("Keurig"))
-        );
+        assert!(kuerig.products.iter().all(|p| p.brand.as_deref() == Some("Keurig")));
         let lamp = titles(&c, "lamp").await;
-        assert!(
-            lamp.iter().all(|t| !t.contains("Lamb")),
-            "lamp must not match lamb dog food"
-        );
+        assert!(lamp.iter().all(|t| !t.contains("Lamb")), "lamp must not match lamb dog food");
     }
 
     #[tokio::test]
     async fn brand_queries_rank_the_brand_first() {
         let c = catalog();
-        let brand_lamps = |brand: &str| {
-            c.products()
-                .iter()
-                .filter(|p| p.brand.as_deref() == Some(brand) && is_lamp(p))
-                .count()
-        };
-        for (query, brand) in [
-            ("threshold lamp", "Threshold"),
-            ("hearth & hand lamps", "Hearth & Hand with Magnolia"),
-        ] {
+        let brand_lamps =
+            |brand: &str| c.products().iter().filter(|p| p.brand.as_deref() == Some(brand) && is_lamp(p)).count();
+        for (query, brand) in [("threshold lamp", "Threshold"), ("hearth & hand lamps", "Hearth & Hand with Magnolia")]
+        {
             let n = brand_lamps(brand);
             assert!(n >= 3, "{brand}: {n} lamps");
             let results = search(&c, query, SortOrder::Relevance, None, 48).await;
-            assert!(
-                results.products.len() > n,
-                "{query}: partial matches follow the few full ones"
-            );
+            assert!(results.products.len() > n, "{query}: partial matches follow the few full ones");
             for p in &results.products[..n] {
-                assert!(
-                    p.brand.as_deref() == Some(brand) && is_lamp(p),
-                    "{query}: {}",
-                    p.title
-                );
+                assert!(p.brand.as_deref() == Some(brand) && is_lamp(p), "{query}: {}", p.title);
             }
         }
     }
@@ -633,33 +442,13 @@ mod tests {
         let results = search(&c, "lamp", SortOrder::Relevance, Some(4000), 48).await;
         assert!(results.products.len() >= 8);
         for p in &results.products {
-            assert!(
-                is_lamp(p) && p.price_cents <= Cents(4000),
-                "{} {:?}",
-                p.title,
-                p.price_cents
-            );
+            assert!(is_lamp(p) && p.price_cents <= Cents(4000), "{} {:?}", p.title, p.price_cents);
         }
         let uncapped = search(&c, "lamp", SortOrder::Relevance, None, 48).await;
-        assert!(
-            uncapped.total > results.total,
-            "some lamps cost more than $40"
-        );
-        let exact = c
-            .products()
-            .iter()
-            .filter(|p| p.price_cents == Cents(3499) && is_lamp(p))
-            .count();
+        assert!(uncapped.total > results.total, "some lamps cost more than $40");
+        let exact = c.products().iter().filter(|p| p.price_cents == Cents(3499) && is_lamp(p)).count();
         let at_limit = search(&c, "lamp", SortOrder::Relevance, Some(3499), 48).await;
-        assert!(
-            at_limit
-                .products
-                .iter()
-                .filter(|p| p.price_cents == Cents(3499))
-                .count()
-                == exact
-                && exact > 0
-        );
+        assert!(at_limit.products.iter().filter(|p| p.price_cents == Cents(3499)).count() == exact && exact > 0);
     }
 
     #[tokio::test]
@@ -680,17 +469,10 @@ mod tests {
         assert!(low.len() >= 20);
         assert!(low.windows(2).all(|w| w[0].price_cents <= w[1].price_cents));
         let high = run(SortOrder::PriceHigh).await.products;
-        assert!(
-            high.windows(2)
-                .all(|w| w[0].price_cents >= w[1].price_cents)
-        );
+        assert!(high.windows(2).all(|w| w[0].price_cents >= w[1].price_cents));
         assert!(high[0].price_cents > low[0].price_cents);
         let rated = run(SortOrder::Rating).await.products;
-        assert!(
-            rated
-                .windows(2)
-                .all(|w| { (w[0].rating, w[0].review_count) >= (w[1].rating, w[1].review_count) })
-        );
+        assert!(rated.windows(2).all(|w| { (w[0].rating, w[0].review_count) >= (w[1].rating, w[1].review_count) }));
         let relevance = run(SortOrder::Relevance).await.products;
         assert_ne!(relevance, low);
         assert_ne!(relevance, rated);
@@ -719,41 +501,20 @@ mod tests {
             ("dresses", "Dress"),
         ] {
             let found = titles(&c, query).await;
-            assert!(
-                found.first().is_some_and(|t| t.contains(expected)),
-                "{query}: {found:?}"
-            );
+            assert!(found.first().is_some_and(|t| t.contains(expected)), "{query}: {found:?}");
         }
     }
 
     #[tokio::test]
     async fn stopword_only_and_garbage_queries() {
         let c = catalog();
-        for q in [
-            "the for a",
-            "me with under",
-            "find me something",
-            "🙂",
-            "日本語",
-            "\u{0}",
-        ] {
+        for q in ["the for a", "me with under", "find me something", "🙂", "日本語", "\u{0}"] {
             let r = search(&c, q, SortOrder::Relevance, None, 12).await;
             assert_eq!((r.total, r.products.len()), (0, 0), "{q:?}");
         }
         let long = format!("{}{}", "lamp ".repeat(20), "🦀é\u{301}ß".repeat(25));
-        for q in [
-            "x".repeat(200),
-            "🙂".repeat(200),
-            long,
-            "-".repeat(200),
-            "under $".repeat(28),
-        ] {
-            for sort in [
-                SortOrder::Relevance,
-                SortOrder::PriceLow,
-                SortOrder::PriceHigh,
-                SortOrder::Rating,
-            ] {
+        for q in ["x".repeat(200), "🙂".repeat(200), long, "-".repeat(200), "under $".repeat(28)] {
+            for sort in [SortOrder::Relevance, SortOrder::PriceLow, SortOrder::PriceHigh, SortOrder::Rating] {
                 let r = search(&c, &q, sort, Some(0), 48).await;
                 assert!(r.products.len() <= 48);
             }
@@ -763,64 +524,26 @@ mod tests {
     #[tokio::test]
     async fn top_in_category_is_case_insensitive_and_best_rated_first() {
         let c = catalog();
-        let top = c
-            .top_in_category("home office", 6)
-            .await
-            .expect("never fails");
+        let top = c.top_in_category("home office", 6).await.expect("never fails");
         assert_eq!(top.len(), 6);
         assert!(top.iter().all(|p| p.category == "Home Office"));
-        assert_eq!(
-            c.top_in_category("  HOME   Office ", 6)
-                .await
-                .expect("never fails"),
-            top
-        );
-        let all = c
-            .top_in_category("Home Office", 100)
-            .await
-            .expect("never fails");
+        assert_eq!(c.top_in_category("  HOME   Office ", 6).await.expect("never fails"), top);
+        let all = c.top_in_category("Home Office", 100).await.expect("never fails");
         let in_stock: Vec<_> = all.iter().take_while(|p| p.in_stock).collect();
-        assert!(
-            all[in_stock.len()..].iter().all(|p| !p.in_stock),
-            "in-stock products come first"
-        );
+        assert!(all[in_stock.len()..].iter().all(|p| !p.in_stock), "in-stock products come first");
         assert!(in_stock.windows(2).all(|w| w[0].rating >= w[1].rating));
         assert_eq!(all[..6], top[..]);
-        assert_eq!(
-            all.len(),
-            c.products()
-                .iter()
-                .filter(|p| p.category == "Home Office")
-                .count()
-        );
-        assert!(
-            c.top_in_category("Garden", 5)
-                .await
-                .expect("never fails")
-                .is_empty()
-        );
-        assert!(
-            c.top_in_category("", 5)
-                .await
-                .expect("never fails")
-                .is_empty()
-        );
-        assert!(
-            c.top_in_category("kitchen & dining", 0)
-                .await
-                .expect("never fails")
-                .is_empty()
-        );
+        assert_eq!(all.len(), c.products().iter().filter(|p| p.category == "Home Office").count());
+        assert!(c.top_in_category("Garden", 5).await.expect("never fails").is_empty());
+        assert!(c.top_in_category("", 5).await.expect("never fails").is_empty());
+        assert!(c.top_in_category("kitchen & dining", 0).await.expect("never fails").is_empty());
     }
 
     #[tokio::test]
     async fn product_lookup_and_kind() {
         let c = catalog();
         let first = c.products()[0].clone();
-        assert_eq!(
-            c.product(&first.id).await.expect("never fails"),
-            Some(first)
-        );
+        assert_eq!(c.product(&first.id).await.expect("never fails"), Some(first));
         let unknown = ProductId::parse("000000").expect("valid id");
         assert_eq!(c.product(&unknown).await.expect("never fails"), None);
         assert_eq!(c.kind(), DataSource::Catalog);

@@ -89,7 +89,7 @@ pub const ICONS: &[&str] = &[
 pub const FALLBACK_COLOR: &str = "#cc0000";
 
 /// Brand names longer than this are cut (with an ellipsis) so the label fits the card.
-const BRAND_MAX_CHARS: usize = 26;
+const BRAND_MAX_CHARS: usize = 32;
 /// The accessible `<title>` is cut to this many characters to bound the SVG's size.
 const TITLE_MAX_CHARS: usize = 90;
 
@@ -100,9 +100,7 @@ pub fn is_icon(name: &str) -> bool {
 
 /// Whether `color` is exactly `#` followed by six hex digits.
 pub fn is_hex_color(color: &str) -> bool {
-    color.len() == 7
-        && color.starts_with('#')
-        && color.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
+    color.len() == 7 && color.starts_with('#') && color.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
 }
 
 /// Renders the illustration of one product as a standalone SVG document (`viewBox="0 0 400 400"`,
@@ -113,34 +111,25 @@ pub fn product_svg(title: &str, brand: Option<&str>, color: &str, icon: &str) ->
     let base = parse_hex(color).unwrap_or_else(|| parse_hex(FALLBACK_COLOR).unwrap_or((204, 0, 0)));
     // Very light products (white bookcases, ivory towels) would vanish on their own tint, so
     // their glyph is drawn in a darkened shade instead.
-    let main = if luminance(base) > 0.82 {
-        mix(base, (0, 0, 0), 0.38)
-    } else {
-        base
-    };
+    let main = if luminance(base) > 0.82 { mix(base, (0, 0, 0), 0.38) } else { base };
     let dark = mix(main, (0, 0, 0), 0.35);
     let light = mix(base, (255, 255, 255), 0.55);
-    let background = mix(base, (255, 255, 255), 0.86);
-    let halo = mix(base, (255, 255, 255), 0.72);
-    let ink = if luminance(main) > 0.55 {
-        mix(main, (0, 0, 0), 0.6)
-    } else {
-        main
-    };
+    let background = mix(main, (255, 255, 255), 0.86);
+    let halo = mix(main, (255, 255, 255), 0.72);
+    let ink = if luminance(main) > 0.55 { mix(main, (0, 0, 0), 0.6) } else { main };
 
-    let glyph = glyph(icon)
-        .replace("#C", &hex(main))
-        .replace("#D", &hex(dark))
-        .replace("#L", &hex(light));
+    let glyph = glyph(icon).replace("#C", &hex(main)).replace("#D", &hex(dark)).replace("#L", &hex(light));
     let title = escape_xml(&truncate_chars(title.trim(), TITLE_MAX_CHARS));
     let label = brand
         .map(str::trim)
         .filter(|b| !b.is_empty())
         .map(|b| {
+            let b = truncate_chars(b, BRAND_MAX_CHARS);
             format!(
-                r#"<text x="200" y="352" text-anchor="middle" font-family="Helvetica,Arial,sans-serif" font-size="24" font-weight="700" letter-spacing="1" fill="{}">{}</text>"#,
+                r#"<text x="200" y="354" text-anchor="middle" font-family="Helvetica,Arial,sans-serif" font-size="{}" font-weight="700" fill="{}">{}</text>"#,
+                label_font_size(b.chars().count()),
                 hex(ink),
-                escape_xml(&truncate_chars(b, BRAND_MAX_CHARS))
+                escape_xml(&b)
             )
         })
         .unwrap_or_default();
@@ -180,6 +169,13 @@ pub fn escape_xml(text: &str) -> String {
     out
 }
 
+/// A font size that fits `chars` bold characters in the card's 340 px text width (a bold sans
+/// glyph is about 0.62 em wide), between 16 and 28 px.
+fn label_font_size(chars: usize) -> usize {
+    let chars = chars.max(1) as f32;
+    (340.0 / (chars * 0.62)).clamp(16.0, 28.0) as usize
+}
+
 fn truncate_chars(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
@@ -205,11 +201,7 @@ fn hex((r, g, b): Rgb) -> String {
 
 /// `a` moved towards `b` by `t` (0 keeps `a`, 1 gives `b`).
 fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
-    let lerp = |x: u8, y: u8| {
-        (f32::from(x) + (f32::from(y) - f32::from(x)) * t)
-            .round()
-            .clamp(0.0, 255.0) as u8
-    };
+    let lerp = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round().clamp(0.0, 255.0) as u8;
     (lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
 }
 
@@ -457,12 +449,7 @@ mod tests {
     use super::*;
 
     fn svg(icon: &str) -> String {
-        product_svg(
-            "Threshold Brass Task Desk Lamp",
-            Some("Threshold"),
-            "#c9a45c",
-            icon,
-        )
+        product_svg("Threshold Brass Task Desk Lamp", Some("Threshold"), "#c9a45c", icon)
     }
 
     #[test]
@@ -474,10 +461,7 @@ mod tests {
             }
             let s = svg(icon);
             assert!(s.len() < 3 * 1024, "{icon}: {} bytes", s.len());
-            assert!(
-                !s.contains("#C") && !s.contains("#D") && !s.contains("#L"),
-                "{icon}: placeholder left"
-            );
+            assert!(!s.contains("#C") && !s.contains("#D") && !s.contains("#L"), "{icon}: placeholder left");
         }
         let mut sorted = ICONS.to_vec();
         sorted.sort_unstable();
@@ -493,11 +477,7 @@ mod tests {
             let end = rest[start..].find('>').expect("unterminated tag") + start;
             let tag = &rest[start + 1..end];
             if let Some(closing) = tag.strip_prefix('/') {
-                assert_eq!(
-                    stack.pop(),
-                    Some(closing),
-                    "misnested </{closing}> in {svg}"
-                );
+                assert_eq!(stack.pop(), Some(closing), "misnested </{closing}> in {svg}");
             } else if !tag.ends_with('/') {
                 stack.push(tag.split_whitespace().next().expect("empty tag"));
             }
@@ -517,20 +497,12 @@ mod tests {
         assert_balanced(&product_svg("<a> & </b>", Some("<x>"), "#000000", "star"));
         assert!(s.contains(">Threshold</text>"));
         assert!(s.contains("<title>Threshold Brass Task Desk Lamp</title>"));
-        assert!(
-            s.contains("fill=\"#c9a45c\""),
-            "the glyph uses the product colour"
-        );
+        assert!(s.contains("fill=\"#c9a45c\""), "the glyph uses the product colour");
     }
 
     #[test]
     fn text_is_escaped() {
-        let s = product_svg(
-            "<script>alert(1)</script> & \"quotes\"",
-            Some("Ben & Jerry's <b>"),
-            "#123456",
-            "mug",
-        );
+        let s = product_svg("<script>alert(1)</script> & \"quotes\"", Some("Ben & Jerry's <b>"), "#123456", "mug");
         assert!(!s.contains("<script"), "{s}");
         assert!(!s.contains("<b>"), "{s}");
         assert!(s.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
@@ -540,32 +512,18 @@ mod tests {
 
     #[test]
     fn bad_colours_fall_back_and_odd_input_stays_bounded() {
-        for bad in [
-            "red",
-            "#12345",
-            "#1234567",
-            "#ggggggg",
-            "\"/><script>",
-            "",
-            "#ÿÿÿ",
-        ] {
+        for bad in ["red", "#12345", "#1234567", "#ggggggg", "\"/><script>", "", "#ÿÿÿ"] {
             assert!(!is_hex_color(bad));
             let s = product_svg("Lamp", None, bad, "lamp");
             assert!(!s.contains("<script"), "{bad:?} leaked into the SVG");
-            assert!(
-                s.contains(&hex(mix((204, 0, 0), (255, 255, 255), 0.86))),
-                "fallback background for {bad:?}"
-            );
+            assert!(s.contains(&hex(mix((204, 0, 0), (255, 255, 255), 0.86))), "fallback background for {bad:?}");
         }
         assert!(is_hex_color("#A1b2C3"));
         let long = "&<>\"'".repeat(200);
         let s = product_svg(&long, Some(&long), "#000000", "unknown");
         assert!(s.len() < 3 * 1024, "{} bytes", s.len());
         assert!(!s.contains("<text") || s.contains("…</text>"));
-        assert!(
-            !product_svg("Lamp", None, "#000000", "lamp").contains("<text"),
-            "no brand, no label"
-        );
+        assert!(!product_svg("Lamp", None, "#000000", "lamp").contains("<text"), "no brand, no label");
         assert!(!product_svg("Lamp", Some("  "), "#000000", "lamp").contains("<text"));
     }
 
@@ -573,18 +531,7 @@ mod tests {
     fn rendering_is_deterministic_and_light_colours_stay_visible() {
         assert_eq!(svg("bed"), svg("bed"));
         let white = product_svg("Bookcase", Some("Room Essentials"), "#f4f4f2", "shelf");
-        assert!(
-            !white.contains("fill=\"#f4f4f2\""),
-            "white glyph on a near-white card"
-        );
-        assert_ne!(
-            svg("bed"),
-            product_svg(
-                "Threshold Brass Task Desk Lamp",
-                Some("Threshold"),
-                "#224488",
-                "bed"
-            )
-        );
+        assert!(!white.contains("fill=\"#f4f4f2\""), "white glyph on a near-white card");
+        assert_ne!(svg("bed"), product_svg("Threshold Brass Task Desk Lamp", Some("Threshold"), "#224488", "bed"));
     }
 }

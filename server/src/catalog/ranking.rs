@@ -129,15 +129,12 @@ const IRREGULAR: &[(&str, &str)] = &[
 ];
 
 /// Words that introduce a price cap: "under $40", "less than 25", "up to $100".
-const PRICE_CAP_WORDS: &[&str] = &[
-    "under", "below", "less", "max", "maximum", "cheaper", "within", "upto", "up",
-];
+const PRICE_CAP_WORDS: &[&str] = &["under", "below", "less", "max", "maximum", "cheaper", "within", "upto", "up"];
 /// A number followed by one of these is a size or an age, not a price ("under 5 lbs").
 const UNITS: &[&str] = &[
-    "year", "years", "yr", "yrs", "month", "months", "mo", "lb", "lbs", "pound", "pounds", "oz",
-    "inch", "inches", "in", "ft", "feet", "foot", "qt", "gal", "gallon", "gallons", "pc", "pcs",
-    "piece", "pieces", "ct", "count", "pk", "pack", "w", "watt", "watts", "mm", "cm", "m", "l",
-    "ml", "person", "people", "cup", "cups", "gb", "tb", "percent",
+    "year", "years", "yr", "yrs", "month", "months", "mo", "lb", "lbs", "pound", "pounds", "oz", "inch", "inches",
+    "ft", "feet", "foot", "qt", "gal", "gallon", "gallons", "pc", "pcs", "piece", "pieces", "ct", "count", "pk",
+    "pack", "w", "watt", "watts", "mm", "cm", "m", "l", "ml", "person", "people", "cup", "cups", "gb", "tb", "percent",
 ];
 
 /// Partial matches are dropped only when at least this many products match more terms.
@@ -206,10 +203,7 @@ pub fn stem(word: &str) -> String {
 }
 
 fn irregular(word: &str) -> Option<&'static str> {
-    IRREGULAR
-        .iter()
-        .find(|(plural, _)| *plural == word)
-        .map(|(_, singular)| *singular)
+    IRREGULAR.iter().find(|(plural, _)| *plural == word).map(|(_, singular)| *singular)
 }
 
 fn stem_rules(word: &str) -> String {
@@ -224,11 +218,7 @@ fn stem_rules(word: &str) -> String {
         format!("{}y", cut(3)) // batteries → battery, cookies → cooky (as cookie below)
     } else if word.ends_with("ie") && len > 4 {
         format!("{}y", cut(2)) // cookie → cooky, onesie → onesy: agrees with the plural
-    } else if word.ends_with("sses")
-        || word.ends_with("xes")
-        || word.ends_with("ches")
-        || word.ends_with("shes")
-    {
+    } else if word.ends_with("sses") || word.ends_with("xes") || word.ends_with("ches") || word.ends_with("shes") {
         cut(2) // dresses → dress, boxes → box, benches → bench, brushes → brush
     } else if word.ends_with('s') {
         cut(1) // lamps → lamp, vases → vase, olives → olive
@@ -269,12 +259,7 @@ fn raw_tokens(text: &str) -> Vec<RawToken> {
             current.push(c);
         } else if c == '\'' && !current.is_empty() {
             // "burt's" → "burts"
-        } else if c == '.'
-            && !current.is_empty()
-            && i > 0
-            && lone_letter(i - 1)
-            && lone_letter(i + 1)
-        {
+        } else if c == '.' && !current.is_empty() && i > 0 && lone_letter(i - 1) && lone_letter(i + 1) {
             // "e.l.f." → "elf": only single letters run together, so "Dr.Brown" stays apart
         } else {
             if !current.is_empty() {
@@ -350,9 +335,8 @@ pub fn parse_query(text: &str) -> ParsedQuery {
         let after_cap_word = cap_word.is_some();
         let next = tokens.get(i + 1);
         let cents_part = next.filter(|n| n.after_dot && n.text.len() == 2 && is_number(&n.text));
-        let unit_after = next
-            .filter(|n| cents_part.is_none() && !n.joined)
-            .is_some_and(|n| UNITS.contains(&n.text.as_str()));
+        let unit_after =
+            next.filter(|n| cents_part.is_none() && !n.joined).is_some_and(|n| UNITS.contains(&n.text.as_str()));
         let glued_unit = next.is_some_and(|n| n.joined);
         if token.dollar || (after_cap_word && !unit_after && !glued_unit) {
             skip[i] = true;
@@ -433,10 +417,7 @@ fn head_word(title: &str) -> Option<String> {
         .min()
         .unwrap_or(folded.len());
     let (words, _) = field_words(&folded[..cut]);
-    words
-        .into_iter()
-        .rev()
-        .find(|w| w.chars().all(char::is_alphabetic))
+    words.into_iter().rev().find(|w| w.chars().all(char::is_alphabetic))
 }
 
 /// The folded title without a leading brand name ("Threshold Brass Lamp" → "brass lamp"), so
@@ -487,8 +468,7 @@ struct IndexedDoc {
 
 impl IndexedDoc {
     fn field_has(&self, field: usize, word: WordId) -> bool {
-        self.segments[field].iter().any(|s| s.contains(&word))
-            || self.compounds[field].contains(&word)
+        self.segments[field].iter().any(|s| s.contains(&word)) || self.compounds[field].contains(&word)
     }
 }
 
@@ -543,15 +523,8 @@ impl SearchIndex {
             let mut segments: [Vec<Vec<String>>; 4] = Default::default();
             let mut compounds: [Vec<String>; 4] = Default::default();
             let keywords: Vec<&str> = doc.keywords.iter().map(String::as_str).collect();
-            let title = doc
-                .brand
-                .map_or_else(|| fold(doc.title), |brand| without_brand(doc.title, brand));
-            let fields: [Vec<&str>; 4] = [
-                vec![&title],
-                doc.brand.into_iter().collect(),
-                vec![doc.category],
-                keywords,
-            ];
+            let title = doc.brand.map_or_else(|| fold(doc.title), |brand| without_brand(doc.title, brand));
+            let fields: [Vec<&str>; 4] = [vec![&title], doc.brand.into_iter().collect(), vec![doc.category], keywords];
             for (field, texts) in fields.iter().enumerate() {
                 for text in texts {
                     let (words, joined) = field_words(text);
@@ -572,13 +545,7 @@ impl SearchIndex {
 
         let mut vocabulary: Vec<String> = pending
             .iter()
-            .flat_map(|p| {
-                p.segments
-                    .iter()
-                    .flatten()
-                    .flatten()
-                    .chain(p.compounds.iter().flatten())
-            })
+            .flat_map(|p| p.segments.iter().flatten().flatten().chain(p.compounds.iter().flatten()))
             .cloned()
             .collect();
         vocabulary.sort_unstable();
@@ -593,9 +560,7 @@ impl SearchIndex {
         let docs = pending
             .into_iter()
             .map(|p| IndexedDoc {
-                segments: p
-                    .segments
-                    .map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
+                segments: p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
                 compounds: p.compounds.map(|f| f.iter().map(id_of).collect()),
                 head: p.head.as_ref().and_then(|h| lookup.get(h).copied()),
                 id: p.id,
@@ -605,12 +570,7 @@ impl SearchIndex {
             })
             .collect();
         let vocabulary_chars = vocabulary.iter().map(|w| w.chars().collect()).collect();
-        SearchIndex {
-            vocabulary,
-            lookup,
-            vocabulary_chars,
-            docs,
-        }
+        SearchIndex { vocabulary, lookup, vocabulary_chars, docs }
     }
 
     /// How many products are indexed.
@@ -664,11 +624,7 @@ impl SearchIndex {
                     .map(|(_, points)| *points)
                     .max()
                     .unwrap_or(0);
-                let head = if doc.head == Some(word) {
-                    HEAD_BONUS
-                } else {
-                    0
-                };
+                let head = if doc.head == Some(word) { HEAD_BONUS } else { 0 };
                 best = best.max((field + head) * percent / 100);
             }
             if best > 0 {
@@ -681,15 +637,11 @@ impl SearchIndex {
         }
         for pair in variants.windows(2) {
             let [left, right] = pair else { continue };
-            for (field, bonus) in [
-                (TITLE, TITLE_PHRASE_BONUS),
-                (KEYWORDS, KEYWORD_PHRASE_BONUS),
-            ] {
+            for (field, bonus) in [(TITLE, TITLE_PHRASE_BONUS), (KEYWORDS, KEYWORD_PHRASE_BONUS)] {
                 let adjacent = doc.segments[field].iter().any(|segment| {
-                    segment.windows(2).any(|w| {
-                        left.iter().any(|&(id, _)| id == w[0])
-                            && right.iter().any(|&(id, _)| id == w[1])
-                    })
+                    segment
+                        .windows(2)
+                        .any(|w| left.iter().any(|&(id, _)| id == w[0]) && right.iter().any(|&(id, _)| id == w[1]))
                 });
                 if adjacent {
                     points += bonus;
@@ -708,13 +660,7 @@ impl SearchIndex {
     /// bar is set before the price filter, so a tight budget shows fewer desk lamps rather than
     /// cheap desks. A price cap written in the query ("under $40") applies on top of
     /// `max_price`. `total` counts matches after the price filter; `hits` holds at most `limit`.
-    pub fn search(
-        &self,
-        text: &str,
-        max_price: Option<Cents>,
-        sort: SortOrder,
-        limit: usize,
-    ) -> Ranked {
+    pub fn search(&self, text: &str, max_price: Option<Cents>, sort: SortOrder, limit: usize) -> Ranked {
         let parsed = parse_query(text);
         let variants: Vec<Variants> = parsed.terms.iter().map(|t| self.variants(t)).collect();
         let cap = match (max_price, parsed.max_price) {
@@ -722,18 +668,12 @@ impl SearchIndex {
             (a, b) => a.or(b),
         };
 
-        let scored: Vec<(usize, Relevance)> = self
-            .docs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, doc)| self.score(doc, &variants).map(|r| (i, r)))
-            .collect();
+        let scored: Vec<(usize, Relevance)> =
+            self.docs.iter().enumerate().filter_map(|(i, doc)| self.score(doc, &variants).map(|r| (i, r))).collect();
         let best = scored.iter().map(|(_, r)| r.matched).max().unwrap_or(0);
         let floor = best.div_ceil(2).max(1);
         let mut required = best.max(1);
-        while required > floor
-            && scored.iter().filter(|(_, r)| r.matched >= required).count() < RELAX_BELOW
-        {
+        while required > floor && scored.iter().filter(|(_, r)| r.matched >= required).count() < RELAX_BELOW {
             required -= 1;
         }
 
@@ -745,18 +685,10 @@ impl SearchIndex {
         hits.sort_by(|a, b| self.compare(a, b, sort));
         let total = hits.len();
         hits.truncate(limit);
-        Ranked {
-            total,
-            hits: hits.into_iter().map(|(i, _)| i).collect(),
-        }
+        Ranked { total, hits: hits.into_iter().map(|(i, _)| i).collect() }
     }
 
-    fn compare(
-        &self,
-        (ia, ra): &(usize, Relevance),
-        (ib, rb): &(usize, Relevance),
-        sort: SortOrder,
-    ) -> Ordering {
+    fn compare(&self, (ia, ra): &(usize, Relevance), (ib, rb): &(usize, Relevance), sort: SortOrder) -> Ordering {
         let (a, b) = (&self.docs[*ia], &self.docs[*ib]);
         let relevance = || {
             rb.cmp(ra)
@@ -795,9 +727,7 @@ pub fn bounded_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
         let mut row_min = current[0];
         for j in 1..width {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut value = (previous[j] + 1)
-                .min(current[j - 1] + 1)
-                .min(previous[j - 1] + cost);
+            let mut value = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 value = value.min(before[j - 2] + 1);
             }
@@ -841,16 +771,7 @@ mod tests {
         price: i64,
         rating: u8,
     ) -> Item {
-        Item {
-            id,
-            title,
-            brand,
-            category,
-            keywords: Vec::new(),
-            price,
-            rating,
-            reviews: u32::from(rating) * 10,
-        }
+        Item { id, title, brand, category, keywords: Vec::new(), price, rating, reviews: u32::from(rating) * 10 }
     }
 
     fn index(items: &[Item]) -> SearchIndex {
@@ -868,70 +789,14 @@ mod tests {
 
     fn sample() -> Vec<Item> {
         let mut items = vec![
-            item(
-                "10000001",
-                "Threshold Brass Desk Lamp with USB Port",
-                "Threshold",
-                "Lighting",
-                3499,
-                45,
-            ),
-            item(
-                "10000002",
-                "Room Essentials Writing Desk - Black",
-                "Room Essentials",
-                "Home Office",
-                6000,
-                44,
-            ),
-            item(
-                "10000003",
-                "Project 62 Arc Floor Lamp - Black",
-                "Project 62",
-                "Lighting",
-                8999,
-                47,
-            ),
-            item(
-                "10000004",
-                "Room Essentials Lamp for Desk - White",
-                "Room Essentials",
-                "Lighting",
-                1500,
-                40,
-            ),
-            item(
-                "10000005",
-                "Purina ONE Lamb & Rice Dry Dog Food",
-                "Purina",
-                "Pets",
-                3299,
-                48,
-            ),
-            item(
-                "10000006",
-                "Keurig K-Mini Coffee Maker",
-                "Keurig",
-                "Kitchen & Dining",
-                7999,
-                46,
-            ),
-            item(
-                "10000007",
-                "Threshold Queen Sheet Set",
-                "Threshold",
-                "Bedding & Bath",
-                4000,
-                43,
-            ),
-            item(
-                "10000008",
-                "Desk Organizer with Lamp Holder",
-                "Brightroom",
-                "Home Office",
-                1200,
-                50,
-            ),
+            item("10000001", "Threshold Brass Desk Lamp with USB Port", "Threshold", "Lighting", 3499, 45),
+            item("10000002", "Room Essentials Writing Desk - Black", "Room Essentials", "Home Office", 6000, 44),
+            item("10000003", "Project 62 Arc Floor Lamp - Black", "Project 62", "Lighting", 8999, 47),
+            item("10000004", "Room Essentials Lamp for Desk - White", "Room Essentials", "Lighting", 1500, 40),
+            item("10000005", "Purina ONE Lamb & Rice Dry Dog Food", "Purina", "Pets", 3299, 48),
+            item("10000006", "Keurig K-Mini Coffee Maker", "Keurig", "Kitchen & Dining", 7999, 46),
+            item("10000007", "Threshold Queen Sheet Set", "Threshold", "Bedding & Bath", 4000, 43),
+            item("10000008", "Desk Organizer with Lamp Holder", "Brightroom", "Home Office", 1200, 50),
         ];
         items[7].keywords = words(&["desktop", "storage"]);
         items[1].keywords = words(&["computer desk"]);
@@ -939,36 +804,17 @@ mod tests {
     }
 
     fn ids(index: &SearchIndex, items: &[Item], query: &str, sort: SortOrder) -> Vec<&'static str> {
-        index
-            .search(query, None, sort, 50)
-            .hits
-            .into_iter()
-            .map(|i| items[i].id)
-            .collect()
+        index.search(query, None, sort, 50).hits.into_iter().map(|i| items[i].id).collect()
     }
 
     #[test]
     fn folding_and_tokenizing() {
-        assert_eq!(
-            fold("Crème BRÛLÉE Æsop Straße"),
-            "creme brulee aesop strasse"
-        );
+        assert_eq!(fold("Crème BRÛLÉE Æsop Straße"), "creme brulee aesop strasse");
         assert_eq!(normalize_label("  HOME   Office "), "home office");
-        let t: Vec<String> = raw_tokens("L'Oréal e.l.f. K-Cup Dr. Brown's 39.99")
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        assert_eq!(
-            t,
-            words(&["loreal", "elf", "k", "cup", "dr", "browns", "39", "99"])
-        );
+        let t: Vec<String> = raw_tokens("L'Oréal e.l.f. K-Cup Dr. Brown's 39.99").into_iter().map(|t| t.text).collect();
+        assert_eq!(t, words(&["loreal", "elf", "k", "cup", "dr", "browns", "39", "99"]));
         let (w, c) = field_words("Keurig K-Mini Single-Serve Wi-Fi Plug & Play up&up");
-        assert_eq!(
-            w,
-            words(&[
-                "keurig", "k", "mini", "single", "serve", "wi", "fi", "plug", "play", "up", "up"
-            ])
-        );
+        assert_eq!(w, words(&["keurig", "k", "mini", "single", "serve", "wi", "fi", "plug", "play", "up", "up"]));
         assert_eq!(c, words(&["kmini", "singleserve", "wifi", "upup"]));
     }
 
@@ -991,15 +837,9 @@ mod tests {
             ("mice", "mouse"),
         ] {
             assert_eq!(stem(plural), singular, "{plural}");
-            assert_eq!(
-                stem(singular),
-                stem(plural),
-                "{singular} and {plural} must agree"
-            );
+            assert_eq!(stem(singular), stem(plural), "{singular} and {plural} must agree");
         }
-        for unchanged in [
-            "glass", "dress", "lamp", "tennis", "cactus", "bus", "gas", "series", "24ct", "café",
-        ] {
+        for unchanged in ["glass", "dress", "lamp", "tennis", "cactus", "bus", "gas", "series", "24ct", "café"] {
             assert_eq!(stem(unchanged), unchanged);
         }
         assert_eq!(stem("cookies"), stem("cookie"));
@@ -1009,11 +849,7 @@ mod tests {
     #[test]
     fn osa_distance() {
         let d = |a: &str, b: &str, max| {
-            bounded_distance(
-                &a.chars().collect::<Vec<_>>(),
-                &b.chars().collect::<Vec<_>>(),
-                max,
-            )
+            bounded_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), max)
         };
         assert_eq!(d("lmap", "lamp", 1), Some(1));
         assert_eq!(d("kuerig", "keurig", 1), Some(1));
@@ -1030,26 +866,17 @@ mod tests {
         let q = parse_query("Find me a desk lamp under $40");
         assert_eq!(q.terms, words(&["desk", "lamp"]));
         assert_eq!(q.max_price, Some(Cents(4000)));
-        assert_eq!(
-            parse_query("lamps less than 24.99 dollars").max_price,
-            Some(Cents(2499))
-        );
+        assert_eq!(parse_query("lamps less than 24.99 dollars").max_price, Some(Cents(2499)));
         assert_eq!(parse_query("tent up to $150").max_price, Some(Cents(15000)));
+        assert_eq!(parse_query("tent up to $150").terms, words(&["tent"]));
+        let q = parse_query("desk lamp under 40 in black");
+        assert_eq!((q.terms, q.max_price), (words(&["desk", "lamp", "black"]), Some(Cents(4000))));
+        assert_eq!(parse_query("tv under 55-inch").max_price, None);
         assert_eq!(parse_query("toys for under 5 years").max_price, None);
         assert_eq!(parse_query("$25 gift").terms, words(&["gift"]));
-        assert_eq!(
-            parse_query("$25 gift").max_price,
-            None,
-            "a bare price is not a cap"
-        );
-        assert_eq!(
-            parse_query("under $99999999999999999999999").max_price,
-            None
-        );
-        assert_eq!(
-            parse_query("40oz tumbler").terms,
-            words(&["40oz", "tumbler"])
-        );
+        assert_eq!(parse_query("$25 gift").max_price, None, "a bare price is not a cap");
+        assert_eq!(parse_query("under $99999999999999999999999").max_price, None);
+        assert_eq!(parse_query("40oz tumbler").terms, words(&["40oz", "tumbler"]));
         assert_eq!(parse_query("lamps lamp LAMPS").terms, words(&["lamp"]));
         assert!(parse_query("the for a me with under").terms.is_empty());
         assert_eq!(parse_query(&"word ".repeat(100)).terms.len(), 1);
@@ -1064,19 +891,10 @@ mod tests {
         let hits = ids(&index, &items, "desk lamp", SortOrder::Relevance);
         // Products with both words first, the adjacent "Desk Lamp" leading; with so few of them,
         // lone lamps and desks follow (what the product is, then rating).
-        assert_eq!(
-            hits,
-            ["10000001", "10000004", "10000008", "10000003", "10000002"]
-        );
-        assert_eq!(
-            ids(&index, &items, "desk lamps", SortOrder::Relevance),
-            hits
-        );
+        assert_eq!(hits, ["10000001", "10000004", "10000008", "10000003", "10000002"]);
+        assert_eq!(ids(&index, &items, "desk lamps", SortOrder::Relevance), hits);
         // "desk" alone: the desk itself is what the product is, so it leads.
-        assert_eq!(
-            ids(&index, &items, "desk", SortOrder::Relevance)[0],
-            "10000002"
-        );
+        assert_eq!(ids(&index, &items, "desk", SortOrder::Relevance)[0], "10000002");
     }
 
     #[test]
@@ -1091,53 +909,25 @@ mod tests {
             "Eta Writing Desk",
             "Theta Floor Lamp",
         ];
-        let ids = [
-            "20000001", "20000002", "20000003", "20000004", "20000005", "20000006", "20000007",
-            "20000008",
-        ];
-        let items: Vec<Item> = titles
-            .iter()
-            .zip(ids)
-            .map(|(t, id)| item(id, t, "Brand", "Lighting", 1000, 40))
-            .collect();
+        let ids = ["20000001", "20000002", "20000003", "20000004", "20000005", "20000006", "20000007", "20000008"];
+        let items: Vec<Item> =
+            titles.iter().zip(ids).map(|(t, id)| item(id, t, "Brand", "Lighting", 1000, 40)).collect();
         let index = index(&items);
         let r = index.search("desk lamp", None, SortOrder::PriceLow, 50);
         assert_eq!(r.total, 6);
-        assert!(
-            r.hits
-                .iter()
-                .all(|&i| items[i].title.ends_with("Desk Lamp"))
-        );
+        assert!(r.hits.iter().all(|&i| items[i].title.ends_with("Desk Lamp")));
         // Fixed before the price filter: a tight budget does not bring the lone desk back.
-        assert_eq!(
-            index
-                .search("desk lamp", Some(Cents(999)), SortOrder::Relevance, 50)
-                .total,
-            0
-        );
-        assert_eq!(
-            index.search("lamp", None, SortOrder::Relevance, 50).total,
-            7
-        );
+        assert_eq!(index.search("desk lamp", Some(Cents(999)), SortOrder::Relevance, 50).total, 0);
+        assert_eq!(index.search("lamp", None, SortOrder::Relevance, 50).total, 7);
     }
 
     #[test]
     fn long_queries_tolerate_a_missing_word() {
         let items = sample();
         let index = index(&items);
-        let hits = ids(
-            &index,
-            &items,
-            "threshold brass desk lamp purple",
-            SortOrder::Relevance,
-        );
+        let hits = ids(&index, &items, "threshold brass desk lamp purple", SortOrder::Relevance);
         assert_eq!(hits[0], "10000001");
-        let r = index.search(
-            "threshold brass desk lamp purple",
-            None,
-            SortOrder::Relevance,
-            10,
-        );
+        let r = index.search("threshold brass desk lamp purple", None, SortOrder::Relevance, 10);
         // The best match has 4 of the 5 words; too few products have 3, so 2 are enough, not 1.
         assert_eq!(hits, ["10000001", "10000004", "10000008"]);
         assert_eq!(r.total, 3);
@@ -1148,33 +938,15 @@ mod tests {
         let items = sample();
         let index = index(&items);
         let lmap = ids(&index, &items, "lmap", SortOrder::Relevance);
-        assert!(
-            !lmap.is_empty() && lmap.iter().all(|id| *id != "10000005"),
-            "{lmap:?}"
-        );
+        assert!(!lmap.is_empty() && lmap.iter().all(|id| *id != "10000005"), "{lmap:?}");
         assert_eq!(lmap.len(), 4);
-        assert_eq!(
-            ids(&index, &items, "kuerig", SortOrder::Relevance),
-            ["10000006"]
-        );
-        assert_eq!(
-            ids(&index, &items, "threshhold", SortOrder::Relevance).len(),
-            2
-        );
+        assert_eq!(ids(&index, &items, "kuerig", SortOrder::Relevance), ["10000006"]);
+        assert_eq!(ids(&index, &items, "threshhold", SortOrder::Relevance).len(), 2);
         let lamp = ids(&index, &items, "lamp", SortOrder::Relevance);
-        assert!(
-            !lamp.contains(&"10000005"),
-            "lamp must not drift to lamb: {lamp:?}"
-        );
-        assert_eq!(
-            ids(&index, &items, "lamb", SortOrder::Relevance),
-            ["10000005"]
-        );
+        assert!(!lamp.contains(&"10000005"), "lamp must not drift to lamb: {lamp:?}");
+        assert_eq!(ids(&index, &items, "lamb", SortOrder::Relevance), ["10000005"]);
         assert!(ids(&index, &items, "kcup", SortOrder::Relevance).is_empty());
-        assert_eq!(
-            ids(&index, &items, "kmini", SortOrder::Relevance),
-            ["10000006"]
-        );
+        assert_eq!(ids(&index, &items, "kmini", SortOrder::Relevance), ["10000006"]);
     }
 
     #[test]
@@ -1183,27 +955,14 @@ mod tests {
         let index = index(&items);
         let threshold = ids(&index, &items, "threshold lamp", SortOrder::Relevance);
         assert_eq!(threshold[0], "10000001");
-        assert!(
-            threshold.contains(&"10000007") && threshold.contains(&"10000003"),
-            "{threshold:?}"
-        );
+        assert!(threshold.contains(&"10000007") && threshold.contains(&"10000003"), "{threshold:?}");
         // A brand word at the start of a title scores as brand, below the same word as product.
         let cat = [
-            item(
-                "30000001",
-                "Cat & Jack Toddler Dress",
-                "Cat & Jack",
-                "Baby",
-                1200,
-                50,
-            ),
+            item("30000001", "Cat & Jack Toddler Dress", "Cat & Jack", "Baby", 1200, 50),
             item("30000002", "Purina Cat Chow", "Purina", "Pets", 1500, 40),
         ];
         let cat_index = super::tests::index(&cat);
-        assert_eq!(
-            ids(&cat_index, &cat, "cat", SortOrder::Relevance),
-            ["30000002", "30000001"]
-        );
+        assert_eq!(ids(&cat_index, &cat, "cat", SortOrder::Relevance), ["30000002", "30000001"]);
         let kitchen = ids(&index, &items, "kitchen", SortOrder::Relevance);
         assert_eq!(kitchen, ["10000006"]);
     }
@@ -1212,13 +971,7 @@ mod tests {
     fn sort_orders_and_price_cap() {
         let items = sample();
         let index = index(&items);
-        let price = |id: &str| {
-            items
-                .iter()
-                .find(|i| i.id == id)
-                .map(|i| i.price)
-                .expect("known id")
-        };
+        let price = |id: &str| items.iter().find(|i| i.id == id).map(|i| i.price).expect("known id");
         let low = ids(&index, &items, "lamp", SortOrder::PriceLow);
         assert_eq!(low, ["10000008", "10000004", "10000001", "10000003"]);
         let high = ids(&index, &items, "lamp", SortOrder::PriceHigh);
@@ -1229,33 +982,10 @@ mod tests {
         assert_eq!(capped.total, 3);
         assert_eq!(capped.hits.len(), 1);
         assert!(price(items[capped.hits[0]].id) <= 3499);
-        let written = index.search(
-            "lamp under $20",
-            Some(Cents(5000)),
-            SortOrder::PriceHigh,
-            10,
-        );
-        assert_eq!(
-            written
-                .hits
-                .iter()
-                .map(|&i| items[i].id)
-                .collect::<Vec<_>>(),
-            ["10000004", "10000008"]
-        );
-        assert_eq!(
-            index
-                .search("lamp", Some(Cents(-1)), SortOrder::Relevance, 10)
-                .total,
-            0
-        );
-        assert_eq!(
-            index
-                .search("lamp", None, SortOrder::Relevance, 0)
-                .hits
-                .len(),
-            0
-        );
+        let written = index.search("lamp under $20", Some(Cents(5000)), SortOrder::PriceHigh, 10);
+        assert_eq!(written.hits.iter().map(|&i| items[i].id).collect::<Vec<_>>(), ["10000004", "10000008"]);
+        assert_eq!(index.search("lamp", Some(Cents(-1)), SortOrder::Relevance, 10).total, 0);
+        assert_eq!(index.search("lamp", None, SortOrder::Relevance, 0).hits.len(), 0);
     }
 
     #[test]
@@ -1279,31 +1009,13 @@ mod tests {
             if query.contains("lamp") {
                 assert!(r.total > 0, "{query:?}");
             } else {
-                assert_eq!(
-                    r,
-                    Ranked {
-                        total: 0,
-                        hits: vec![]
-                    },
-                    "{query:?}"
-                );
+                assert_eq!(r, Ranked { total: 0, hits: vec![] }, "{query:?}");
             }
         }
-        for query in [
-            "a".repeat(200),
-            "🙂".repeat(200),
-            "lämp ".repeat(40),
-            "x".repeat(10_000),
-            "ab".repeat(100),
-        ] {
+        for query in ["a".repeat(200), "🙂".repeat(200), "lämp ".repeat(40), "x".repeat(10_000), "ab".repeat(100)] {
             let _ = index.search(&query, Some(Cents(100)), SortOrder::Rating, 48);
         }
-        assert!(
-            index
-                .search(&"lamp ".repeat(40), None, SortOrder::Relevance, 10)
-                .total
-                > 0
-        );
+        assert!(index.search(&"lamp ".repeat(40), None, SortOrder::Relevance, 10).total > 0);
     }
 
     #[test]
@@ -1311,16 +1023,8 @@ mod tests {
         let items = sample();
         let a = index(&items);
         let b = index(&items);
-        for sort in [
-            SortOrder::Relevance,
-            SortOrder::PriceLow,
-            SortOrder::PriceHigh,
-            SortOrder::Rating,
-        ] {
-            assert_eq!(
-                a.search("lamp desk", None, sort, 10),
-                b.search("lamp desk", None, sort, 10)
-            );
+        for sort in [SortOrder::Relevance, SortOrder::PriceLow, SortOrder::PriceHigh, SortOrder::Rating] {
+            assert_eq!(a.search("lamp desk", None, sort, 10), b.search("lamp desk", None, sort, 10));
         }
         assert_eq!(a.vocabulary(), b.vocabulary());
         assert_eq!(a.len(), items.len());

@@ -9,3 +9,4 @@ mod mcp_streamable;
 mod resources;
 mod rest;
 mod tools;
+mod unwrangle_mode;
