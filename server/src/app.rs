@@ -173,3 +173,37 @@ async fn sweep_sessions(state: AppState, shutdown: CancellationToken) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sweeper_removes_idle_sessions_on_its_own() {
+        let mut config = Config::defaults();
+        config.session_ttl_secs = 600;
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let state = build_state(config, clock.clone()).expect("state builds");
+        let session = crate::sessions::create(&state).await.expect("session");
+        let shutdown = CancellationToken::new();
+        let sweeper = tokio::spawn(sweep_sessions(state.clone(), shutdown.clone()));
+
+        clock.advance(chrono::Duration::minutes(11));
+        // Nobody touches the session; only the sweeper's next tick (every 60 s) can remove it.
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let removed = async {
+            loop {
+                // Looking up "at the dawn of time" never expires a session itself.
+                let found = state.store.session(&session.id, chrono::DateTime::<chrono::Utc>::MIN_UTC).await;
+                if matches!(found, Ok(None)) {
+                    return;
+                }
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), removed).await.expect("the sweeper removed the session");
+        shutdown.cancel();
+        sweeper.await.expect("the sweeper stops on shutdown");
+    }
+}

@@ -24,9 +24,15 @@ enum Pattern {
     Any,
     Exact(String),
     /// `scheme://*.suffix`: any subdomain of suffix.
-    Subdomain { scheme: String, suffix: String },
+    Subdomain {
+        scheme: String,
+        suffix: String,
+    },
     /// `scheme://host` on any port.
-    AnyPort { scheme: String, host: String },
+    AnyPort {
+        scheme: String,
+        host: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -75,22 +81,21 @@ impl OriginPolicy {
         self.patterns.iter().any(|p| match p {
             Pattern::Any => true,
             Pattern::Exact(o) => *o == origin,
-            Pattern::Subdomain { scheme, suffix } => origin
-                .strip_prefix(scheme.as_str())
-                .and_then(|r| r.strip_prefix("://"))
-                .is_some_and(|host| {
+            Pattern::Subdomain { scheme, suffix } => {
+                origin.strip_prefix(scheme.as_str()).and_then(|r| r.strip_prefix("://")).is_some_and(|host| {
                     let host = host.split(':').next().unwrap_or(host);
                     host.strip_suffix(suffix.as_str()).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1)
-                }),
-            Pattern::AnyPort { scheme, host } => origin
-                .strip_prefix(scheme.as_str())
-                .and_then(|r| r.strip_prefix("://"))
-                .is_some_and(|rest| {
+                })
+            }
+            Pattern::AnyPort { scheme, host } => {
+                origin.strip_prefix(scheme.as_str()).and_then(|r| r.strip_prefix("://")).is_some_and(|rest| {
                     rest == host
-                        || rest.strip_prefix(host.as_str()).and_then(|p| p.strip_prefix(':')).is_some_and(|port| {
-                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-                        })
-                }),
+                        || rest
+                            .strip_prefix(host.as_str())
+                            .and_then(|p| p.strip_prefix(':'))
+                            .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+                })
+            }
         })
     }
 

@@ -50,14 +50,12 @@ impl PricingRules {
         };
         let savings = offers + card;
         let merchandise = subtotal - savings;
-        let shipping = if items.is_empty()
-            || tier == Some(MembershipTier::Circle360)
-            || merchandise >= FREE_SHIPPING_THRESHOLD
-        {
-            Cents::ZERO
-        } else {
-            SHIPPING_FEE
-        };
+        let shipping =
+            if items.is_empty() || tier == Some(MembershipTier::Circle360) || merchandise >= FREE_SHIPPING_THRESHOLD {
+                Cents::ZERO
+            } else {
+                SHIPPING_FEE
+            };
         let tax = merchandise.basis_points(self.tax_rate.0);
         Cart {
             item_count: items.iter().map(|l| l.quantity).sum(),

@@ -162,8 +162,18 @@ mod tests {
     #[test]
     fn every_complement_is_a_catalog_category() {
         let categories = [
-            "Home Office", "Lighting", "Kitchen & Dining", "Bedding & Bath", "Electronics", "Toys & Games",
-            "Beauty", "Sports & Outdoors", "Baby", "Pets", "Home Decor", "Storage & Organization",
+            "Home Office",
+            "Lighting",
+            "Kitchen & Dining",
+            "Bedding & Bath",
+            "Electronics",
+            "Toys & Games",
+            "Beauty",
+            "Sports & Outdoors",
+            "Baby",
+            "Pets",
+            "Home Decor",
+            "Storage & Organization",
         ];
         for c in categories {
             for other in complements(c) {

@@ -137,10 +137,7 @@ impl WidgetTemplates {
     }
 
     pub fn get(&self, id: WidgetId) -> &WidgetTemplate {
-        self.templates
-            .iter()
-            .find(|t| t.id == id)
-            .expect("from_html makes a template for every WidgetId")
+        self.templates.iter().find(|t| t.id == id).expect("from_html makes a template for every WidgetId")
     }
 
     pub fn by_uri(&self, uri: &str) -> Option<&WidgetTemplate> {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    for var in ["UNWRANGLE_API_KEY", "PUBLIC_BASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS", "ACCOUNTS_FILE", "PORT", "HOST"] {
+    for var in
+        ["UNWRANGLE_API_KEY", "PUBLIC_BASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS", "ACCOUNTS_FILE", "PORT", "HOST"]
+    {
         command.env_remove(var);
     }
     command
@@ -19,8 +21,16 @@ fn help_lists_every_environment_variable() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for var in [
-        "PORT", "HOST", "PUBLIC_BASE_URL", "UNWRANGLE_API_KEY", "REDIS_URL", "SESSION_TTL_SECS", "ALLOWED_ORIGINS",
-        "TAX_RATE", "LOG_FORMAT", "ACCOUNTS_FILE",
+        "PORT",
+        "HOST",
+        "PUBLIC_BASE_URL",
+        "UNWRANGLE_API_KEY",
+        "REDIS_URL",
+        "SESSION_TTL_SECS",
+        "ALLOWED_ORIGINS",
+        "TAX_RATE",
+        "LOG_FORMAT",
+        "ACCOUNTS_FILE",
     ] {
         assert!(help.contains(&format!("[env: {var}")), "--help lacks {var}:\n{help}");
     }

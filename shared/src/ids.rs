@@ -152,10 +152,7 @@ mod tests {
     fn ids_refuse_malformed_json() {
         let err = serde_json::from_str::<ProductId>("\"12ab5678\"").unwrap_err();
         assert!(err.to_string().contains("not a valid product id"), "{err}");
-        assert_eq!(
-            serde_json::from_str::<ProductId>("\"81234567\"").unwrap().as_str(),
-            "81234567"
-        );
+        assert_eq!(serde_json::from_str::<ProductId>("\"81234567\"").unwrap().as_str(), "81234567");
     }
 
     #[test]

@@ -36,16 +36,9 @@ impl std::fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// Checks an optional number against an inclusive range, naming the field in the error.
-pub(crate) fn check_range(
-    field: &str,
-    value: Option<u32>,
-    min: u32,
-    max: u32,
-) -> Result<(), InputError> {
+pub(crate) fn check_range(field: &str, value: Option<u32>, min: u32, max: u32) -> Result<(), InputError> {
     match value {
-        Some(v) if v < min || v > max => Err(InputError(format!(
-            "{field} must be between {min} and {max} (got {v})"
-        ))),
+        Some(v) if v < min || v > max => Err(InputError(format!("{field} must be between {min} and {max} (got {v})"))),
         _ => Ok(()),
     }
 }

@@ -196,9 +196,7 @@ pub struct RecommendationsInput {
 impl RecommendationsInput {
     pub fn validate(&self) -> Result<(), InputError> {
         if self.query.as_ref().is_some_and(|q| q.chars().count() > QUERY_MAX_CHARS) {
-            return Err(InputError(format!(
-                "The query is too long: keep it under {QUERY_MAX_CHARS} characters"
-            )));
+            return Err(InputError(format!("The query is too long: keep it under {QUERY_MAX_CHARS} characters")));
         }
         check_range("limit", self.limit, 1, RECOMMENDATION_LIMIT_MAX)
     }
@@ -254,10 +252,8 @@ mod tests {
 
     #[test]
     fn search_input_wire_form_is_camel_case() {
-        let i: SearchInput = serde_json::from_str(
-            r#"{"query":"lamp","maxPriceCents":4000,"sort":"price-low","limit":5}"#,
-        )
-        .unwrap();
+        let i: SearchInput =
+            serde_json::from_str(r#"{"query":"lamp","maxPriceCents":4000,"sort":"price-low","limit":5}"#).unwrap();
         assert_eq!(i.max_price_cents, Some(Cents(4000)));
         assert_eq!(i.sort, Some(SortOrder::PriceLow));
         assert!(serde_json::from_str::<SearchInput>(r#"{"query":"x","sort":"cheapest"}"#).is_err());

@@ -15,9 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("give the password on standard input".into());
     }
     let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| format!("hashing failed: {e}"))?;
+    let hash =
+        Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| format!("hashing failed: {e}"))?;
     println!("{hash}");
     Ok(())
 }

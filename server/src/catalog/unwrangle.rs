@@ -154,17 +154,14 @@ impl UnwrangleSource {
         if api_key.is_empty() {
             return Err(UnwrangleInitError::EmptyApiKey);
         }
-        let endpoint = Url::parse(config.base_url.trim())
-            .map_err(|e| UnwrangleInitError::InvalidBaseUrl(e.to_string()))?;
+        let endpoint =
+            Url::parse(config.base_url.trim()).map_err(|e| UnwrangleInitError::InvalidBaseUrl(e.to_string()))?;
         if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host().is_none() {
-            return Err(UnwrangleInitError::InvalidBaseUrl(format!(
-                "scheme {:?} or host missing",
-                endpoint.scheme()
-            )));
+            return Err(UnwrangleInitError::InvalidBaseUrl(format!("scheme {:?} or host missing", endpoint.scheme())));
         }
 
-        let mut authorization = HeaderValue::from_str(&format!("Token {api_key}"))
-            .map_err(|_| UnwrangleInitError::InvalidApiKey)?;
+        let mut authorization =
+            HeaderValue::from_str(&format!("Token {api_key}")).map_err(|_| UnwrangleInitError::InvalidApiKey)?;
         authorization.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, authorization);
@@ -352,10 +349,7 @@ impl FetchError {
     fn is_retryable(&self) -> bool {
         matches!(
             self,
-            FetchError::RateLimited
-                | FetchError::Timeout(_)
-                | FetchError::Server(_)
-                | FetchError::Connection(_)
+            FetchError::RateLimited | FetchError::Timeout(_) | FetchError::Server(_) | FetchError::Connection(_)
         )
     }
 
@@ -408,10 +402,9 @@ impl FetchError {
             FetchError::RateLimited => CatalogError::RateLimited,
             FetchError::Timeout(_) => CatalogError::Timeout,
             FetchError::Malformed(d) => CatalogError::Malformed(d.clone()),
-            FetchError::Server(_)
-            | FetchError::Connection(_)
-            | FetchError::Refused(_)
-            | FetchError::Client(_) => CatalogError::Unavailable(self.to_string()),
+            FetchError::Server(_) | FetchError::Connection(_) | FetchError::Refused(_) | FetchError::Client(_) => {
+                CatalogError::Unavailable(self.to_string())
+            }
         }
     }
 }
@@ -586,11 +579,9 @@ impl RawItem {
             .or_else(|| first(urls, |v| v.as_str().and_then(tcin_from_url)))?;
         let title = first([&self.name, &self.product_name, &self.title], text_value)?;
         let price_cents = first([&self.price, &self.current_price, &self.sale_price], cents_value)?;
-        let regular_price_cents = first(
-            [&self.regular_price, &self.original_price, &self.list_price, &self.was_price],
-            cents_value,
-        )
-        .filter(|regular| *regular > price_cents);
+        let regular_price_cents =
+            first([&self.regular_price, &self.original_price, &self.list_price, &self.was_price], cents_value)
+                .filter(|regular| *regular > price_cents);
         let url = first(urls, product_url_value).unwrap_or_else(|| format!("{TARGET_ORIGIN}/p/-/A-{id}"));
         Some(Product {
             title,
@@ -612,11 +603,7 @@ impl RawItem {
             in_stock: first([&self.in_stock], flag_value)
                 .or_else(|| first([&self.availability, &self.availability_status], availability_value))
                 .unwrap_or(true),
-            category: self
-                .category
-                .as_ref()
-                .and_then(text_value)
-                .unwrap_or_else(|| FALLBACK_CATEGORY.to_owned()),
+            category: self.category.as_ref().and_then(text_value).unwrap_or_else(|| FALLBACK_CATEGORY.to_owned()),
             circle_offer_percent: None,
             id,
         })
@@ -656,9 +643,7 @@ fn text_value(value: &Value) -> Option<String> {
             let trimmed = decoded.trim();
             (!trimmed.is_empty()).then(|| trimmed.to_owned())
         }
-        Value::Object(map) => {
-            ["name", "title", "value"].iter().filter_map(|k| map.get(*k)).find_map(text_value)
-        }
+        Value::Object(map) => ["name", "title", "value"].iter().filter_map(|k| map.get(*k)).find_map(text_value),
         _ => None,
     }
 }
@@ -723,11 +708,7 @@ fn image_value(value: &Value) -> Option<String> {
 /// A product page URL; paths like `/p/…` are on target.com.
 fn product_url_value(value: &Value) -> Option<String> {
     let s = value.as_str()?.trim();
-    if s.starts_with('/') && !s.starts_with("//") {
-        http_url(&format!("{TARGET_ORIGIN}{s}"))
-    } else {
-        http_url(s)
-    }
+    if s.starts_with('/') && !s.starts_with("//") { http_url(&format!("{TARGET_ORIGIN}{s}")) } else { http_url(s) }
 }
 
 /// An absolute http(s) URL, normalized; protocol-relative `//host/…` becomes https.
@@ -1075,10 +1056,9 @@ mod tests {
 
     #[tokio::test]
     async fn retries_a_429_then_succeeds() {
-        let (up, base) = upstream(|hit| async move {
-            if hit == 1 { status(429, "slow down") } else { ok_json(mixed_dialects()) }
-        })
-        .await;
+        let (up, base) =
+            upstream(|hit| async move { if hit == 1 { status(429, "slow down") } else { ok_json(mixed_dialects()) } })
+                .await;
         let found = source(base).search(&query("lamp")).await.unwrap();
         assert_eq!(found.total, 3);
         assert_eq!(up.hits(), 2);
@@ -1110,8 +1090,7 @@ mod tests {
 
     #[tokio::test]
     async fn exhausted_credits_are_not_retried_and_the_key_is_scrubbed() {
-        let (up, base) =
-            upstream(|_| async { status(403, "Credits exhausted for key uw-test-key-5ecret") }).await;
+        let (up, base) = upstream(|_| async { status(403, "Credits exhausted for key uw-test-key-5ecret") }).await;
         let err = source(base).search(&query("lamp")).await.unwrap_err();
         let CatalogError::Unavailable(detail) = &err else { panic!("expected Unavailable, got {err:?}") };
         assert!(detail.contains("HTTP 403") && detail.contains("credits exhausted"), "{detail}");
@@ -1151,8 +1130,7 @@ mod tests {
 
     #[tokio::test]
     async fn results_none_of_which_can_be_read_are_malformed() {
-        let (_, base) =
-            upstream(|_| async { ok_json(json!({"results": [{"foo": 1}, {"tcin": "x"}]})) }).await;
+        let (_, base) = upstream(|_| async { ok_json(json!({"results": [{"foo": 1}, {"tcin": "x"}]})) }).await;
         let err = source(base).search(&query("lamp")).await.unwrap_err();
         assert!(matches!(err, CatalogError::Malformed(_)), "{err:?}");
     }
@@ -1161,8 +1139,7 @@ mod tests {
     async fn an_upstream_that_never_answers_times_out_in_bounded_time() {
         let (up, base) = upstream(|_| std::future::pending::<Response>()).await;
         let source =
-            UnwrangleSource::new(UnwrangleConfig { timeout: Duration::from_millis(200), ..config(base) })
-                .unwrap();
+            UnwrangleSource::new(UnwrangleConfig { timeout: Duration::from_millis(200), ..config(base) }).unwrap();
         let started = Instant::now();
         let outcome = tokio::time::timeout(Duration::from_secs(10), source.search(&query("lamp"))).await;
         let result = outcome.expect("the search must end by itself, well within 10 s");
@@ -1265,10 +1242,7 @@ mod tests {
         };
         assert!(matches!(with(|c| c.api_key = "  ".into()), UnwrangleInitError::EmptyApiKey));
         assert!(matches!(with(|c| c.api_key = "bad\nkey".into()), UnwrangleInitError::InvalidApiKey));
-        assert!(matches!(
-            with(|c| c.base_url = "ftp://example.com/".into()),
-            UnwrangleInitError::InvalidBaseUrl(_)
-        ));
+        assert!(matches!(with(|c| c.base_url = "ftp://example.com/".into()), UnwrangleInitError::InvalidBaseUrl(_)));
         assert!(matches!(with(|c| c.base_url = "not a url".into()), UnwrangleInitError::InvalidBaseUrl(_)));
 
         let defaults = UnwrangleConfig::new("k");
@@ -1302,9 +1276,7 @@ mod tests {
             assert_eq!(parse_hundredths(text), expected, "{text:?}");
         }
         // Numbers go through their shortest decimal text, not float arithmetic.
-        for (number, cents) in
-            [(json!(12.99), 1299), (json!(0.29), 29), (json!(1.005), 101), (json!(19), 1900)]
-        {
+        for (number, cents) in [(json!(12.99), 1299), (json!(0.29), 29), (json!(1.005), 101), (json!(19), 1900)] {
             assert_eq!(cents_value(&number), Some(Cents(cents)), "{number}");
         }
         assert_eq!(cents_value(&json!({"current_retail": 4.5})), Some(Cents(450)));
@@ -1334,14 +1306,8 @@ mod tests {
     #[test]
     fn small_readers() {
         assert_eq!(normalize_query("  Desk \t LAMP\n"), "desk lamp");
-        assert_eq!(
-            decode_entities("Tom &amp; Jerry&#39;s &#x2122; &bogus; & co"),
-            "Tom & Jerry's ™ &bogus; & co"
-        );
-        assert_eq!(
-            tcin_from_url("https://www.target.com/p/x/-/A-12345678#lnk=sametab"),
-            Some(id("12345678"))
-        );
+        assert_eq!(decode_entities("Tom &amp; Jerry&#39;s &#x2122; &bogus; & co"), "Tom & Jerry's ™ &bogus; & co");
+        assert_eq!(tcin_from_url("https://www.target.com/p/x/-/A-12345678#lnk=sametab"), Some(id("12345678")));
         assert_eq!(tcin_from_url("https://www.target.com/p/x/-/A-12"), None);
         assert_eq!(product_id_value(&json!("A-12345678")), Some(id("12345678")));
         assert_eq!(count_value(&json!("(1,234)")), Some(1234));

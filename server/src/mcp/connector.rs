@@ -72,11 +72,7 @@ impl Connector {
 
     /// The widgets this connector's own tools render.
     pub fn widgets(self) -> BTreeSet<WidgetId> {
-        ToolName::ALL
-            .iter()
-            .filter(|t| self.serves_group(t.group()))
-            .filter_map(|t| t.widget())
-            .collect()
+        ToolName::ALL.iter().filter(|t| self.serves_group(t.group())).filter_map(|t| t.widget()).collect()
     }
 
     /// Every tool the connector carries, with how.

@@ -44,10 +44,8 @@ pub struct McpServices {
 
 impl McpServices {
     pub fn new(state: AppState) -> Self {
-        let routers = Connector::ALL
-            .iter()
-            .map(|c| (*c, Arc::new(TargetMcp::router_for(*c, &state.widgets))))
-            .collect();
+        let routers =
+            Connector::ALL.iter().map(|c| (*c, Arc::new(TargetMcp::router_for(*c, &state.widgets)))).collect();
         McpServices { state, routers: Arc::new(routers) }
     }
 
@@ -178,9 +176,11 @@ impl ServerHandler for TargetMcp {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let template = self.state.widgets.by_uri(&request.uri).ok_or_else(|| {
-            ErrorData::resource_not_found(format!("no widget template at {}", request.uri), None)
-        })?;
+        let template = self
+            .state
+            .widgets
+            .by_uri(&request.uri)
+            .ok_or_else(|| ErrorData::resource_not_found(format!("no widget template at {}", request.uri), None))?;
         let meta = MetaObject(json_object(&self.state.csp.resource_meta(template.id)));
         let contents = ResourceContents::text(template.html.clone(), template.uri.clone())
             .with_mime_type(widgets::MIME_TYPE)

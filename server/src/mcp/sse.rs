@@ -55,11 +55,7 @@ pub struct SseConfig {
 
 impl Default for SseConfig {
     fn default() -> Self {
-        Self {
-            max_streams: 1000,
-            keep_alive: Duration::from_secs(30),
-            channel_capacity: 64,
-        }
+        Self { max_streams: 1000, keep_alive: Duration::from_secs(30), channel_capacity: 64 }
     }
 }
 
@@ -93,13 +89,7 @@ impl std::fmt::Debug for LegacySse {
 impl LegacySse {
     pub fn new(config: SseConfig) -> Self {
         let (open, _) = watch::channel(0);
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                sessions: Mutex::new(HashMap::new()),
-                open,
-            }),
-        }
+        Self { inner: Arc::new(Inner { config, sessions: Mutex::new(HashMap::new()), open }) }
     }
 
     /// Opens a stream for `GET <path>`: returns the SSE response, or 503 + Retry-After when
@@ -111,67 +101,36 @@ impl LegacySse {
     pub fn open<S: ServerHandler>(&self, service: S, messages_path: &str) -> Response {
         if messages_path.contains(['\r', '\n']) {
             tracing::error!("legacy SSE: messages_path contains a line break; refusing");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "invalid messages path",
-            );
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "invalid messages path");
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::error!("legacy SSE: open() called outside a Tokio runtime");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "no async runtime",
-            );
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "no async runtime");
         };
         let Some(open_now) = self.inner.try_acquire() else {
-            tracing::warn!(
-                max_streams = self.inner.config.max_streams,
-                "legacy SSE: stream limit reached; refusing"
-            );
+            tracing::warn!(max_streams = self.inner.config.max_streams, "legacy SSE: stream limit reached; refusing");
             let mut response = error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_streams",
                 "too many open SSE streams, retry later",
             );
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_STREAMS),
-            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_STREAMS));
             return response;
         };
 
         let id = new_session_id();
         let ct = CancellationToken::new();
         // From here on, dropping `guard` undoes everything (count, map entry, service).
-        let guard = StreamGuard {
-            inner: Arc::clone(&self.inner),
-            id: id.clone(),
-            ct: ct.clone(),
-        };
+        let guard = StreamGuard { inner: Arc::clone(&self.inner), id: id.clone(), ct: ct.clone() };
 
         let capacity = self.inner.config.channel_capacity.max(1);
         let (incoming_tx, incoming_rx) = mpsc::channel::<ClientJsonRpcMessage>(capacity);
         let (outgoing_tx, outgoing_rx) = mpsc::channel::<ServerJsonRpcMessage>(capacity);
-        self.inner.sessions().insert(
-            id.clone(),
-            Session {
-                incoming: incoming_tx,
-                ct: ct.clone(),
-            },
-        );
-        tracing::info!(
-            session = short(&id),
-            open_streams = open_now,
-            "legacy SSE stream opened"
-        );
+        self.inner.sessions().insert(id.clone(), Session { incoming: incoming_tx, ct: ct.clone() });
+        tracing::info!(session = short(&id), open_streams = open_now, "legacy SSE stream opened");
 
         // rmcp's Sink/Stream adapter: `(Sink<ServerJsonRpcMessage>, Stream<ClientJsonRpcMessage>)`.
-        let transport = (
-            PollSender::new(outgoing_tx),
-            ReceiverStream::new(incoming_rx),
-        );
+        let transport = (PollSender::new(outgoing_tx), ReceiverStream::new(incoming_rx));
         let task_inner = Arc::clone(&self.inner);
         let task_id = id.clone();
         runtime.spawn(async move {
@@ -179,11 +138,7 @@ impl LegacySse {
             // only then returns the running service, so it has to be driven here, not in `open`.
             match serve_server_with_ct(service, transport, ct).await {
                 Ok(running) => match running.waiting().await {
-                    Ok(reason) => tracing::debug!(
-                        session = short(&task_id),
-                        ?reason,
-                        "legacy SSE service finished"
-                    ),
+                    Ok(reason) => tracing::debug!(session = short(&task_id), ?reason, "legacy SSE service finished"),
                     Err(error) => tracing::warn!(
                         session = short(&task_id),
                         %error,
@@ -201,19 +156,11 @@ impl LegacySse {
             task_inner.remove_session(&task_id);
         });
 
-        let separator = if messages_path.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        let endpoint = Event::default()
-            .event("endpoint")
-            .data(format!("{messages_path}{separator}sessionId={id}"));
+        let separator = if messages_path.contains('?') { '&' } else { '?' };
+        let endpoint = Event::default().event("endpoint").data(format!("{messages_path}{separator}sessionId={id}"));
         let messages = ReceiverStream::new(outgoing_rx).filter_map(|message| {
             futures::future::ready(match serde_json::to_string(&message) {
-                Ok(json) => Some(Ok::<_, Infallible>(
-                    Event::default().event("message").data(json),
-                )),
+                Ok(json) => Some(Ok::<_, Infallible>(Event::default().event("message").data(json))),
                 Err(error) => {
                     tracing::warn!(%error, "legacy SSE: could not serialize an outgoing message");
                     None
@@ -221,9 +168,7 @@ impl LegacySse {
             })
         });
         let stream = GuardedStream {
-            inner: Box::pin(
-                futures::stream::once(futures::future::ready(Ok(endpoint))).chain(messages),
-            ),
+            inner: Box::pin(futures::stream::once(futures::future::ready(Ok(endpoint))).chain(messages)),
             _guard: guard,
         };
 
@@ -232,13 +177,10 @@ impl LegacySse {
         let mut response = if keep_alive.is_zero() {
             sse.into_response()
         } else {
-            sse.keep_alive(KeepAlive::new().interval(keep_alive).text("ping"))
-                .into_response()
+            sse.keep_alive(KeepAlive::new().interval(keep_alive).text("ping")).into_response()
         };
         // Keep reverse proxies (nginx) from buffering the event stream.
-        response
-            .headers_mut()
-            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
         response
     }
 
@@ -252,18 +194,9 @@ impl LegacySse {
     /// Like [`Self::post`], and also attaches the POST's `http::request::Parts` to the message's
     /// extensions, as rmcp's Streamable HTTP service does, so handlers can read headers through
     /// `Extension<Parts>` / `ctx.extensions.get::<Parts>()` on this transport too.
-    pub async fn post_with_parts(
-        &self,
-        session_id: Option<&str>,
-        parts: Option<Parts>,
-        body: Bytes,
-    ) -> Response {
+    pub async fn post_with_parts(&self, session_id: Option<&str>, parts: Option<Parts>, body: Bytes) -> Response {
         let Some(id) = session_id.filter(|id| !id.is_empty()) else {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "missing_session_id",
-                "missing sessionId query parameter",
-            );
+            return error_response(StatusCode::BAD_REQUEST, "missing_session_id", "missing sessionId query parameter");
         };
         let Some(incoming) = self.inner.sessions().get(id).map(|s| s.incoming.clone()) else {
             return session_not_found();
@@ -298,10 +231,7 @@ impl LegacySse {
                     "queue_full",
                     "the session's message queue is full, retry later",
                 );
-                response.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from_static(RETRY_AFTER_QUEUE),
-                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_QUEUE));
                 response
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -326,10 +256,7 @@ impl LegacySse {
     /// for SSE streams that never end). Each stream then ends once its service has stopped.
     pub fn close_all(&self) {
         let sessions = self.inner.sessions();
-        tracing::info!(
-            sessions = sessions.len(),
-            "legacy SSE: closing all sessions"
-        );
+        tracing::info!(sessions = sessions.len(), "legacy SSE: closing all sessions");
         for session in sessions.values() {
             session.ct.cancel();
         }
@@ -386,11 +313,7 @@ impl Drop for StreamGuard {
         self.inner.remove_session(&self.id);
         self.ct.cancel();
         let open_now = self.inner.release();
-        tracing::info!(
-            session = short(&self.id),
-            open_streams = open_now,
-            "legacy SSE stream closed"
-        );
+        tracing::info!(session = short(&self.id), open_streams = open_now, "legacy SSE stream closed");
     }
 }
 
@@ -420,19 +343,11 @@ fn short(id: &str) -> &str {
 }
 
 fn session_not_found() -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
-        "session_not_found",
-        "unknown or closed session; open a new SSE stream",
-    )
+    error_response(StatusCode::NOT_FOUND, "session_not_found", "unknown or closed session; open a new SSE stream")
 }
 
 fn error_response(status: StatusCode, error: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "error": error, "message": message })),
-    )
-        .into_response()
+    (status, axum::Json(serde_json::json!({ "error": error, "message": message }))).into_response()
 }
 
 #[cfg(test)]
@@ -475,17 +390,11 @@ mod tests {
 
     impl Echo {
         fn new() -> Self {
-            Self {
-                tool_router: Self::tool_router(),
-                _probe: None,
-            }
+            Self { tool_router: Self::tool_router(), _probe: None }
         }
 
         fn with_probe(probe: oneshot::Sender<()>) -> Self {
-            Self {
-                _probe: Some(Arc::new(probe)),
-                ..Self::new()
-            }
+            Self { _probe: Some(Arc::new(probe)), ..Self::new() }
         }
     }
 
@@ -498,12 +407,7 @@ mod tests {
 
         #[tool(description = "Return the x-test header of the POST that carried this call")]
         fn header(&self, Extension(parts): Extension<Parts>) -> String {
-            parts
-                .headers
-                .get("x-test")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or("<none>")
-                .to_owned()
+            parts.headers.get("x-test").and_then(|value| value.to_str().ok()).unwrap_or("<none>").to_owned()
         }
     }
 
@@ -553,36 +457,23 @@ mod tests {
     {
         let sse = LegacySse::new(config);
         let app = Router::new()
-            .route(
-                "/sse",
-                get(move |State(sse): State<LegacySse>| async move {
-                    sse.open(make(), "/sse/messages")
-                }),
-            )
+            .route("/sse", get(move |State(sse): State<LegacySse>| async move { sse.open(make(), "/sse/messages") }))
             .route(
                 "/sse/messages",
-                post(
-                    |State(sse): State<LegacySse>, Query(q): Query<PostQuery>, body: Bytes| async move {
-                        sse.post(q.session_id.as_deref(), body).await
-                    },
-                ),
+                post(|State(sse): State<LegacySse>, Query(q): Query<PostQuery>, body: Bytes| async move {
+                    sse.post(q.session_id.as_deref(), body).await
+                }),
             )
             .route(
                 "/sse/parts",
                 post(
-                    |State(sse): State<LegacySse>,
-                     Query(q): Query<PostQuery>,
-                     parts: Parts,
-                     body: Bytes| async move {
-                        sse.post_with_parts(q.session_id.as_deref(), Some(parts), body)
-                            .await
+                    |State(sse): State<LegacySse>, Query(q): Query<PostQuery>, parts: Parts, body: Bytes| async move {
+                        sse.post_with_parts(q.session_id.as_deref(), Some(parts), body).await
                     },
                 ),
             )
             .with_state(sse.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -591,34 +482,20 @@ mod tests {
     }
 
     fn config(max_streams: usize, keep_alive: Duration, channel_capacity: usize) -> SseConfig {
-        SseConfig {
-            max_streams,
-            keep_alive,
-            channel_capacity,
-        }
+        SseConfig { max_streams, keep_alive, channel_capacity }
     }
 
     async fn get_sse(client: &reqwest::Client, base: &str) -> reqwest::Response {
-        tokio::time::timeout(
-            TIMEOUT,
-            client
-                .get(format!("{base}/sse"))
-                .header("accept", "text/event-stream")
-                .send(),
-        )
-        .await
-        .expect("GET timed out")
-        .expect("GET failed")
+        tokio::time::timeout(TIMEOUT, client.get(format!("{base}/sse")).header("accept", "text/event-stream").send())
+            .await
+            .expect("GET timed out")
+            .expect("GET failed")
     }
 
     async fn post_raw(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
         tokio::time::timeout(
             TIMEOUT,
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_owned())
-                .send(),
+            client.post(url).header("content-type", "application/json").body(body.to_owned()).send(),
         )
         .await
         .expect("POST timed out")
@@ -632,19 +509,11 @@ mod tests {
     type Events = Pin<Box<dyn Stream<Item = eventsource_stream::Event> + Send>>;
 
     fn events(response: reqwest::Response) -> Events {
-        Box::pin(
-            response
-                .bytes_stream()
-                .eventsource()
-                .map(|event| event.expect("SSE parse error")),
-        )
+        Box::pin(response.bytes_stream().eventsource().map(|event| event.expect("SSE parse error")))
     }
 
     async fn next_event(events: &mut Events) -> eventsource_stream::Event {
-        tokio::time::timeout(TIMEOUT, events.next())
-            .await
-            .expect("no SSE event in time")
-            .expect("SSE stream ended")
+        tokio::time::timeout(TIMEOUT, events.next()).await.expect("no SSE event in time").expect("SSE stream ended")
     }
 
     /// Next `event: message`, parsed.
@@ -695,18 +564,13 @@ mod tests {
 
         let response = get_sse(&client, &base).await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            "text/event-stream"
-        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream");
         assert_eq!(sse.open_streams(), 1);
         let handler_alive = probes.recv().await.expect("handler created");
         let mut events = events(response);
 
         let path = endpoint(&mut events).await;
-        let session = path
-            .strip_prefix("/sse/messages?sessionId=")
-            .expect("endpoint path");
+        let session = path.strip_prefix("/sse/messages?sessionId=").expect("endpoint path");
         assert_eq!(session.len(), 32);
         assert!(session.bytes().all(|b| b.is_ascii_hexdigit()));
         let url = format!("{base}{path}");
@@ -718,33 +582,19 @@ mod tests {
         assert_eq!(init["id"], 1);
         assert_eq!(init["result"]["protocolVersion"], "2024-11-05");
         assert!(init["result"]["serverInfo"]["name"].is_string(), "{init}");
-        assert!(
-            init["result"]["capabilities"]["tools"].is_object(),
-            "{init}"
-        );
+        assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
 
-        let response = post_json(
-            &client,
-            &url,
-            json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        )
-        .await;
+        let response =
+            post_json(&client, &url, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
 
-        let response = post_json(
-            &client,
-            &url,
-            json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {} }),
-        )
-        .await;
+        let response =
+            post_json(&client, &url, json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {} })).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let list = next_message(&mut events).await;
         assert_eq!(list["id"], 2);
         let tools = list["result"]["tools"].as_array().expect("tools array");
-        let echo = tools
-            .iter()
-            .find(|tool| tool["name"] == "echo")
-            .expect("echo tool listed");
+        let echo = tools.iter().find(|tool| tool["name"] == "echo").expect("echo tool listed");
         assert_eq!(echo["inputSchema"]["properties"]["text"]["type"], "string");
 
         let response = post_json(
@@ -776,10 +626,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let missing = next_message(&mut events).await;
         assert_eq!(missing["id"], 4);
-        assert!(
-            missing["error"].is_object() || missing["result"]["isError"] == true,
-            "{missing}"
-        );
+        assert!(missing["error"].is_object() || missing["result"]["isError"] == true, "{missing}");
 
         // post_with_parts hands the POST's HTTP parts to the handler.
         let parts_url = url.replace("/sse/messages?", "/sse/parts?");
@@ -808,26 +655,17 @@ mod tests {
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let header = next_message(&mut events).await;
         assert_eq!(header["id"], 5);
-        assert!(
-            header["error"].is_object() || header["result"]["isError"] == true,
-            "{header}"
-        );
+        assert!(header["error"].is_object() || header["result"]["isError"] == true, "{header}");
 
         // The client goes away: everything is freed and the session is gone.
         drop(events);
         wait_for_open(&sse, 0).await;
         assert!(sse.inner.sessions().is_empty());
         // The rmcp service stopped and dropped the handler.
-        let freed = tokio::time::timeout(TIMEOUT, handler_alive)
-            .await
-            .expect("handler not dropped in time");
+        let freed = tokio::time::timeout(TIMEOUT, handler_alive).await.expect("handler not dropped in time");
         assert!(freed.is_err(), "probe is never sent, only dropped");
-        let response = post_json(
-            &client,
-            &url,
-            json!({ "jsonrpc": "2.0", "id": 6, "method": "tools/list", "params": {} }),
-        )
-        .await;
+        let response =
+            post_json(&client, &url, json!({ "jsonrpc": "2.0", "id": 6, "method": "tools/list", "params": {} })).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let body: Value = response.json().await.expect("JSON error body");
         assert!(body["message"].is_string(), "{body}");
@@ -853,10 +691,7 @@ mod tests {
         .expect("no keep-alive in time");
         assert!(found, "stream ended without a ping");
         let text = String::from_utf8_lossy(&raw);
-        assert!(
-            text.starts_with("event: endpoint\ndata: /sse/messages?sessionId="),
-            "{text}"
-        );
+        assert!(text.starts_with("event: endpoint\ndata: /sse/messages?sessionId="), "{text}");
     }
 
     #[tokio::test]
@@ -894,12 +729,7 @@ mod tests {
         let client = reqwest::Client::new();
         let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
 
-        let unknown = post_json(
-            &client,
-            &format!("{base}/sse/messages?sessionId={:032x}", 7u128),
-            ping.clone(),
-        )
-        .await;
+        let unknown = post_json(&client, &format!("{base}/sse/messages?sessionId={:032x}", 7u128), ping.clone()).await;
         assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
         let body: Value = unknown.json().await.expect("JSON error body");
         assert!(body["message"].is_string(), "{body}");
@@ -923,12 +753,7 @@ mod tests {
         }
 
         // The session is still usable after bad POSTs: ping before initialize is allowed.
-        let response = post_json(
-            &client,
-            &url,
-            json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" }),
-        )
-        .await;
+        let response = post_json(&client, &url, json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" })).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let pong = next_message(&mut events).await;
         assert_eq!(pong["id"], 9);
@@ -951,9 +776,7 @@ mod tests {
         let response = post_json(&client, &url, initialize_request(1)).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         // The service has taken `initialize` off the queue and is stuck in the handler.
-        tokio::time::timeout(TIMEOUT, entered)
-            .await
-            .expect("initialize not reached");
+        tokio::time::timeout(TIMEOUT, entered).await.expect("initialize not reached");
 
         let ping = json!({ "jsonrpc": "2.0", "id": 2, "method": "ping" });
         let queued = post_json(&client, &url, ping.clone()).await;
@@ -980,16 +803,10 @@ mod tests {
         let url = format!("{base}{}", endpoint(&mut events).await);
 
         // A notification instead of `initialize` makes rmcp's handshake fail: the service ends.
-        let response = post_json(
-            &client,
-            &url,
-            json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        )
-        .await;
+        let response =
+            post_json(&client, &url, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let end = tokio::time::timeout(TIMEOUT, events.next())
-            .await
-            .expect("stream did not end in time");
+        let end = tokio::time::timeout(TIMEOUT, events.next()).await.expect("stream did not end in time");
         assert!(end.is_none(), "unexpected event {end:?}");
         wait_for_open(&sse, 0).await;
         let response = post_json(&client, &url, initialize_request(1)).await;
@@ -1013,9 +830,7 @@ mod tests {
 
         sse.close_all();
         for events in [&mut a, &mut b] {
-            let end = tokio::time::timeout(TIMEOUT, events.next())
-                .await
-                .expect("stream did not end in time");
+            let end = tokio::time::timeout(TIMEOUT, events.next()).await.expect("stream did not end in time");
             assert!(end.is_none(), "unexpected event {end:?}");
         }
         wait_for_open(&sse, 0).await;
@@ -1025,10 +840,7 @@ mod tests {
     fn session_ids_are_unique_128_bit_hex() {
         let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_session_id()).collect();
         assert_eq!(ids.len(), 1000);
-        assert!(
-            ids.iter()
-                .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        );
+        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
     }
 
     #[test]

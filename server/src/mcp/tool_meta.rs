@@ -57,7 +57,11 @@ fn called_by_a_widget(tool: ToolName) -> bool {
 }
 
 /// The `_meta` object of `tool` as `connector` lists it.
-pub fn tool_meta(tool: ToolName, visibility: Visibility, templates: &WidgetTemplates) -> serde_json::Map<String, serde_json::Value> {
+pub fn tool_meta(
+    tool: ToolName,
+    visibility: Visibility,
+    templates: &WidgetTemplates,
+) -> serde_json::Map<String, serde_json::Value> {
     let uri = tool.widget().map(|w| templates.get(w).uri.clone());
     let (invoking, invoked) = invocation_texts(tool);
     let (ui_visibility, openai_visibility): (&'static [&'static str], _) = match visibility {

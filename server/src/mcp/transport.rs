@@ -96,10 +96,6 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
 }
 
 /// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
-async fn sse_message(
-    State(state): State<ConnectorState>,
-    Query(query): Query<MessagesQuery>,
-    body: Bytes,
-) -> Response {
+async fn sse_message(State(state): State<ConnectorState>, Query(query): Query<MessagesQuery>, body: Bytes) -> Response {
     state.sse.post(query.session_id.as_deref(), body).await
 }

@@ -13,5 +13,6 @@ use crate::error::AppError;
 /// A JSON body whose rejection (bad JSON, wrong types, wrong content type) answers in the API's
 /// error shape, 400.
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    body.map(|Json(v)| v).map_err(|e| AppError::InvalidInput(format!("The request body is not valid: {}", e.body_text())))
+    body.map(|Json(v)| v)
+        .map_err(|e| AppError::InvalidInput(format!("The request body is not valid: {}", e.body_text())))
 }

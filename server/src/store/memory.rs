@@ -141,11 +141,7 @@ impl Store for MemoryStore {
 
     async fn order_for_key(&self, email: &str, idem: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
         let inner = self.lock();
-        Ok(inner
-            .idempotency
-            .get(&(key(email), idem.clone()))
-            .and_then(|id| inner.orders.get(id))
-            .cloned())
+        Ok(inner.idempotency.get(&(key(email), idem.clone())).and_then(|id| inner.orders.get(id)).cloned())
     }
 
     async fn place_order(
@@ -190,11 +186,7 @@ impl Store for MemoryStore {
 
     async fn join_membership(&self, email: &str, membership: Membership) -> Result<Membership, StoreError> {
         let mut inner = self.lock();
-        let stored = inner
-            .memberships
-            .entry(key(email))
-            .and_modify(|m| m.tier = membership.tier)
-            .or_insert(membership);
+        let stored = inner.memberships.entry(key(email)).and_modify(|m| m.tier = membership.tier).or_insert(membership);
         Ok(stored.clone())
     }
 

@@ -30,16 +30,18 @@ impl TargetMcp {
         &self,
         Parameters(_): Parameters<CreateSessionInput>,
     ) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            let session = sessions::create(&self.state).await?;
-            let output = CreateSessionOutput {
-                session_id: session.id.clone(),
-                authenticated: false,
-                expires_at: sessions::expires_at(&self.state, &session),
-            };
-            Ok::<_, AppError>(Reply::new(output, format!("Started Target session {}.", session.id)))
-        }
-        .await)
+        respond(
+            async {
+                let session = sessions::create(&self.state).await?;
+                let output = CreateSessionOutput {
+                    session_id: session.id.clone(),
+                    authenticated: false,
+                    expires_at: sessions::expires_at(&self.state, &session),
+                };
+                Ok::<_, AppError>(Reply::new(output, format!("Started Target session {}.", session.id)))
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -54,16 +56,20 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            let session = sessions::require(&self.state, &input.session_id).await?;
-            let (status, sentence) = match &session.user {
-                Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
-                None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
-            };
-            let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
-            Ok::<_, AppError>(Reply::new(output, sentence).widget(widget_meta(Some(&session), vec![])).session(&session.id))
-        }
-        .await)
+        respond(
+            async {
+                let session = sessions::require(&self.state, &input.session_id).await?;
+                let (status, sentence) = match &session.user {
+                    Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
+                    None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
+                };
+                let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
+                Ok::<_, AppError>(
+                    Reply::new(output, sentence).widget(widget_meta(Some(&session), vec![])).session(&session.id),
+                )
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -77,20 +83,22 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            let session = sessions::require(&self.state, &input.session_id).await?;
-            let sentence = match &session.user {
-                Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
-                None => "Not signed in to Target yet.".to_owned(),
-            };
-            let output = AuthStatusOutput {
-                session_id: session.id.clone(),
-                authenticated: session.user.is_some(),
-                user: session.user.clone(),
-                expires_at: sessions::expires_at(&self.state, &session),
-            };
-            Ok::<_, AppError>(Reply::new(output, sentence))
-        }
-        .await)
+        respond(
+            async {
+                let session = sessions::require(&self.state, &input.session_id).await?;
+                let sentence = match &session.user {
+                    Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
+                    None => "Not signed in to Target yet.".to_owned(),
+                };
+                let output = AuthStatusOutput {
+                    session_id: session.id.clone(),
+                    authenticated: session.user.is_some(),
+                    user: session.user.clone(),
+                    expires_at: sessions::expires_at(&self.state, &session),
+                };
+                Ok::<_, AppError>(Reply::new(output, sentence))
+            }
+            .await,
+        )
     }
 }

@@ -65,24 +65,26 @@ impl TargetMcp {
         output_schema = schema_for_output::<CartOutput>()
     )]
     async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            input.validate()?;
-            sessions::require(&self.state, &input.session_id).await?;
-            let product = self
-                .state
-                .products
-                .product(&input.product_id)
-                .await?
-                .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
-            if !product.in_stock {
-                return Err(AppError::OutOfStock(product.title));
+        respond(
+            async {
+                input.validate()?;
+                sessions::require(&self.state, &input.session_id).await?;
+                let product = self
+                    .state
+                    .products
+                    .product(&input.product_id)
+                    .await?
+                    .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
+                if !product.in_stock {
+                    return Err(AppError::OutOfStock(product.title));
+                }
+                let quantity = input.quantity.unwrap_or(1);
+                let title = product.title.clone();
+                let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
+                cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
             }
-            let quantity = input.quantity.unwrap_or(1);
-            let title = product.title.clone();
-            let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
-            cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
-        }
-        .await)
+            .await,
+        )
     }
 
     #[tool(
@@ -93,11 +95,13 @@ impl TargetMcp {
         output_schema = schema_for_output::<CartOutput>()
     )]
     async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            let session = sessions::require(&self.state, &input.session_id).await?;
-            cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
-        }
-        .await)
+        respond(
+            async {
+                let session = sessions::require(&self.state, &input.session_id).await?;
+                cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -111,23 +115,25 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<UpdateCartItemInput>,
     ) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            input.validate()?;
-            sessions::require(&self.state, &input.session_id).await?;
-            let session = self
-                .state
-                .store
-                .set_quantity(&input.session_id, &input.product_id, input.quantity)
-                .await?
-                .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
-            let sentence = if input.quantity == 0 {
-                format!("Removed product {} from the cart.", input.product_id)
-            } else {
-                format!("Set product {} to quantity {}.", input.product_id, input.quantity)
-            };
-            cart_reply(&self.state, &session, sentence).await
-        }
-        .await)
+        respond(
+            async {
+                input.validate()?;
+                sessions::require(&self.state, &input.session_id).await?;
+                let session = self
+                    .state
+                    .store
+                    .set_quantity(&input.session_id, &input.product_id, input.quantity)
+                    .await?
+                    .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
+                let sentence = if input.quantity == 0 {
+                    format!("Removed product {} from the cart.", input.product_id)
+                } else {
+                    format!("Set product {} to quantity {}.", input.product_id, input.quantity)
+                };
+                cart_reply(&self.state, &session, sentence).await
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -139,45 +145,47 @@ impl TargetMcp {
         output_schema = schema_for_output::<CheckoutOutput>()
     )]
     async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            let session = sessions::require(&self.state, &input.session_id).await?;
-            let user = sessions::require_user(&session)?.clone();
-            let key = input.idempotency_key.as_ref();
-            if let Some(key) = key
-                && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
-            {
-                return Ok(order_reply(&session, Placed { order, replayed: true }));
+        respond(
+            async {
+                let session = sessions::require(&self.state, &input.session_id).await?;
+                let user = sessions::require_user(&session)?.clone();
+                let key = input.idempotency_key.as_ref();
+                if let Some(key) = key
+                    && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
+                {
+                    return Ok(order_reply(&session, Placed { order, replayed: true }));
+                }
+                if session.cart.is_empty() {
+                    return Err(AppError::EmptyCart);
+                }
+                let cart = priced_cart(&self.state, &session).await?;
+                let order = Order {
+                    order_id: new_order_id(),
+                    placed_at: self.state.clock.now(),
+                    email: user.email.clone(),
+                    items: cart.items,
+                    subtotal_cents: cart.subtotal_cents,
+                    circle_savings_cents: cart.circle_savings_cents,
+                    shipping_cents: cart.shipping_cents,
+                    tax_cents: cart.estimated_tax_cents,
+                    total_cents: cart.total_cents,
+                    currency: cart.currency,
+                    continue_url: TARGET_CART_URL.to_owned(),
+                };
+                let placed = self
+                    .state
+                    .store
+                    .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
+                    .await
+                    .map_err(|e| match AppError::from(e) {
+                        // The cart was emptied by the same order a moment ago (a double click).
+                        AppError::CartChanged => AppError::EmptyCart,
+                        other => other,
+                    })?;
+                Ok::<_, AppError>(order_reply(&session, placed))
             }
-            if session.cart.is_empty() {
-                return Err(AppError::EmptyCart);
-            }
-            let cart = priced_cart(&self.state, &session).await?;
-            let order = Order {
-                order_id: new_order_id(),
-                placed_at: self.state.clock.now(),
-                email: user.email.clone(),
-                items: cart.items,
-                subtotal_cents: cart.subtotal_cents,
-                circle_savings_cents: cart.circle_savings_cents,
-                shipping_cents: cart.shipping_cents,
-                tax_cents: cart.estimated_tax_cents,
-                total_cents: cart.total_cents,
-                currency: cart.currency,
-                continue_url: TARGET_CART_URL.to_owned(),
-            };
-            let placed = self
-                .state
-                .store
-                .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
-                .await
-                .map_err(|e| match AppError::from(e) {
-                    // The cart was emptied by the same order a moment ago (a double click).
-                    AppError::CartChanged => AppError::EmptyCart,
-                    other => other,
-                })?;
-            Ok::<_, AppError>(order_reply(&session, placed))
-        }
-        .await)
+            .await,
+        )
     }
 }
 

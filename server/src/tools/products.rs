@@ -25,48 +25,53 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<SearchOutput>()
     )]
-    async fn search_target_products(&self, Parameters(input): Parameters<SearchInput>) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            input.validate()?;
-            let session = match &input.session_id {
-                Some(id) => Some(sessions::require(&self.state, id).await?),
-                None => None,
-            };
-            let query = SearchQuery {
-                text: input.query.trim().to_owned(),
-                limit: input.limit_or_default(),
-                sort: input.sort.unwrap_or(SortOrder::Relevance),
-                max_price: input.max_price_cents,
-            };
-            let results = self.state.products.search(&query).await?;
-            if let Some(session) = &session {
-                self.state.store.record_search(&session.id, &query.text).await?;
+    async fn search_target_products(
+        &self,
+        Parameters(input): Parameters<SearchInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        respond(
+            async {
+                input.validate()?;
+                let session = match &input.session_id {
+                    Some(id) => Some(sessions::require(&self.state, id).await?),
+                    None => None,
+                };
+                let query = SearchQuery {
+                    text: input.query.trim().to_owned(),
+                    limit: input.limit_or_default(),
+                    sort: input.sort.unwrap_or(SortOrder::Relevance),
+                    max_price: input.max_price_cents,
+                };
+                let results = self.state.products.search(&query).await?;
+                if let Some(session) = &session {
+                    self.state.store.record_search(&session.id, &query.text).await?;
+                }
+                let output = SearchOutput {
+                    query: query.text.clone(),
+                    total: results.total,
+                    products: results.products.iter().map(ProductSummary::from).collect(),
+                    source: self.state.products.kind(),
+                    cached: results.cached,
+                };
+                let sentence = match results.products.first() {
+                    None => format!("No Target products match \"{}\".", query.text),
+                    Some(first) => format!(
+                        "Found {} for \"{}\" (showing {}), starting with {} at {}.",
+                        plural(results.total as usize, "product", "products"),
+                        query.text,
+                        results.products.len(),
+                        first.title,
+                        first.price_cents.display_usd()
+                    ),
+                };
+                let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), results.products));
+                if let Some(session) = &session {
+                    reply = reply.session(&session.id);
+                }
+                Ok::<_, AppError>(reply)
             }
-            let output = SearchOutput {
-                query: query.text.clone(),
-                total: results.total,
-                products: results.products.iter().map(ProductSummary::from).collect(),
-                source: self.state.products.kind(),
-                cached: results.cached,
-            };
-            let sentence = match results.products.first() {
-                None => format!("No Target products match \"{}\".", query.text),
-                Some(first) => format!(
-                    "Found {} for \"{}\" (showing {}), starting with {} at {}.",
-                    plural(results.total as usize, "product", "products"),
-                    query.text,
-                    results.products.len(),
-                    first.title,
-                    first.price_cents.display_usd()
-                ),
-            };
-            let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), results.products));
-            if let Some(session) = &session {
-                reply = reply.session(&session.id);
-            }
-            Ok::<_, AppError>(reply)
-        }
-        .await)
+            .await,
+        )
     }
 
     #[tool(
@@ -81,51 +86,57 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<RecommendationsInput>,
     ) -> Result<CallToolResult, ErrorData> {
-        respond(async {
-            input.validate()?;
-            let session = match &input.session_id {
-                Some(id) => Some(sessions::require(&self.state, id).await?),
-                None => None,
-            };
-            let seed = match &input.product_id {
-                Some(id) => Some(
-                    self.state.products.product(id).await?.ok_or_else(|| AppError::ProductNotFound(id.to_string()))?,
-                ),
-                None => None,
-            };
-            let picks = recommend::recommend(
-                self.state.products.as_ref(),
-                recommend::Signals {
-                    seed: seed.as_ref(),
-                    session: session.as_ref(),
-                    query: input.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
-                },
-                input.limit_or_default(),
-            )
-            .await?;
-            let output = RecommendationsOutput {
-                products: picks
-                    .iter()
-                    .map(|p| Recommendation { product: ProductSummary::from(&p.product), reason: p.reason.clone() })
-                    .collect(),
-                source: self.state.products.kind(),
-            };
-            let sentence = match picks.first() {
-                None => "No recommendations right now; try a search instead.".to_owned(),
-                Some(first) => format!(
-                    "Recommended {}, starting with {} ({}).",
-                    plural(picks.len(), "product", "products"),
-                    first.product.title,
-                    first.reason
-                ),
-            };
-            let products = picks.into_iter().map(|p| p.product).collect();
-            let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), products));
-            if let Some(session) = &session {
-                reply = reply.session(&session.id);
+        respond(
+            async {
+                input.validate()?;
+                let session = match &input.session_id {
+                    Some(id) => Some(sessions::require(&self.state, id).await?),
+                    None => None,
+                };
+                let seed = match &input.product_id {
+                    Some(id) => Some(
+                        self.state
+                            .products
+                            .product(id)
+                            .await?
+                            .ok_or_else(|| AppError::ProductNotFound(id.to_string()))?,
+                    ),
+                    None => None,
+                };
+                let picks = recommend::recommend(
+                    self.state.products.as_ref(),
+                    recommend::Signals {
+                        seed: seed.as_ref(),
+                        session: session.as_ref(),
+                        query: input.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+                    },
+                    input.limit_or_default(),
+                )
+                .await?;
+                let output = RecommendationsOutput {
+                    products: picks
+                        .iter()
+                        .map(|p| Recommendation { product: ProductSummary::from(&p.product), reason: p.reason.clone() })
+                        .collect(),
+                    source: self.state.products.kind(),
+                };
+                let sentence = match picks.first() {
+                    None => "No recommendations right now; try a search instead.".to_owned(),
+                    Some(first) => format!(
+                        "Recommended {}, starting with {} ({}).",
+                        plural(picks.len(), "product", "products"),
+                        first.product.title,
+                        first.reason
+                    ),
+                };
+                let products = picks.into_iter().map(|p| p.product).collect();
+                let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), products));
+                if let Some(session) = &session {
+                    reply = reply.session(&session.id);
+                }
+                Ok::<_, AppError>(reply)
             }
-            Ok::<_, AppError>(reply)
-        }
-        .await)
+            .await,
+        )
     }
 }

@@ -14,7 +14,8 @@ fn check<T: DeserializeOwned>(tool: ToolName, schemas: &HashMap<String, Value>, 
     let schema = &schemas[tool.as_str()];
     let validator = jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("{tool}: schema invalid: {e}"));
     let structured = &result.0["structuredContent"];
-    let errors: Vec<String> = validator.iter_errors(structured).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(structured).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "{tool}: output does not match its schema: {errors:?}\n{structured:#}");
     serde_json::from_value::<T>(structured.clone()).unwrap_or_else(|e| panic!("{tool}: {e}"));
     if tool.widget().is_some() {

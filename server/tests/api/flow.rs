@@ -25,7 +25,8 @@ async fn create_sign_in_search_add_update_checkout_and_join_circle() {
     let first = &found.products[0];
     let second = &found.products[1];
     app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": first.id})).await;
-    let cart: CartOutput = app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": second.id})).await.structured();
+    let cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": second.id})).await.structured();
     assert_eq!(cart.cart.items.len(), 2);
     let cart: CartOutput = app
         .call(ToolName::UpdateCartItem, json!({"sessionId": sid, "productId": first.id, "quantity": 3}))
@@ -61,7 +62,8 @@ async fn create_sign_in_search_add_update_checkout_and_join_circle() {
 #[tokio::test]
 async fn many_shoppers_at_once_never_see_each_others_carts() {
     let app = spawn_app().await;
-    let found: SearchOutput = app.call(ToolName::SearchTargetProducts, json!({"query": "lamp", "limit": 48})).await.structured();
+    let found: SearchOutput =
+        app.call(ToolName::SearchTargetProducts, json!({"query": "lamp", "limit": 48})).await.structured();
     let in_stock: Vec<_> = found.products.iter().filter(|p| p.in_stock).collect();
     assert!(in_stock.len() >= 8);
     let shoppers = (0..40).map(|i| {

@@ -14,13 +14,8 @@ struct SseSession {
 }
 
 async fn open(app: &TestApp, path: &str) -> SseSession {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("Accept", "text/event-stream")
-        .send()
-        .await
-        .expect("stream opens");
+    let response =
+        app.client.get(app.url(path)).header("Accept", "text/event-stream").send().await.expect("stream opens");
     assert_eq!(response.status(), 200);
     let mut events = response.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
@@ -87,21 +82,19 @@ async fn a_session_made_over_sse_works_over_streamable_http_and_back() {
     let app = spawn_app().await;
     let mut auth = open(&app, "/mcp").await;
     auth.handshake(&app).await;
-    let created = auth
-        .request(&app, 2, "tools/call", json!({"name": "create-target-session", "arguments": {}}))
-        .await;
+    let created = auth.request(&app, 2, "tools/call", json!({"name": "create-target-session", "arguments": {}})).await;
     let sid = created["result"]["structuredContent"]["sessionId"].clone();
     assert!(sid.as_str().is_some_and(|s| s.starts_with("sess_")));
 
     let lamp = app.find_product("desk lamp", 0).await;
-    let added = app
-        .call_on("/mcp3", shared::tool::ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id}))
-        .await;
+    let added =
+        app.call_on("/mcp3", shared::tool::ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await;
     assert!(!added.is_error(), "{}", added.text());
 
     let mut checkout = open(&app, "/mcp3").await;
     checkout.handshake(&app).await;
-    let cart = checkout.request(&app, 2, "tools/call", json!({"name": "get-cart", "arguments": {"sessionId": sid}})).await;
+    let cart =
+        checkout.request(&app, 2, "tools/call", json!({"name": "get-cart", "arguments": {"sessionId": sid}})).await;
     assert_eq!(cart["result"]["structuredContent"]["cart"]["items"][0]["product"]["id"], json!(lamp.id));
 }
 

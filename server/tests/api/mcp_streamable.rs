@@ -104,7 +104,8 @@ async fn the_product_connector_carries_add_to_cart_for_its_grid_only() {
 #[tokio::test]
 async fn a_tool_outside_the_connector_is_refused() {
     let app = spawn_app().await;
-    let response = app.rpc("/mcp4", "tools/call", json!({"name": "search-target-products", "arguments": {"query": "lamp"}})).await;
+    let response =
+        app.rpc("/mcp4", "tools/call", json!({"name": "search-target-products", "arguments": {"query": "lamp"}})).await;
     assert!(response["error"].is_object(), "{response:#}");
     let unknown = app.rpc("/mcp/all", "tools/call", json!({"name": "drop-tables", "arguments": {}})).await;
     assert!(unknown["error"].is_object(), "{unknown:#}");
@@ -141,19 +142,22 @@ async fn stateless_2026_clients_are_served_on_the_same_endpoint() {
         .header("Mcp-Method", "tools/call")
         .header("Mcp-Name", "create-target-session")
         .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
-            "name": "create-target-session", "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": {"name": "modern", "version": "1"},
-                "io.modelcontextprotocol/clientCapabilities": {}
-            }}}))
+        "name": "create-target-session", "arguments": {},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "modern", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}
+        }}}))
         .send()
         .await
         .expect("sent");
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["id"], 7);
-    assert!(body["result"]["structuredContent"]["sessionId"].as_str().is_some_and(|s| s.starts_with("sess_")), "{body:#}");
+    assert!(
+        body["result"]["structuredContent"]["sessionId"].as_str().is_some_and(|s| s.starts_with("sess_")),
+        "{body:#}"
+    );
 }
 
 #[tokio::test]
@@ -169,10 +173,8 @@ async fn the_official_rust_client_works_against_every_connector() {
         let tools = client.list_all_tools().await.expect("tools/list");
         assert_eq!(tools.len(), connector.tools().len(), "{}", connector.path());
         if connector.visibility(ToolName::CreateTargetSession).is_some() {
-            let result = client
-                .call_tool(CallToolRequestParams::new("create-target-session"))
-                .await
-                .expect("tools/call");
+            let result =
+                client.call_tool(CallToolRequestParams::new("create-target-session")).await.expect("tools/call");
             let sid = result.structured_content.expect("structured")["sessionId"].clone();
             assert!(sid.as_str().is_some_and(|s| s.starts_with("sess_")));
         }
@@ -185,11 +187,8 @@ async fn foreign_hosts_and_origins_are_refused() {
     let app = spawn_app().await;
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
     let send = |host: Option<&str>, origin: Option<&str>| {
-        let mut request = app
-            .client
-            .post(app.url("/mcp/all"))
-            .header("Accept", "application/json, text/event-stream")
-            .json(&body);
+        let mut request =
+            app.client.post(app.url("/mcp/all")).header("Accept", "application/json, text/event-stream").json(&body);
         if let Some(h) = host {
             request = request.header("Host", h);
         }

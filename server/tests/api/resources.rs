@@ -27,7 +27,10 @@ async fn templates_are_listed_and_read_with_both_csp_dialects() {
         let base = app.base.replace("127.0.0.1", "localhost");
         assert_eq!(item["_meta"]["openai/widgetCSP"]["connect_domains"], json!([base]));
         assert_eq!(item["_meta"]["ui"]["csp"]["connectDomains"], json!([base]));
-        assert_eq!(item["_meta"]["ui"]["csp"]["resourceDomains"], item["_meta"]["openai/widgetCSP"]["resource_domains"]);
+        assert_eq!(
+            item["_meta"]["ui"]["csp"]["resourceDomains"],
+            item["_meta"]["openai/widgetCSP"]["resource_domains"]
+        );
         assert_eq!(item["_meta"]["ui"]["prefersBorder"], true);
         assert!(item["_meta"]["openai/widgetDescription"].as_str().is_some());
     }

@@ -10,13 +10,16 @@ use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, spawn_app};
 async fn sign_in_answers_200_400_401_404() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    let ok = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD})).await;
+    let ok = app
+        .post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD}))
+        .await;
     assert_eq!(ok.status(), 200);
     let body: AuthenticateResponse = ok.json().await.expect("typed body");
     assert!(body.authenticated);
     assert_eq!(body.user.email, DEMO_EMAIL);
 
-    let wrong = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": "nope"})).await;
+    let wrong =
+        app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": "nope"})).await;
     assert_eq!(wrong.status(), 401);
     let error: ApiError = wrong.json().await.expect("typed error");
     assert_eq!(error.error, ApiErrorCode::InvalidCredentials);
@@ -33,7 +36,8 @@ async fn sign_in_answers_200_400_401_404() {
         let error: ApiError = response.json().await.expect("typed error");
         assert_eq!(error.error, ApiErrorCode::InvalidRequest);
     }
-    let not_json = app.client.post(app.url(AUTHENTICATE_PATH)).header("content-type", "application/json").body("{").send().await;
+    let not_json =
+        app.client.post(app.url(AUTHENTICATE_PATH)).header("content-type", "application/json").body("{").send().await;
     assert_eq!(not_json.expect("sent").status(), 400);
 
     let unknown = app
@@ -64,7 +68,9 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
     app.clock.advance(chrono::Duration::minutes(16));
     // The session expired meanwhile (10 min TTL); a new one signs in again.
     let fresh = app.new_session().await;
-    let ok = app.post_json(AUTHENTICATE_PATH, json!({"sessionId": fresh, "email": DEMO_EMAIL, "password": DEMO_PASSWORD})).await;
+    let ok = app
+        .post_json(AUTHENTICATE_PATH, json!({"sessionId": fresh, "email": DEMO_EMAIL, "password": DEMO_PASSWORD}))
+        .await;
     assert_eq!(ok.status(), 200);
 }
 
@@ -87,7 +93,13 @@ async fn api_origins_are_checked_and_cors_preflight_works() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
     let body = json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD});
-    let evil = app.client.post(app.url(AUTHENTICATE_PATH)).header("Origin", "https://evil.example.com").json(&body).send().await;
+    let evil = app
+        .client
+        .post(app.url(AUTHENTICATE_PATH))
+        .header("Origin", "https://evil.example.com")
+        .json(&body)
+        .send()
+        .await;
     let evil = evil.expect("sent");
     assert_eq!(evil.status(), 403);
     assert_eq!(evil.json::<ApiError>().await.expect("typed").error, ApiErrorCode::ForbiddenOrigin);
@@ -104,7 +116,8 @@ async fn api_origins_are_checked_and_cors_preflight_works() {
         .expect("sent");
     assert!(preflight.status().is_success());
     assert_eq!(preflight.headers()["access-control-allow-origin"], sandbox);
-    let real = app.client.post(app.url(AUTHENTICATE_PATH)).header("Origin", sandbox).json(&body).send().await.expect("sent");
+    let real =
+        app.client.post(app.url(AUTHENTICATE_PATH)).header("Origin", sandbox).json(&body).send().await.expect("sent");
     assert_eq!(real.status(), 200);
     assert_eq!(real.headers()["access-control-allow-origin"], sandbox);
 }

@@ -29,9 +29,8 @@ async fn malformed_and_unknown_session_ids_get_readable_errors() {
     let error = app.call_bad_arguments(ToolName::GetTargetAuthStatus, json!({"sessionId": "sess_123"})).await;
     assert!(error.contains("not a valid session id"), "{error}");
     app.call_bad_arguments(ToolName::GetCart, json!({})).await;
-    let unknown = app
-        .call(ToolName::GetTargetAuthStatus, json!({"sessionId": "sess_0123456789abcdef0123456789abcdef"}))
-        .await;
+    let unknown =
+        app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": "sess_0123456789abcdef0123456789abcdef"})).await;
     assert!(unknown.is_error());
     assert!(unknown.text().contains("create-target-session"), "{}", unknown.text());
 }
@@ -44,12 +43,14 @@ async fn authenticate_target_shows_pending_then_authenticated() {
     let out: AuthenticateOutput = pending.structured();
     assert_eq!(out.status, AuthStatus::Pending);
     assert_eq!(pending.0["_meta"]["openai/widgetSessionId"], json!(sid));
-    let status: AuthStatusOutput = app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await.structured();
+    let status: AuthStatusOutput =
+        app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await.structured();
     assert!(!status.authenticated);
     app.sign_in(&sid).await;
     let done: AuthenticateOutput = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await.structured();
     assert_eq!(done.status, AuthStatus::Authenticated);
-    let status: AuthStatusOutput = app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await.structured();
+    let status: AuthStatusOutput =
+        app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await.structured();
     assert!(status.authenticated);
     assert_eq!(status.user.map(|u| u.email).as_deref(), Some(crate::helpers::DEMO_EMAIL));
 }
@@ -58,7 +59,10 @@ async fn authenticate_target_shows_pending_then_authenticated() {
 async fn search_finds_desk_lamps_under_40_dollars_sorted_by_price() {
     let app = spawn_app().await;
     let result = app
-        .call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "maxPriceCents": 4000, "sort": "price-low", "limit": 5}))
+        .call(
+            ToolName::SearchTargetProducts,
+            json!({"query": "desk lamp", "maxPriceCents": 4000, "sort": "price-low", "limit": 5}),
+        )
         .await;
     let out: SearchOutput = result.structured();
     assert_eq!(out.source, DataSource::Catalog);
@@ -72,7 +76,10 @@ async fn search_finds_desk_lamps_under_40_dollars_sorted_by_price() {
     let widget = result.widget();
     assert_eq!(widget.products.len(), out.products.len());
     assert!(widget.products.iter().all(|p| p.image_url.ends_with(".svg")));
-    assert!(result.0["structuredContent"]["products"][0].get("imageUrl").is_none(), "images stay out of the model's view");
+    assert!(
+        result.0["structuredContent"]["products"][0].get("imageUrl").is_none(),
+        "images stay out of the model's view"
+    );
     assert!(result.text().contains("desk lamp"));
 }
 
@@ -99,10 +106,8 @@ async fn recommendations_explain_themselves() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
     let lamp = app.find_product("desk lamp", 0).await;
-    let by_product: RecommendationsOutput = app
-        .call(ToolName::GetAgentforceRecommendations, json!({"productId": lamp.id, "limit": 4}))
-        .await
-        .structured();
+    let by_product: RecommendationsOutput =
+        app.call(ToolName::GetAgentforceRecommendations, json!({"productId": lamp.id, "limit": 4})).await.structured();
     assert_eq!(by_product.products.len(), 4);
     assert!(by_product.products.iter().all(|r| r.reason.starts_with("Pairs with your")), "{:?}", by_product.products);
     assert!(by_product.products.iter().all(|r| r.product.id != lamp.id && r.product.in_stock));
@@ -112,8 +117,10 @@ async fn recommendations_explain_themselves() {
         app.call(ToolName::GetAgentforceRecommendations, json!({"sessionId": sid})).await.structured();
     assert!(by_history.products.iter().any(|r| r.reason.contains("coffee maker")), "{:?}", by_history.products);
 
-    let themed: RecommendationsOutput =
-        app.call(ToolName::GetAgentforceRecommendations, json!({"query": "home office", "limit": 3})).await.structured();
+    let themed: RecommendationsOutput = app
+        .call(ToolName::GetAgentforceRecommendations, json!({"query": "home office", "limit": 3}))
+        .await
+        .structured();
     assert_eq!(themed.products.len(), 3);
     assert!(themed.products.iter().all(|r| r.reason == "Popular in Home Office"), "{:?}", themed.products);
 
@@ -131,11 +138,14 @@ async fn cart_tools_add_update_remove_and_refuse_bad_input() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
     let lamp = app.find_product("desk lamp", 0).await;
-    let added: CartOutput =
-        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id, "quantity": 2})).await.structured();
+    let added: CartOutput = app
+        .call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id, "quantity": 2}))
+        .await
+        .structured();
     assert_eq!(added.cart.item_count, 2);
     assert_eq!(added.cart.subtotal_cents, lamp.price_cents.times(2));
-    let again: CartOutput = app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
+    let again: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
     assert_eq!(again.cart.items.len(), 1);
     assert_eq!(again.cart.items[0].quantity, 3);
     let updated: CartOutput = app
@@ -150,11 +160,13 @@ async fn cart_tools_add_update_remove_and_refuse_bad_input() {
     assert!(removed.cart.items.is_empty());
     assert_eq!(removed.cart.total_cents, Cents::ZERO);
 
-    let not_in_cart = app.call(ToolName::UpdateCartItem, json!({"sessionId": sid, "productId": lamp.id, "quantity": 2})).await;
+    let not_in_cart =
+        app.call(ToolName::UpdateCartItem, json!({"sessionId": sid, "productId": lamp.id, "quantity": 2})).await;
     assert!(not_in_cart.is_error() && not_in_cart.text().contains("not in the cart"));
     let unknown = app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": "99999999"})).await;
     assert!(unknown.is_error() && unknown.text().contains("not found"));
-    let too_many = app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id, "quantity": 100})).await;
+    let too_many =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id, "quantity": 100})).await;
     assert!(too_many.is_error());
     app.call_bad_arguments(ToolName::AddToCart, json!({"sessionId": sid, "productId": "lamp"})).await;
 }
@@ -187,7 +199,8 @@ async fn checkout_needs_sign_in_and_a_cart_and_places_one_order_per_key() {
     assert!(empty.is_error() && empty.text().contains("empty"), "{}", empty.text());
 
     let lamp = app.find_product("desk lamp", 0).await;
-    let cart: CartOutput = app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
+    let cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
     let key = "order-attempt-0001";
     let placed: CheckoutOutput =
         app.call(ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": key})).await.structured();

@@ -61,15 +61,14 @@ async fn live_products_can_be_searched_cached_and_added_to_the_cart() {
     assert_eq!(out.products[0].title, "Live Desk Lamp");
     assert_eq!(out.products[0].price_cents.0, 2499);
     assert!(first.widget().products[0].image_url.starts_with("https://target.scene7.com/"));
-    let again: SearchOutput = app.call(ToolName::SearchTargetProducts, json!({"query": "Desk  Lamp"})).await.structured();
+    let again: SearchOutput =
+        app.call(ToolName::SearchTargetProducts, json!({"query": "Desk  Lamp"})).await.structured();
     assert!(again.cached, "the second identical search is served from the cache");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 
     let sid = app.new_session().await;
-    let cart: CartOutput = app
-        .call(ToolName::AddToCart, json!({"sessionId": sid, "productId": "81234568"}))
-        .await
-        .structured();
+    let cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": "81234568"})).await.structured();
     assert_eq!(cart.cart.subtotal_cents.0, 5950);
 
     // The product CSP allows Target's image host.
