@@ -39,6 +39,14 @@ pub async fn require(state: &AppState, id: &SessionId) -> Result<Session, AppErr
     state.store.session(id, state.clock.now()).await?.ok_or(AppError::SessionNotFound)
 }
 
+/// The live session when an id is given; `None` when not.
+pub async fn require_if_given(state: &AppState, id: Option<&SessionId>) -> Result<Option<Session>, AppError> {
+    match id {
+        Some(id) => require(state, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The signed-in account of a session, or `NotSignedIn`.
 pub fn require_user(session: &Session) -> Result<&User, AppError> {
     session.user.as_ref().ok_or(AppError::NotSignedIn)

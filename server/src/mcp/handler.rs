@@ -18,6 +18,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use shared::tool::ToolName;
 
 use super::connector::Connector;
+use super::json_object;
 use super::tool_meta::tool_meta;
 use crate::sessions::log_prefix;
 use crate::state::AppState;
@@ -92,13 +93,6 @@ impl TargetMcp {
                     .with_meta(MetaObject(json_object(&self.state.csp.resource_meta(t.id))))
             })
             .collect()
-    }
-}
-
-fn json_object(value: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
     }
 }
 

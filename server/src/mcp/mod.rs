@@ -15,3 +15,11 @@ pub mod reply;
 pub mod sse;
 pub mod tool_meta;
 pub mod transport;
+
+/// A serializable value as a JSON object map, for `_meta` (empty if it is not an object).
+pub(crate) fn json_object(value: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}

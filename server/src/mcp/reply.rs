@@ -3,12 +3,15 @@
 //! the model talks about), and the widget-only data in `_meta`.
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResult, ContentBlock, MetaObject};
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, MetaObject};
 use serde::Serialize;
 use shared::ids::SessionId;
+use shared::product::Product;
 use shared::widget::{WIDGET_META_KEY, WidgetMeta};
 
 use crate::error::AppError;
+use crate::store::Session;
 
 /// A successful tool outcome.
 pub struct Reply<T> {
@@ -24,25 +27,22 @@ impl<T: Serialize> Reply<T> {
         Reply { output, sentence: sentence.into(), widget: None, session: None }
     }
 
-    pub fn widget(mut self, meta: WidgetMeta) -> Self {
-        self.widget = Some(meta);
-        self
-    }
-
-    pub fn session(mut self, id: &SessionId) -> Self {
-        self.session = Some(id.clone());
+    /// Adds the widget-only data: the full records of `products` and the session's state version,
+    /// and ties the result to the session (`openai/widgetSessionId`) when there is one.
+    pub fn widget(mut self, session: Option<&Session>, products: Vec<Product>) -> Self {
+        self.widget = Some(WidgetMeta { state_version: session.map_or(0, |s| s.version), products });
+        self.session = session.map(|s| s.id.clone());
         self
     }
 
     fn into_result(self) -> Result<CallToolResult, ErrorData> {
-        let structured = serde_json::to_value(&self.output)
-            .map_err(|e| AppError::Internal(format!("output does not serialize: {e}")))
-            .or_else(|e| e.into_tool_result().map(|_| serde_json::Value::Null))?;
+        let structured = serde_json::to_value(&self.output).map_err(|e| {
+            tracing::error!(error = %e, "tool output does not serialize");
+            ErrorData::internal_error("internal error", None)
+        })?;
         let mut meta = serde_json::Map::new();
-        if let Some(widget) = self.widget {
-            let value = serde_json::to_value(widget)
-                .map_err(|e| ErrorData::internal_error(format!("widget meta: {e}"), None))?;
-            meta.insert(WIDGET_META_KEY.to_owned(), value);
+        if let Some(widget) = &self.widget {
+            meta.insert(WIDGET_META_KEY.to_owned(), serde_json::Value::Object(crate::mcp::json_object(widget)));
         }
         if let Some(session) = self.session {
             meta.insert("openai/widgetSessionId".to_owned(), session.as_str().into());
@@ -56,9 +56,20 @@ impl<T: Serialize> Reply<T> {
     }
 }
 
-/// The one exit of every tool: success as a result, shopper errors as `isError` results.
-pub fn respond<T: Serialize>(outcome: Result<Reply<T>, AppError>) -> Result<CallToolResult, ErrorData> {
-    outcome.map_or_else(AppError::into_tool_result, Reply::into_result)
+/// What every tool returns: `?` works on any error that converts into [`AppError`].
+pub type ToolOutcome<T> = Result<Reply<T>, AppError>;
+
+impl<T: Serialize> IntoCallToolResult for Reply<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        self.into_result().map(Into::into)
+    }
+}
+
+/// Shopper errors become `isError` results; only a broken server a JSON-RPC error.
+impl IntoCallToolResult for AppError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        self.into_tool_result().map(Into::into)
+    }
 }
 
 /// Plural helper for sentences.

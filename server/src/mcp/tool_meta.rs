@@ -4,7 +4,7 @@
 use serde::Serialize;
 use shared::tool::{ToolName, WidgetId};
 
-use super::connector::{Connector, Visibility};
+use super::connector::Visibility;
 use crate::widgets::WidgetTemplates;
 
 /// Status texts ChatGPT shows while the tool runs and after it finished (≤ 64 chars).
@@ -77,13 +77,5 @@ pub fn tool_meta(
         widget_accessible: called_by_a_widget(tool) || visibility == Visibility::AppOnly,
         visibility: openai_visibility,
     };
-    match serde_json::to_value(meta) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => unreachable!("ToolMeta serializes to an object"),
-    }
-}
-
-/// Every connector's tool names with their visibility, for documentation and tests.
-pub fn describe(connector: Connector) -> Vec<(ToolName, Visibility)> {
-    connector.tools()
+    crate::mcp::json_object(&meta)
 }

@@ -4,16 +4,13 @@
 
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{ErrorData, tool, tool_router};
+use rmcp::{tool, tool_router};
 use shared::auth::{
     AuthStatus, AuthStatusOutput, AuthenticateOutput, CreateSessionInput, CreateSessionOutput, SessionInput,
 };
 
-use super::widget_meta;
-use crate::error::AppError;
 use crate::mcp::handler::TargetMcp;
-use crate::mcp::reply::{Reply, respond};
+use crate::mcp::reply::{Reply, ToolOutcome};
 use crate::sessions;
 
 #[tool_router(router = auth_tools, vis = "pub(crate)")]
@@ -29,19 +26,14 @@ impl TargetMcp {
     async fn create_target_session(
         &self,
         Parameters(_): Parameters<CreateSessionInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::create(&self.state).await?;
-                let output = CreateSessionOutput {
-                    session_id: session.id.clone(),
-                    authenticated: false,
-                    expires_at: sessions::expires_at(&self.state, &session),
-                };
-                Ok::<_, AppError>(Reply::new(output, format!("Started Target session {}.", session.id)))
-            }
-            .await,
-        )
+    ) -> ToolOutcome<CreateSessionOutput> {
+        let session = sessions::create(&self.state).await?;
+        let output = CreateSessionOutput {
+            session_id: session.id.clone(),
+            authenticated: false,
+            expires_at: sessions::expires_at(&self.state, &session),
+        };
+        Ok(Reply::new(output, format!("Started Target session {}.", session.id)))
     }
 
     #[tool(
@@ -55,21 +47,14 @@ impl TargetMcp {
     async fn authenticate_target(
         &self,
         Parameters(input): Parameters<SessionInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                let (status, sentence) = match &session.user {
-                    Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
-                    None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
-                };
-                let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
-                Ok::<_, AppError>(
-                    Reply::new(output, sentence).widget(widget_meta(Some(&session), vec![])).session(&session.id),
-                )
-            }
-            .await,
-        )
+    ) -> ToolOutcome<AuthenticateOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        let (status, sentence) = match &session.user {
+            Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
+            None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
+        };
+        let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
+        Ok(Reply::new(output, sentence).widget(Some(&session), vec![]))
     }
 
     #[tool(
@@ -82,23 +67,18 @@ impl TargetMcp {
     async fn get_target_auth_status(
         &self,
         Parameters(input): Parameters<SessionInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                let sentence = match &session.user {
-                    Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
-                    None => "Not signed in to Target yet.".to_owned(),
-                };
-                let output = AuthStatusOutput {
-                    session_id: session.id.clone(),
-                    authenticated: session.user.is_some(),
-                    user: session.user.clone(),
-                    expires_at: sessions::expires_at(&self.state, &session),
-                };
-                Ok::<_, AppError>(Reply::new(output, sentence))
-            }
-            .await,
-        )
+    ) -> ToolOutcome<AuthStatusOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        let sentence = match &session.user {
+            Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
+            None => "Not signed in to Target yet.".to_owned(),
+        };
+        let output = AuthStatusOutput {
+            session_id: session.id.clone(),
+            authenticated: session.user.is_some(),
+            user: session.user.clone(),
+            expires_at: sessions::expires_at(&self.state, &session),
+        };
+        Ok(Reply::new(output, sentence))
     }
 }

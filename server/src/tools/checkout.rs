@@ -3,18 +3,16 @@
 use rand::Rng;
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{ErrorData, tool, tool_router};
+use rmcp::{tool, tool_router};
 use shared::auth::SessionInput;
 use shared::cart::{AddToCartInput, Cart, CartOutput, QUANTITY_MAX, UpdateCartItemInput};
 use shared::checkout::{CheckoutInput, CheckoutOutput, Order};
 use shared::ids::OrderId;
 use shared::membership::MembershipTier;
 
-use super::widget_meta;
 use crate::error::AppError;
 use crate::mcp::handler::TargetMcp;
-use crate::mcp::reply::{Reply, plural, respond};
+use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::{Placed, Session};
@@ -44,9 +42,7 @@ async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Re
         cart.total_cents.display_usd()
     );
     let products = session.cart.iter().map(|e| e.product.clone()).collect();
-    Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence)
-        .widget(widget_meta(Some(session), products))
-        .session(&session.id))
+    Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence).widget(Some(session), products))
 }
 
 fn new_order_id() -> OrderId {
@@ -64,27 +60,22 @@ impl TargetMcp {
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                input.validate()?;
-                sessions::require(&self.state, &input.session_id).await?;
-                let product = self
-                    .state
-                    .products
-                    .product(&input.product_id)
-                    .await?
-                    .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
-                if !product.in_stock {
-                    return Err(AppError::OutOfStock(product.title));
-                }
-                let quantity = input.quantity.unwrap_or(1);
-                let title = product.title.clone();
-                let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
-                cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
-            }
-            .await,
-        )
+    async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
+        input.validate()?;
+        sessions::require(&self.state, &input.session_id).await?;
+        let product = self
+            .state
+            .products
+            .product(&input.product_id)
+            .await?
+            .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
+        if !product.in_stock {
+            return Err(AppError::OutOfStock(product.title));
+        }
+        let quantity = input.quantity.unwrap_or(1);
+        let title = product.title.clone();
+        let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
+        cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
     }
 
     #[tool(
@@ -94,14 +85,9 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
-            }
-            .await,
-        )
+    async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> ToolOutcome<CartOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
     }
 
     #[tool(
@@ -111,29 +97,21 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn update_cart_item(
-        &self,
-        Parameters(input): Parameters<UpdateCartItemInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                input.validate()?;
-                sessions::require(&self.state, &input.session_id).await?;
-                let session = self
-                    .state
-                    .store
-                    .set_quantity(&input.session_id, &input.product_id, input.quantity)
-                    .await?
-                    .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
-                let sentence = if input.quantity == 0 {
-                    format!("Removed product {} from the cart.", input.product_id)
-                } else {
-                    format!("Set product {} to quantity {}.", input.product_id, input.quantity)
-                };
-                cart_reply(&self.state, &session, sentence).await
-            }
-            .await,
-        )
+    async fn update_cart_item(&self, Parameters(input): Parameters<UpdateCartItemInput>) -> ToolOutcome<CartOutput> {
+        input.validate()?;
+        sessions::require(&self.state, &input.session_id).await?;
+        let session = self
+            .state
+            .store
+            .set_quantity(&input.session_id, &input.product_id, input.quantity)
+            .await?
+            .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
+        let sentence = if input.quantity == 0 {
+            format!("Removed product {} from the cart.", input.product_id)
+        } else {
+            format!("Set product {} to quantity {}.", input.product_id, input.quantity)
+        };
+        cart_reply(&self.state, &session, sentence).await
     }
 
     #[tool(
@@ -144,48 +122,43 @@ impl TargetMcp {
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CheckoutOutput>()
     )]
-    async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                let user = sessions::require_user(&session)?.clone();
-                let key = input.idempotency_key.as_ref();
-                if let Some(key) = key
-                    && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
-                {
-                    return Ok(order_reply(&session, Placed { order, replayed: true }));
-                }
-                if session.cart.is_empty() {
-                    return Err(AppError::EmptyCart);
-                }
-                let cart = priced_cart(&self.state, &session).await?;
-                let order = Order {
-                    order_id: new_order_id(),
-                    placed_at: self.state.clock.now(),
-                    email: user.email.clone(),
-                    items: cart.items,
-                    subtotal_cents: cart.subtotal_cents,
-                    circle_savings_cents: cart.circle_savings_cents,
-                    shipping_cents: cart.shipping_cents,
-                    tax_cents: cart.estimated_tax_cents,
-                    total_cents: cart.total_cents,
-                    currency: cart.currency,
-                    continue_url: TARGET_CART_URL.to_owned(),
-                };
-                let placed = self
-                    .state
-                    .store
-                    .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
-                    .await
-                    .map_err(|e| match AppError::from(e) {
-                        // The cart was emptied by the same order a moment ago (a double click).
-                        AppError::CartChanged => AppError::EmptyCart,
-                        other => other,
-                    })?;
-                Ok::<_, AppError>(order_reply(&session, placed))
-            }
-            .await,
-        )
+    async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> ToolOutcome<CheckoutOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        let user = sessions::require_user(&session)?.clone();
+        let key = input.idempotency_key.as_ref();
+        if let Some(key) = key
+            && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
+        {
+            return Ok(order_reply(&session, Placed { order, replayed: true }));
+        }
+        if session.cart.is_empty() {
+            return Err(AppError::EmptyCart);
+        }
+        let cart = priced_cart(&self.state, &session).await?;
+        let order = Order {
+            order_id: new_order_id(),
+            placed_at: self.state.clock.now(),
+            email: user.email.clone(),
+            items: cart.items,
+            subtotal_cents: cart.subtotal_cents,
+            circle_savings_cents: cart.circle_savings_cents,
+            shipping_cents: cart.shipping_cents,
+            tax_cents: cart.estimated_tax_cents,
+            total_cents: cart.total_cents,
+            currency: cart.currency,
+            continue_url: TARGET_CART_URL.to_owned(),
+        };
+        let placed = self
+            .state
+            .store
+            .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                // The cart was emptied by the same order a moment ago (a double click).
+                AppError::CartChanged => AppError::EmptyCart,
+                other => other,
+            })?;
+        Ok(order_reply(&session, placed))
     }
 }
 
@@ -200,6 +173,5 @@ fn order_reply(session: &Session, placed: Placed) -> Reply<CheckoutOutput> {
         order.email
     );
     Reply::new(CheckoutOutput { order: placed.order.clone(), replayed: placed.replayed }, sentence)
-        .widget(widget_meta(Some(session), session.cart.iter().map(|e| e.product.clone()).collect()))
-        .session(&session.id)
+        .widget(Some(session), session.cart.iter().map(|e| e.product.clone()).collect())
 }

@@ -3,16 +3,13 @@
 
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{ErrorData, tool, tool_router};
+use rmcp::{tool, tool_router};
 use shared::auth::SessionInput;
 use shared::membership::{Benefit, CircleSignupInput, Membership, MembershipOutput, MembershipTier};
 use shared::money::Cents;
 
-use super::widget_meta;
-use crate::error::AppError;
 use crate::mcp::handler::TargetMcp;
-use crate::mcp::reply::{Reply, respond};
+use crate::mcp::reply::{Reply, ToolOutcome};
 use crate::pricing::{CIRCLE_CARD_PERCENT, FREE_SHIPPING_THRESHOLD, SHIPPING_FEE};
 use crate::sessions;
 use crate::store::Session;
@@ -69,36 +66,26 @@ impl TargetMcp {
     async fn check_circle_membership(
         &self,
         Parameters(input): Parameters<SessionInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                let membership = match &session.user {
-                    Some(user) => self.state.store.membership(&user.email).await?,
-                    None => None,
-                };
-                let sentence = match (&session.user, &membership) {
-                    (None, _) => {
-                        "Not signed in: sign in to Target (authenticate-target) to check or join Target Circle."
-                            .to_owned()
-                    }
-                    (Some(user), None) => format!("{} is not a Target Circle member yet.", user.name),
-                    (Some(user), Some(m)) => format!(
-                        "{} is a {} member since {}.{}",
-                        user.name,
-                        m.tier.display_name(),
-                        m.member_since.format("%B %-d, %Y"),
-                        savings_text(m.lifetime_savings_cents)
-                    ),
-                };
-                Ok::<_, AppError>(
-                    Reply::new(output(&session, membership), sentence)
-                        .widget(widget_meta(Some(&session), vec![]))
-                        .session(&session.id),
-                )
+    ) -> ToolOutcome<MembershipOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        let membership = match &session.user {
+            Some(user) => self.state.store.membership(&user.email).await?,
+            None => None,
+        };
+        let sentence = match (&session.user, &membership) {
+            (None, _) => {
+                "Not signed in: sign in to Target (authenticate-target) to check or join Target Circle.".to_owned()
             }
-            .await,
-        )
+            (Some(user), None) => format!("{} is not a Target Circle member yet.", user.name),
+            (Some(user), Some(m)) => format!(
+                "{} is a {} member since {}.{}",
+                user.name,
+                m.tier.display_name(),
+                m.member_since.format("%B %-d, %Y"),
+                savings_text(m.lifetime_savings_cents)
+            ),
+        };
+        Ok(Reply::new(output(&session, membership), sentence).widget(Some(&session), vec![]))
     }
 
     #[tool(
@@ -109,28 +96,15 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<MembershipOutput>()
     )]
-    async fn circle_signup(
-        &self,
-        Parameters(input): Parameters<CircleSignupInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                let session = sessions::require(&self.state, &input.session_id).await?;
-                let user = sessions::require_user(&session)?.clone();
-                let tier = input.tier.unwrap_or(MembershipTier::Circle);
-                let joined =
-                    Membership { tier, member_since: self.state.clock.now(), lifetime_savings_cents: Cents::ZERO };
-                let membership = self.state.store.join_membership(&user.email, joined).await?;
-                let version = self.state.store.bump_version(&session.id).await?;
-                let session = Session { version, ..session };
-                let sentence = format!("{} is now a {} member.", user.name, membership.tier.display_name());
-                Ok::<_, AppError>(
-                    Reply::new(output(&session, Some(membership)), sentence)
-                        .widget(widget_meta(Some(&session), vec![]))
-                        .session(&session.id),
-                )
-            }
-            .await,
-        )
+    async fn circle_signup(&self, Parameters(input): Parameters<CircleSignupInput>) -> ToolOutcome<MembershipOutput> {
+        let session = sessions::require(&self.state, &input.session_id).await?;
+        let user = sessions::require_user(&session)?.clone();
+        let tier = input.tier.unwrap_or(MembershipTier::Circle);
+        let joined = Membership { tier, member_since: self.state.clock.now(), lifetime_savings_cents: Cents::ZERO };
+        let membership = self.state.store.join_membership(&user.email, joined).await?;
+        let version = self.state.store.bump_version(&session.id).await?;
+        let session = Session { version, ..session };
+        let sentence = format!("{} is now a {} member.", user.name, membership.tier.display_name());
+        Ok(Reply::new(output(&session, Some(membership)), sentence).widget(Some(&session), vec![]))
     }
 }

@@ -2,17 +2,15 @@
 
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{ErrorData, tool, tool_router};
+use rmcp::{tool, tool_router};
 use shared::product::{
     ProductSummary, Recommendation, RecommendationsInput, RecommendationsOutput, SearchInput, SearchOutput, SortOrder,
 };
 
-use super::widget_meta;
 use crate::catalog::SearchQuery;
 use crate::error::AppError;
 use crate::mcp::handler::TargetMcp;
-use crate::mcp::reply::{Reply, plural, respond};
+use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::{recommend, sessions};
 
 #[tool_router(router = product_tools, vis = "pub(crate)")]
@@ -25,53 +23,38 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<SearchOutput>()
     )]
-    async fn search_target_products(
-        &self,
-        Parameters(input): Parameters<SearchInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                input.validate()?;
-                let session = match &input.session_id {
-                    Some(id) => Some(sessions::require(&self.state, id).await?),
-                    None => None,
-                };
-                let query = SearchQuery {
-                    text: input.query.trim().to_owned(),
-                    limit: input.limit_or_default(),
-                    sort: input.sort.unwrap_or(SortOrder::Relevance),
-                    max_price: input.max_price_cents,
-                };
-                let results = self.state.products.search(&query).await?;
-                if let Some(session) = &session {
-                    self.state.store.record_search(&session.id, &query.text).await?;
-                }
-                let output = SearchOutput {
-                    query: query.text.clone(),
-                    total: results.total,
-                    products: results.products.iter().map(ProductSummary::from).collect(),
-                    source: self.state.products.kind(),
-                    cached: results.cached,
-                };
-                let sentence = match results.products.first() {
-                    None => format!("No Target products match \"{}\".", query.text),
-                    Some(first) => format!(
-                        "Found {} for \"{}\" (showing {}), starting with {} at {}.",
-                        plural(results.total as usize, "product", "products"),
-                        query.text,
-                        results.products.len(),
-                        first.title,
-                        first.price_cents.display_usd()
-                    ),
-                };
-                let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), results.products));
-                if let Some(session) = &session {
-                    reply = reply.session(&session.id);
-                }
-                Ok::<_, AppError>(reply)
-            }
-            .await,
-        )
+    async fn search_target_products(&self, Parameters(input): Parameters<SearchInput>) -> ToolOutcome<SearchOutput> {
+        input.validate()?;
+        let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
+        let query = SearchQuery {
+            text: input.query.trim().to_owned(),
+            limit: input.limit_or_default(),
+            sort: input.sort.unwrap_or(SortOrder::Relevance),
+            max_price: input.max_price_cents,
+        };
+        let results = self.state.products.search(&query).await?;
+        if let Some(session) = &session {
+            self.state.store.record_search(&session.id, &query.text).await?;
+        }
+        let output = SearchOutput {
+            query: query.text.clone(),
+            total: results.total,
+            products: results.products.iter().map(ProductSummary::from).collect(),
+            source: self.state.products.kind(),
+            cached: results.cached,
+        };
+        let sentence = match results.products.first() {
+            None => format!("No Target products match \"{}\".", query.text),
+            Some(first) => format!(
+                "Found {} for \"{}\" (showing {}), starting with {} at {}.",
+                plural(results.total as usize, "product", "products"),
+                query.text,
+                results.products.len(),
+                first.title,
+                first.price_cents.display_usd()
+            ),
+        };
+        Ok(Reply::new(output, sentence).widget(session.as_ref(), results.products))
     }
 
     #[tool(
@@ -85,58 +68,42 @@ impl TargetMcp {
     async fn get_agentforce_recommendations(
         &self,
         Parameters(input): Parameters<RecommendationsInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        respond(
-            async {
-                input.validate()?;
-                let session = match &input.session_id {
-                    Some(id) => Some(sessions::require(&self.state, id).await?),
-                    None => None,
-                };
-                let seed = match &input.product_id {
-                    Some(id) => Some(
-                        self.state
-                            .products
-                            .product(id)
-                            .await?
-                            .ok_or_else(|| AppError::ProductNotFound(id.to_string()))?,
-                    ),
-                    None => None,
-                };
-                let picks = recommend::recommend(
-                    self.state.products.as_ref(),
-                    recommend::Signals {
-                        seed: seed.as_ref(),
-                        session: session.as_ref(),
-                        query: input.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
-                    },
-                    input.limit_or_default(),
-                )
-                .await?;
-                let output = RecommendationsOutput {
-                    products: picks
-                        .iter()
-                        .map(|p| Recommendation { product: ProductSummary::from(&p.product), reason: p.reason.clone() })
-                        .collect(),
-                    source: self.state.products.kind(),
-                };
-                let sentence = match picks.first() {
-                    None => "No recommendations right now; try a search instead.".to_owned(),
-                    Some(first) => format!(
-                        "Recommended {}, starting with {} ({}).",
-                        plural(picks.len(), "product", "products"),
-                        first.product.title,
-                        first.reason
-                    ),
-                };
-                let products = picks.into_iter().map(|p| p.product).collect();
-                let mut reply = Reply::new(output, sentence).widget(widget_meta(session.as_ref(), products));
-                if let Some(session) = &session {
-                    reply = reply.session(&session.id);
-                }
-                Ok::<_, AppError>(reply)
+    ) -> ToolOutcome<RecommendationsOutput> {
+        input.validate()?;
+        let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
+        let seed = match &input.product_id {
+            Some(id) => {
+                Some(self.state.products.product(id).await?.ok_or_else(|| AppError::ProductNotFound(id.to_string()))?)
             }
-            .await,
+            None => None,
+        };
+        let picks = recommend::recommend(
+            self.state.products.as_ref(),
+            recommend::Signals {
+                seed: seed.as_ref(),
+                session: session.as_ref(),
+                query: input.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+            },
+            input.limit_or_default(),
         )
+        .await?;
+        let output = RecommendationsOutput {
+            products: picks
+                .iter()
+                .map(|p| Recommendation { product: ProductSummary::from(&p.product), reason: p.reason.clone() })
+                .collect(),
+            source: self.state.products.kind(),
+        };
+        let sentence = match picks.first() {
+            None => "No recommendations right now; try a search instead.".to_owned(),
+            Some(first) => format!(
+                "Recommended {}, starting with {} ({}).",
+                plural(picks.len(), "product", "products"),
+                first.product.title,
+                first.reason
+            ),
+        };
+        let products = picks.into_iter().map(|p| p.product).collect();
+        Ok(Reply::new(output, sentence).widget(session.as_ref(), products))
     }
 }
