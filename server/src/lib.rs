@@ -30,5 +30,7 @@ pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+#[cfg(test)]
+mod test_support;
 pub mod tools;
 pub mod widgets;

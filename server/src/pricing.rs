@@ -73,25 +73,7 @@ impl PricingRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::ids::ProductId;
-
-    fn product(id: &str, cents: i64, offer: Option<u8>) -> Product {
-        Product {
-            id: ProductId::parse(id).expect("test id"),
-            title: format!("Product {id}"),
-            brand: None,
-            price_cents: Cents(cents),
-            regular_price_cents: None,
-            currency: Currency::USD,
-            rating: None,
-            review_count: None,
-            image_url: String::new(),
-            url: String::new(),
-            in_stock: true,
-            category: "Lighting".into(),
-            circle_offer_percent: offer,
-        }
-    }
+    use crate::test_support::product;
 
     const RULES: PricingRules = PricingRules { tax_rate: TaxRate(825) };
 

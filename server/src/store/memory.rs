@@ -246,21 +246,7 @@ mod tests {
     }
 
     fn product(id: &str) -> Product {
-        Product {
-            id: ProductId::parse(id).expect("valid id"),
-            title: "Lamp".into(),
-            brand: None,
-            price_cents: Cents(1000),
-            regular_price_cents: None,
-            currency: Currency::USD,
-            rating: None,
-            review_count: None,
-            image_url: String::new(),
-            url: String::new(),
-            in_stock: true,
-            category: "Lighting".into(),
-            circle_offer_percent: None,
-        }
+        crate::test_support::product(id, 1000, None)
     }
 
     fn order(n: u64, email: &str, now: DateTime<Utc>) -> Order {
