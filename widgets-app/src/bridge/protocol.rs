@@ -1,0 +1,1 @@
+//! Pure parsing of host messages into typed Rust. (Stub: filled in next.)
