@@ -1,21 +1,56 @@
 #!/usr/bin/env bash
-# The one test command: checks formatting and lints, then runs every test of the workspace.
-# It needs only the machine's Rust toolchain; crates come from the registry on first use.
+# The one test command. In order: tools (scripts/setup.sh), the widgets (cargo xtask widgets:
+# Leptos → WASM → one self-contained template per widget, embedded into the server), formatting,
+# lints (native and wasm32), every test of the workspace, the templates' size budget (cargo xtask
+# budget), and the browser suite (end2end/run.sh) when it exists. Stops at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+timings=""
+E2E_STEP="browser tests (end2end/run.sh)"
+step() {
+    finish_step
+    step_name="$*"
+    step_start=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+finish_step() {
+    if [ -n "${step_name:-}" ]; then
+        timings+=$(printf '%6ss  %s' "$((SECONDS - step_start))" "$step_name")$'\n'
+    fi
+}
+
+report() {
+    local rc=$1 failed_step="${step_name:-}"
+    finish_step
+    step_name=""
+    if [ "$rc" = 0 ]; then
+        # After the browser suite, its "N passed, N failed" line stays the last line.
+        [ "$failed_step" = "$E2E_STEP" ] || printf '\n==> all checks passed in %ss\n%s' "$((SECONDS - started))" "$timings"
+    else
+        printf '\n==> FAILED at: %s (after %ss)\n%s' "$failed_step" "$((SECONDS - started))" "$timings" >&2
+    fi
+}
+trap 'report $?' EXIT
 
 if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup first" >&2
     exit 1
 fi
+
+step "setup (scripts/setup.sh)"
+bash scripts/setup.sh
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
-        step "installing the $component component"
+        echo "installing the $component component"
         rustup component add "$component"
     fi
 done
+
+step "widgets (cargo xtask widgets)"
+cargo run --locked -q -p xtask -- widgets --locked
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check
@@ -23,5 +58,19 @@ cargo fmt --all --check
 step "lints (cargo clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "lints for the browser (cargo clippy -p widgets-app --target wasm32-unknown-unknown)"
+cargo clippy -p widgets-app --target wasm32-unknown-unknown --locked -- -D warnings
+
 step "tests (cargo test)"
 cargo test --workspace --locked
+
+step "size budget (cargo xtask budget)"
+cargo run --locked -q -p xtask -- budget --locked
+
+if [ -f end2end/run.sh ]; then
+    finish_step
+    step_name=""
+    printf '\n==> every check before the browser suite passed in %ss\n%s' "$((SECONDS - started))" "$timings"
+    step "$E2E_STEP"
+    bash end2end/run.sh
+fi

@@ -26,7 +26,9 @@ use crate::origin::OriginPolicy;
 use crate::pricing::PricingRules;
 use crate::rest;
 use crate::state::AppState;
+use crate::store::Store;
 use crate::store::memory::MemoryStore;
+use crate::store::redis::RedisStore;
 use crate::widgets::{WidgetCsp, WidgetTemplates};
 
 /// Largest REST request body.
@@ -40,6 +42,8 @@ pub enum StartupError {
     Accounts(#[from] AccountsError),
     #[error("the embedded catalog is invalid: {0}")]
     Catalog(#[from] EmbeddedCatalogError),
+    #[error("cannot connect to Redis (REDIS_URL): {0}")]
+    Redis(String),
     #[error("cannot set up the Unwrangle client: {0}")]
     Unwrangle(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -68,7 +72,7 @@ impl Application {
             // Bound to a random port (tests): links and the default public URL must use the real one.
             config.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         }
-        let state = build_state(config, clock)?;
+        let state = build_state(config, clock).await?;
         let shutdown = CancellationToken::new();
         let sse = LegacySse::new(SseConfig { max_streams: state.config.max_sse_streams, ..SseConfig::default() });
         let router = router(state.clone(), sse.clone(), shutdown.clone());
@@ -110,7 +114,7 @@ impl Application {
     }
 }
 
-fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
     let public_base = config.public_base();
     let catalog = Arc::new(EmbeddedCatalog::load(&public_base)?);
     let products: Arc<dyn ProductSource> = match &config.unwrangle_api_key {
@@ -122,11 +126,17 @@ fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, Startu
         _ => catalog.clone(),
     };
     let live_images = products.kind() == shared::product::DataSource::Unwrangle;
+    let store: Arc<dyn Store> = match &config.redis_url {
+        Some(url) if !url.trim().is_empty() => Arc::new(
+            RedisStore::connect(url.trim(), config.session_ttl()).await.map_err(|e| StartupError::Redis(e.to_string()))?,
+        ),
+        _ => Arc::new(MemoryStore::new(config.session_ttl())),
+    };
     Ok(AppState {
-        store: Arc::new(MemoryStore::new(config.session_ttl())),
+        store,
         accounts: Accounts::load(config.accounts_file.as_deref())?,
         pricing: PricingRules { tax_rate: config.tax_rate },
-        widgets: Arc::new(WidgetTemplates::placeholders()),
+        widgets: Arc::new(WidgetTemplates::embedded(&public_base)),
         csp: Arc::new(WidgetCsp::new(&public_base, live_images)),
         products,
         catalog,
@@ -184,7 +194,7 @@ mod tests {
         let mut config = Config::defaults();
         config.session_ttl_secs = 600;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let state = build_state(config, clock.clone()).expect("state builds");
+        let state = build_state(config, clock.clone()).await.expect("state builds");
         let session = crate::sessions::create(&state).await.expect("session");
         let shutdown = CancellationToken::new();
         let sweeper = tokio::spawn(sweep_sessions(state.clone(), shutdown.clone()));

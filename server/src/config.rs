@@ -35,7 +35,8 @@ pub struct Config {
     #[arg(long, env = "UNWRANGLE_BASE_URL", default_value = "https://data.unwrangle.com/api/getter/")]
     pub unwrangle_base_url: String,
 
-    /// Redis URL for the shared store (reserved for the scale-out work; not used yet).
+    /// Redis URL (redis://host:port/db) for the shared store, so several instances can serve the
+    /// same shoppers; without it the store lives in this process's memory.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 

@@ -37,6 +37,8 @@ pub enum AppError {
     CartChanged,
     #[error("{0}")]
     Catalog(#[from] CatalogError),
+    #[error("Target is temporarily unavailable. Please try again in a moment.")]
+    Unavailable(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
 }
@@ -53,7 +55,7 @@ impl From<StoreError> for AppError {
             StoreError::SessionNotFound => AppError::SessionNotFound,
             StoreError::CartChanged => AppError::CartChanged,
             StoreError::CartFull => AppError::CartFull(crate::store::CART_MAX_LINES),
-            StoreError::Backend(detail) => AppError::Internal(detail),
+            StoreError::Backend(detail) => AppError::Unavailable(detail),
         }
     }
 }
@@ -69,6 +71,10 @@ impl AppError {
             }
             AppError::Catalog(ref e) => {
                 tracing::warn!(error = ?e, "product source failed");
+                Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]))
+            }
+            AppError::Unavailable(ref detail) => {
+                tracing::warn!(%detail, "store unavailable");
                 Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]))
             }
             other => Ok(CallToolResult::error(vec![ContentBlock::text(other.to_string())])),
@@ -89,7 +95,7 @@ impl AppError {
             | AppError::EmptyCart
             | AppError::CartFull(_)
             | AppError::CartChanged => (StatusCode::CONFLICT, ApiErrorCode::InvalidRequest),
-            AppError::Catalog(_) => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal),
+            AppError::Catalog(_) | AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
         }
     }
@@ -98,11 +104,14 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, error) = self.status_and_code();
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "request failed");
+        match &self {
+            AppError::Internal(detail) => tracing::error!(%detail, "request failed"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "store unavailable"),
+            _ => {}
         }
         let retry_after = match &self {
             AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(5),
             _ => None,
         };
         let body = ApiError { error, message: self.to_string() };

@@ -234,120 +234,21 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::membership::MembershipTier;
-    use shared::money::Currency;
+    use crate::store::contract::{CONTRACT_TTL, session, sid};
 
-    fn sid(n: u8) -> SessionId {
-        SessionId::parse(format!("sess_{:032x}", n)).expect("valid id")
+    async fn memory_store() -> ((), MemoryStore) {
+        ((), MemoryStore::new(CONTRACT_TTL))
     }
 
-    fn session(n: u8, now: DateTime<Utc>) -> Session {
-        Session { id: sid(n), created_at: now, last_seen: now, user: None, cart: vec![], searches: vec![], version: 0 }
-    }
-
-    fn product(id: &str) -> Product {
-        crate::test_support::product(id, 1000, None)
-    }
-
-    fn order(n: u64, email: &str, now: DateTime<Utc>) -> Order {
-        Order {
-            order_id: OrderId::parse(format!("TGT-{n:012}")).expect("valid order id"),
-            placed_at: now,
-            email: email.into(),
-            items: vec![],
-            subtotal_cents: Cents(1000),
-            circle_savings_cents: Cents::ZERO,
-            shipping_cents: Cents::ZERO,
-            tax_cents: Cents::ZERO,
-            total_cents: Cents(1000),
-            currency: Currency::USD,
-            continue_url: String::new(),
-        }
-    }
+    crate::store::contract::store_contract_tests!(memory_store);
 
     #[tokio::test]
-    async fn sessions_expire_when_idle_and_use_slides_expiry() {
-        let store = MemoryStore::new(std::time::Duration::from_secs(600));
-        let t0 = Utc::now();
-        store.create_session(session(1, t0)).await.unwrap();
-        assert!(store.session(&sid(1), t0 + Duration::seconds(599)).await.unwrap().is_some());
-        // Used at 599 s, so it lives until 1199 s.
-        assert!(store.session(&sid(1), t0 + Duration::seconds(1198)).await.unwrap().is_some());
-        assert!(store.session(&sid(1), t0 + Duration::seconds(1798)).await.unwrap().is_none());
-        assert!(store.session(&sid(1), t0).await.unwrap().is_none(), "expired sessions are gone");
-    }
-
-    #[tokio::test]
-    async fn sweep_removes_only_idle_sessions() {
+    async fn sweep_counts_the_sessions_it_removes() {
         let store = MemoryStore::new(std::time::Duration::from_secs(60));
         let t0 = Utc::now();
         store.create_session(session(1, t0)).await.unwrap();
         store.create_session(session(2, t0 + Duration::seconds(30))).await.unwrap();
         assert_eq!(store.sweep_expired(t0 + Duration::seconds(61)).await.unwrap(), 1);
         assert!(store.session(&sid(2), t0 + Duration::seconds(61)).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn cart_adds_merge_cap_and_remove() {
-        let store = MemoryStore::new(std::time::Duration::from_secs(60));
-        let now = Utc::now();
-        store.create_session(session(1, now)).await.unwrap();
-        store.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 98, 99).await.unwrap();
-        assert_eq!(s.cart.len(), 1);
-        assert_eq!(s.cart[0].quantity, 99, "capped");
-        let s = store.set_quantity(&sid(1), &product("10000001").id, 0).await.unwrap().unwrap();
-        assert!(s.cart.is_empty());
-        assert!(store.set_quantity(&sid(1), &product("10000002").id, 1).await.unwrap().is_none());
-        assert!(matches!(
-            store.add_to_cart(&sid(9), product("10000001"), 1, 99).await,
-            Err(StoreError::SessionNotFound)
-        ));
-    }
-
-    #[tokio::test]
-    async fn an_idempotency_key_places_one_order_and_a_changed_cart_places_none() {
-        let store = MemoryStore::new(std::time::Duration::from_secs(60));
-        let now = Utc::now();
-        store.create_session(session(1, now)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
-        let idem = IdempotencyKey::parse("checkout-key-1").unwrap();
-        let first = store.place_order(&sid(1), Some(&idem), &s.cart, order(1, "A@b.co", now), Cents(0)).await.unwrap();
-        assert!(!first.replayed);
-        let again = store.place_order(&sid(1), Some(&idem), &s.cart, order(2, "a@b.co", now), Cents(0)).await.unwrap();
-        assert!(again.replayed);
-        assert_eq!(again.order.order_id, first.order.order_id);
-        assert!(store.order(&order(2, "", now).order_id).await.unwrap().is_none());
-        // The cart was emptied, so a second click without a key finds it changed.
-        let stale = store.place_order(&sid(1), None, &s.cart, order(3, "a@b.co", now), Cents(0)).await;
-        assert!(matches!(stale, Err(StoreError::CartChanged)));
-    }
-
-    #[tokio::test]
-    async fn memberships_belong_to_accounts_and_collect_savings() {
-        let store = MemoryStore::new(std::time::Duration::from_secs(60));
-        let now = Utc::now();
-        let m = Membership { tier: MembershipTier::Circle, member_since: now, lifetime_savings_cents: Cents(0) };
-        store.join_membership("Shopper@Example.com", m.clone()).await.unwrap();
-        let upgraded = Membership { tier: MembershipTier::CircleCard, member_since: now + Duration::days(1), ..m };
-        let stored = store.join_membership("shopper@example.com", upgraded).await.unwrap();
-        assert_eq!(stored.tier, MembershipTier::CircleCard);
-        assert_eq!(stored.member_since, now, "joining again keeps member_since");
-        store.create_session(session(1, now)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
-        store.place_order(&sid(1), None, &s.cart, order(1, "shopper@example.com", now), Cents(250)).await.unwrap();
-        let m = store.membership("SHOPPER@example.com").await.unwrap().unwrap();
-        assert_eq!(m.lifetime_savings_cents, Cents(250));
-    }
-
-    #[tokio::test]
-    async fn login_failures_count_within_the_window() {
-        let store = MemoryStore::new(std::time::Duration::from_secs(60));
-        let t0 = Utc::now();
-        assert_eq!(store.record_login_failure("a@b.co", t0).await.unwrap(), 1);
-        assert_eq!(store.record_login_failure("A@b.co", t0).await.unwrap(), 2);
-        assert_eq!(store.login_failures("a@b.co", t0 + LOGIN_FAILURE_WINDOW).await.unwrap(), 0);
-        store.clear_login_failures("a@b.co").await.unwrap();
-        assert_eq!(store.login_failures("a@b.co", t0).await.unwrap(), 0);
     }
 }

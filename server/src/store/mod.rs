@@ -5,10 +5,16 @@
 //! results. Sessions expire when idle for the configured TTL; reading a session through
 //! [`Store::session`] slides its expiry.
 
+#[cfg(test)]
+pub(crate) mod contract;
 pub mod memory;
+pub mod redis;
+#[cfg(test)]
+pub(crate) mod redis_test_server;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use shared::auth::User;
 use shared::checkout::Order;
 use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
@@ -22,7 +28,8 @@ pub const SEARCH_HISTORY: usize = 10;
 pub const CART_MAX_LINES: usize = 100;
 
 /// One shopper's session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: SessionId,
     pub created_at: DateTime<Utc>,
@@ -36,8 +43,10 @@ pub struct Session {
     pub version: u64,
 }
 
-/// A cart line as stored: the product as it was when added, and how many.
-#[derive(Debug, Clone, PartialEq)]
+/// A cart line as stored: the product as it was when added, and how many. Its JSON form
+/// (`{"product":…,"quantity":…}`) is what the Redis backend compares at checkout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CartEntry {
     pub product: Product,
     pub quantity: u32,

@@ -6,6 +6,11 @@ mod flow;
 mod helpers;
 mod mcp_sse;
 mod mcp_streamable;
+mod redis_mode;
+// Only part of the Redis test server is used here.
+#[allow(dead_code)]
+#[path = "../../src/store/redis_test_server.rs"]
+mod redis_test_server;
 mod resources;
 mod rest;
 mod tools;

@@ -6,9 +6,11 @@
 //! - [`openai`]: `window.openai` (ChatGPT's Apps SDK), used where MCP Apps does not answer, and for
 //!   what only ChatGPT offers (`setWidgetState`).
 //! - [`protocol`]: pure parsing of host messages and globals into typed Rust, unit-tested natively.
+//! - `js`: small JS helpers both bridges share (JSON conversion, promises, timeouts).
 //!
 //! Widgets never see JS values: they get [`HostEvent`]s and call typed methods.
 
+mod js;
 pub mod mcp_apps;
 pub mod openai;
 pub mod protocol;

@@ -1,8 +1,159 @@
-//! The product_grid widget. (Stub: filled in next.)
+//! The product-grid widget: the products of `search-target-products` (`SearchOutput`) or
+//! `get-agentforce-recommendations` (`RecommendationsOutput`, with each product's reason) as
+//! cards the shopper can sort and add to the cart from.
+//!
+//! Sorting is client-side ([`model::sorted`]) and the chosen order is saved as widget state
+//! (`{"sort": "price-low"}`) and restored. Add to cart calls `add-to-cart` with the session from
+//! the tool input (`sessionId`) or the result's `openai/widgetSessionId`. Inline, the grid shows
+//! six cards and a "View all N" button that asks for fullscreen.
+//!
+//! `data-testid`s: `product-grid` (the list), `product-card` (each card, with
+//! `data-product-id`), `price`, `rating`, `circle-offer`, `reason`, `stock`, `add-to-cart`,
+//! `add-confirmation` ("Added — cart: N items, $X"), `add-error`, `sort` (the select),
+//! `result-count`, `view-all`; shared: `loading`, `error`, `empty`.
+
+mod card;
+pub mod model;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::product::SortOrder;
 
+use crate::bridge::{DisplayMode, HostContext};
+use crate::components::session::current_session;
+use crate::components::{EmptyState, ErrorPanel, LoadingSkeleton, Phase, use_phase};
+use crate::host::use_host;
+use card::ProductCard;
+use model::{GridSource, INLINE_LIMIT, count_text, grid_from, initial_sort, sort_label, sorted, visible_count};
+
+/// What the widget shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Screen {
+    Loading,
+    Failed(String),
+    Empty(GridSource),
+    Ready(GridSource),
+}
+
+fn heading(source: &GridSource) -> String {
+    match source {
+        GridSource::Search { query, .. } => format!("Results for “{query}”"),
+        GridSource::Recommendations => "Recommended for you".to_owned(),
+    }
+}
+
+/// The product-grid widget.
 #[component]
 pub fn ProductGrid() -> impl IntoView {
-    view! { <p>"ProductGrid"</p> }
+    let host = use_host();
+    let phase = use_phase(host, grid_from);
+    let chosen = RwSignal::new(None::<SortOrder>);
+    let order = Memo::new(move |_| {
+        chosen.get().or_else(|| initial_sort(host.restored_state.get().as_ref(), host.input.get().as_ref()))
+    });
+    let order = Signal::derive(move || order.get().unwrap_or(SortOrder::Relevance));
+    let session = Signal::derive(move || current_session(host));
+    let expanded = RwSignal::new(false);
+    let show_all =
+        Memo::new(move |_| expanded.get() || host.context.with(|c| c.display_mode == Some(DisplayMode::Fullscreen)));
+    let total = Memo::new(move |_| phase.with(|p| p.ready().map_or(0, |g| g.items.len())));
+    let visible = Memo::new(move |_| {
+        phase.with(|p| {
+            let mut items = p.ready().map(|g| sorted(&g.items, order.get())).unwrap_or_default();
+            items.truncate(visible_count(items.len(), show_all.get()));
+            items
+        })
+    });
+    let screen = Memo::new(move |_| {
+        phase.with(|p| match p {
+            Phase::Loading => Screen::Loading,
+            Phase::Failed(message) => Screen::Failed(message.clone()),
+            Phase::Ready(grid) if grid.items.is_empty() => Screen::Empty(grid.source.clone()),
+            Phase::Ready(grid) => Screen::Ready(grid.source.clone()),
+        })
+    });
+
+    let on_sort = move |ev: leptos::ev::Event| {
+        if let Ok(next) = event_target_value(&ev).parse::<SortOrder>() {
+            chosen.set(Some(next));
+            host.set_widget_state(serde_json::json!({ "sort": next.as_str() }));
+        }
+    };
+    let view_all = move |_| {
+        spawn_local(async move {
+            match host.request_display_mode(DisplayMode::Fullscreen).await {
+                Ok(granted) => {
+                    host.context.update(|c| c.merge(HostContext { display_mode: Some(granted), ..Default::default() }));
+                    if granted != DisplayMode::Fullscreen {
+                        expanded.set(true);
+                    }
+                }
+                // No fullscreen here: show everything in place.
+                Err(_) => expanded.set(true),
+            }
+        });
+    };
+
+    let has_more = move || !show_all.get() && total.get() > INLINE_LIMIT;
+    let ready = move |source: GridSource| {
+        view! {
+            <header class="tw-head">
+                <div>
+                    <h2 class="tw-title" id="tw-grid-heading">{heading(&source)}</h2>
+                    <p class="tw-muted" data-testid="result-count">
+                        {move || count_text(&source, total.get())}
+                    </p>
+                </div>
+                <div class="tw-sort">
+                    <label class="tw-sort__label" for="tw-sort">"Sort by"</label>
+                    <select id="tw-sort" class="tw-select" data-testid="sort" on:change=on_sort>
+                        {SortOrder::ALL
+                            .iter()
+                            .map(|o| {
+                                let o = *o;
+                                view! {
+                                    <option value=o.as_str() prop:selected=move || order.get() == o>
+                                        {sort_label(o)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+            </header>
+            <ul class="tw-grid" aria-labelledby="tw-grid-heading" data-testid="product-grid">
+                <For
+                    each=move || visible.get()
+                    key=|item| item.summary.id.to_string()
+                    children=move |item| view! { <ProductCard item=item session=session /> }
+                />
+            </ul>
+            <Show when=has_more>
+                <button type="button" class="tw-btn tw-btn--secondary tw-btn--block" data-testid="view-all" on:click=view_all>
+                    {move || format!("View all {}", total.get())}
+                </button>
+            </Show>
+        }
+    };
+
+    view! {
+        <section class="tw-widget tw-products" aria-labelledby="tw-grid-heading">
+            {move || match screen.get() {
+                Screen::Loading => view! { <LoadingSkeleton label="Loading products…" blocks=4 grid=true /> }.into_any(),
+                Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
+                Screen::Empty(GridSource::Search { query, .. }) => view! {
+                    <EmptyState
+                        title="No products found"
+                        message=format!("Nothing at Target matches “{query}”. Ask ChatGPT to try other words or a higher budget.")
+                    />
+                }
+                .into_any(),
+                Screen::Empty(GridSource::Recommendations) => view! {
+                    <EmptyState title="No recommendations yet" message="Ask ChatGPT to search Target instead." />
+                }
+                .into_any(),
+                Screen::Ready(source) => ready(source).into_any(),
+            }}
+        </section>
+    }
 }

@@ -1,8 +1,221 @@
-//! The target_auth widget. (Stub: filled in next.)
+//! The target-auth widget: the Target sign-in form, or who is signed in.
+//!
+//! It reads `shared::auth::AuthenticateOutput` (`authenticate-target`). While the status is
+//! pending it shows an email + password form whose credentials go straight to the server's REST
+//! API (`crate::api::authenticate`), never through the model; once signed in it says who, saves
+//! `{"signedIn": true, "user": …}` as widget state (so a re-render restores the signed-in view) and
+//! posts "I'm signed in to Target as <name>." to the conversation. Signing out saves
+//! `{"signedIn": false}`.
+//!
+//! `data-testid`s: `signin-form`, `signin-email`, `signin-password`, `signin-email-error`,
+//! `signin-password-error` (field validation), `signin-submit`, `signin-error` (server answer:
+//! 401 wrong credentials, 404 expired session, 429 too many attempts, network), `signed-in` (the
+//! "Signed in as <name> (<email>)" line), `signout`, `signout-error`; shared: `loading`, `error`.
+
+mod form;
+mod signed_in;
 
 use leptos::prelude::*;
+use serde_json::Value;
+use shared::auth::{AuthStatus, AuthenticateOutput, User};
+use shared::ids::SessionId;
 
+use crate::api::ApiFailure;
+use crate::components::dom::focus_later;
+use crate::components::{ErrorPanel, LoadingSkeleton, Phase, use_phase};
+use crate::host::{parse_structured, use_host};
+
+use form::SignInForm;
+use signed_in::SignedIn;
+
+/// Whether the shopper is signed in, as this widget shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthView {
+    /// Signed in; the account when known.
+    SignedIn(Option<User>),
+    SignedOut,
+}
+
+/// What to show for `output`: restored widget state (saved after a sign-in or sign-out in this
+/// widget) wins over the tool output, which may predate it.
+pub fn auth_view(output: &AuthenticateOutput, restored: Option<&Value>) -> AuthView {
+    match restored.and_then(|s| s.get("signedIn")).and_then(Value::as_bool) {
+        Some(true) => {
+            let saved = restored.and_then(|s| s.get("user")).and_then(|u| serde_json::from_value(u.clone()).ok());
+            AuthView::SignedIn(saved.or_else(|| output.user.clone()))
+        }
+        Some(false) => AuthView::SignedOut,
+        None => match output.status {
+            AuthStatus::Authenticated => AuthView::SignedIn(output.user.clone()),
+            AuthStatus::Pending => AuthView::SignedOut,
+        },
+    }
+}
+
+/// Client-side problems with the form, one sentence per field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldErrors {
+    pub email: Option<&'static str>,
+    pub password: Option<&'static str>,
+}
+
+impl FieldErrors {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.password.is_none()
+    }
+}
+
+/// Both fields are required and the email needs an `@` (the server checks the rest).
+pub fn validate(email: &str, password: &str) -> FieldErrors {
+    let email = email.trim();
+    FieldErrors {
+        email: if email.is_empty() {
+            Some("Enter your email address.")
+        } else if !email.contains('@') {
+            Some("Enter a valid email address, like name@example.com.")
+        } else {
+            None
+        },
+        password: password.is_empty().then_some("Enter your password."),
+    }
+}
+
+/// The sentence shown when the server refuses a sign-in: the server's own message, except for an
+/// expired session, where the shopper needs to ask ChatGPT to start over.
+pub fn signin_error_text(failure: &ApiFailure) -> String {
+    match failure {
+        ApiFailure::Server { status: 404, .. } => {
+            "Your Target session has expired. Ask ChatGPT to start over, then sign in again.".to_owned()
+        }
+        other => other.message(),
+    }
+}
+
+/// "Signed in as Sam Shopper (shopper@example.com)".
+pub fn signed_in_text(user: Option<&User>) -> String {
+    match user {
+        Some(user) if !user.name.trim().is_empty() => format!("Signed in as {} ({})", user.name, user.email),
+        Some(user) => format!("Signed in as {}", user.email),
+        None => "Signed in to Target".to_owned(),
+    }
+}
+
+/// What the widget shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Screen {
+    Loading,
+    Failed(String),
+    Form(SessionId),
+    SignedIn(SessionId, Option<User>),
+}
+
+/// The target-auth widget.
 #[component]
 pub fn TargetAuth() -> impl IntoView {
-    view! { <p>"TargetAuth"</p> }
+    let host = use_host();
+    let phase = use_phase(host, parse_structured::<AuthenticateOutput>);
+    // What this widget did itself (signed in or out) wins over the output and the restored state.
+    let local = RwSignal::new(None::<AuthView>);
+    let screen = Memo::new(move |_| {
+        let restored = host.restored_state.get();
+        let local = local.get();
+        phase.with(|phase| match phase {
+            Phase::Loading => Screen::Loading,
+            Phase::Failed(message) => Screen::Failed(message.clone()),
+            Phase::Ready(output) => match local.unwrap_or_else(|| auth_view(output, restored.as_ref())) {
+                AuthView::SignedIn(user) => Screen::SignedIn(output.session_id.clone(), user),
+                AuthView::SignedOut => Screen::Form(output.session_id.clone()),
+            },
+        })
+    });
+    let on_signed_in = Callback::new(move |user: User| {
+        local.set(Some(AuthView::SignedIn(Some(user))));
+        focus_later("tw-auth-heading");
+    });
+    let on_signed_out = Callback::new(move |()| {
+        local.set(Some(AuthView::SignedOut));
+        focus_later("tw-auth-heading");
+    });
+
+    view! {
+        <section class="tw-widget tw-auth" aria-labelledby="tw-auth-heading">
+            {move || match screen.get() {
+                Screen::Loading => view! { <LoadingSkeleton label="Loading Target sign-in…" blocks=3 /> }.into_any(),
+                Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
+                Screen::Form(session_id) => view! { <SignInForm session_id=session_id on_signed_in=on_signed_in /> }
+                    .into_any(),
+                Screen::SignedIn(session_id, user) => {
+                    view! { <SignedIn session_id=session_id user=user on_signed_out=on_signed_out /> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared::api::{ApiError, ApiErrorCode};
+
+    fn output(status: AuthStatus, user: Option<User>) -> AuthenticateOutput {
+        AuthenticateOutput {
+            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").unwrap(),
+            status,
+            user,
+        }
+    }
+
+    fn sam() -> User {
+        User { email: "shopper@example.com".into(), name: "Sam Shopper".into() }
+    }
+
+    #[test]
+    fn view_follows_the_output_unless_state_was_restored() {
+        assert_eq!(auth_view(&output(AuthStatus::Pending, None), None), AuthView::SignedOut);
+        assert_eq!(auth_view(&output(AuthStatus::Authenticated, Some(sam())), None), AuthView::SignedIn(Some(sam())));
+        let restored = json!({"signedIn": true, "user": {"email": "shopper@example.com", "name": "Sam Shopper"}});
+        assert_eq!(auth_view(&output(AuthStatus::Pending, None), Some(&restored)), AuthView::SignedIn(Some(sam())));
+        let restored_bad_user = json!({"signedIn": true, "user": 7});
+        assert_eq!(auth_view(&output(AuthStatus::Pending, None), Some(&restored_bad_user)), AuthView::SignedIn(None));
+        let signed_out = json!({"signedIn": false});
+        assert_eq!(auth_view(&output(AuthStatus::Authenticated, Some(sam())), Some(&signed_out)), AuthView::SignedOut);
+        let unrelated = json!({"sort": "rating"});
+        assert_eq!(auth_view(&output(AuthStatus::Pending, None), Some(&unrelated)), AuthView::SignedOut);
+    }
+
+    #[test]
+    fn validation() {
+        assert!(validate("shopper@example.com", "pw").is_empty());
+        assert_eq!(validate("  ", "pw").email, Some("Enter your email address."));
+        assert!(validate("shopper.example.com", "pw").email.unwrap().contains("valid email"));
+        assert_eq!(validate("a@b", "").password, Some("Enter your password."));
+        let both = validate("", "");
+        assert!(both.email.is_some() && both.password.is_some());
+        assert!(validate(" shopper@example.com ", " ").is_empty(), "passwords are not trimmed");
+    }
+
+    #[test]
+    fn server_refusals_read_well() {
+        let server = |status, error, message: &str| ApiFailure::Server {
+            status,
+            error: ApiError { error, message: message.into() },
+        };
+        let wrong =
+            server(401, ApiErrorCode::InvalidCredentials, "That email and password don't match a Target account.");
+        assert_eq!(signin_error_text(&wrong), "That email and password don't match a Target account.");
+        let expired = server(404, ApiErrorCode::SessionNotFound, "This Target session has expired or does not exist.");
+        assert!(signin_error_text(&expired).contains("Ask ChatGPT to start over"));
+        let locked = server(429, ApiErrorCode::TooManyAttempts, "Too many sign-in attempts. Please wait 900 seconds.");
+        assert!(signin_error_text(&locked).starts_with("Too many sign-in attempts"));
+        assert!(signin_error_text(&ApiFailure::Network("TypeError".into())).contains("Could not reach Target"));
+    }
+
+    #[test]
+    fn signed_in_line() {
+        assert_eq!(signed_in_text(Some(&sam())), "Signed in as Sam Shopper (shopper@example.com)");
+        let nameless = User { email: "a@b.c".into(), name: " ".into() };
+        assert_eq!(signed_in_text(Some(&nameless)), "Signed in as a@b.c");
+        assert_eq!(signed_in_text(None), "Signed in to Target");
+    }
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The browser suite: the four widgets rendered from real tool results in a host page that plays
+# ChatGPT (window.openai) and an MCP Apps host (ui/* postMessage), in Debian's headless chromium.
+#
+#   end2end/run.sh                    # every spec
+#   end2end/run.sh tests/cart.spec.ts # Playwright arguments pass through
+#
+# Installs what is missing (chromium from apt, node_modules with npm ci; never a browser
+# download), builds target/debug/server only if it does not exist (run `cargo build -p server`
+# after `cargo xtask widgets` to test new templates), starts it on a free port, runs
+# `npx playwright test`, stops the server, and ends with the line "N passed, N failed".
+# SERVER_BIN=<path> tests another server binary (e.g. one built with CARGO_TARGET_DIR).
+# Report: end2end/playwright-report/; first-render times: end2end/results/first-render.json.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cd "$here"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -x /usr/bin/chromium ]; then
+    step "installing Debian's chromium (apt)"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+fi
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "node and npm (Node >= 20) are needed: apt-get install -y nodejs npm" >&2
+    exit 1
+fi
+
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-hash 2>/dev/null || true)" != "$lock_hash" ]; then
+    step "npm ci (no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    echo "$lock_hash" > node_modules/.lock-hash
+fi
+
+server_bin="${SERVER_BIN:-$root/target/debug/server}"
+if [ ! -x "$server_bin" ] && [ -z "${SERVER_BIN:-}" ]; then
+    step "building the server (cargo build -p server)"
+    (cd "$root" && cargo build -p server --bin server)
+fi
+[ -x "$server_bin" ] || { echo "no server binary at $server_bin" >&2; exit 1; }
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port="$(free_port)"
+host_port="$(free_port)"
+while [ "$host_port" = "$port" ]; do host_port="$(free_port)"; done
+base="http://127.0.0.1:$port"
+
+rm -rf results
+mkdir -p results
+step "starting the server on $base ($(date -r "$server_bin" '+built %F %T'))"
+PORT="$port" HOST=127.0.0.1 PUBLIC_BASE_URL="$base" ALLOWED_ORIGINS=null \
+    ACCOUNTS_FILE="$here/accounts.json" LOG_FORMAT=json RUST_LOG="${RUST_LOG:-info,rmcp=warn}" \
+    "$server_bin" >results/server.log 2>&1 &
+server_pid=$!
+stop_server() {
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+}
+trap stop_server EXIT INT TERM
+
+ready=""
+for _ in $(seq 1 150); do # up to ~30 s
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "the server exited during start-up; end2end/results/server.log:" >&2
+        tail -n 30 results/server.log >&2
+        exit 1
+    fi
+    if curl -sf --max-time 1 "$base/healthz" >/dev/null; then
+        ready=yes
+        break
+    fi
+    sleep 0.2
+done
+if [ -z "$ready" ]; then
+    echo "the server did not answer $base/healthz within 30 s" >&2
+    exit 1
+fi
+
+step "npx playwright test $*"
+status=0
+TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test "$@" || status=$?
+
+summary="$(node -e '
+const r = JSON.parse(require("fs").readFileSync("results/report.json", "utf8"));
+const s = r.stats || {};
+const extra = [s.flaky ? `${s.flaky} flaky (passed on retry)` : "", s.skipped ? `${s.skipped} skipped` : ""].filter(Boolean);
+if (extra.length) console.log(extra.join(", "));
+console.log(`${(s.expected || 0) + (s.flaky || 0)} passed, ${s.unexpected || 0} failed`);
+' 2>/dev/null || printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
+stop_server
+echo
+echo "$summary"
+if [ "$status" -eq 0 ] && [ "$(echo "$summary" | tail -n1 | sed -n 's/.* \([0-9]*\) failed$/\1/p')" != "0" ]; then
+    status=1
+fi
+exit "$status"

@@ -1,0 +1,34 @@
+// cart: lines and totals from a real get-cart result; a quantity change goes through the host to
+// update-cart-item and the widget shows the server's new total.
+import { test, expect, MODES, usd } from "./fixtures/host";
+import { CartPage } from "./fixtures/cart_page";
+
+for (const mode of MODES) {
+  test.describe(`cart, ${mode} host`, () => {
+    test("shows the lines and total; a quantity change updates the total", async ({ host, shop }) => {
+      const sessionId = await shop.newSession();
+      const product = await shop.firstProduct("desk lamp", sessionId);
+      await shop.call("add-to-cart", { sessionId, productId: product.id });
+
+      const { result } = await host.render(mode, "get-cart", { sessionId });
+      const before = result.structuredContent.cart;
+      expect(before.items).toHaveLength(1);
+
+      const cart = new CartPage(host.widget);
+      await expect(cart.lines).toHaveCount(1);
+      await expect(cart.line(product.id)).toContainText(product.title);
+      await expect(cart.quantity(product.id)).toHaveText("1");
+      await expect(cart.total).toHaveText(usd(before.totalCents));
+
+      await cart.increase(product.id).click();
+      const call = await host.toolCall("update-cart-item");
+      expect(call.args).toMatchObject({ sessionId, productId: product.id, quantity: 2 });
+
+      const after = await shop.cart(sessionId);
+      expect(after.items[0].quantity).toBe(2);
+      expect(after.totalCents).toBeGreaterThan(before.totalCents);
+      await expect(cart.quantity(product.id)).toHaveText("2");
+      await expect(cart.total).toHaveText(usd(after.totalCents));
+    });
+  });
+}

@@ -1,0 +1,60 @@
+// The host page itself: each mode gives the widget what that kind of host gives, and nothing else.
+import { test, expect, SERVER } from "./fixtures/host";
+
+test("openai mode: a sandboxed srcdoc frame with window.openai holding the real tool result", async ({ host, page }) => {
+  const { result, uri } = await host.render("openai", "search-target-products", { query: "desk lamp" });
+  const frame = page.locator("#widget");
+  await expect(frame).toHaveAttribute("sandbox", "allow-scripts allow-forms");
+  const tool = (await page.evaluate(() => (window as any).__host.mcp.tool("search-target-products"))) as any;
+  expect(uri).toBe(tool._meta["openai/outputTemplate"]);
+
+  const inFrame = page.frame({ url: "about:srcdoc" })!;
+  const seen = await inFrame.evaluate(() => ({
+    origin: window.origin,
+    query: (window as any).openai?.toolOutput?.query,
+    products: (window as any).openai?.toolOutput?.products?.length,
+    input: (window as any).openai?.toolInput,
+    theme: (window as any).openai?.theme,
+    callTool: typeof (window as any).openai?.callTool,
+  }));
+  expect(seen).toEqual({
+    origin: "null",
+    query: "desk lamp",
+    products: result.structuredContent.products.length,
+    input: { query: "desk lamp" },
+    theme: "light",
+    callTool: "function",
+  });
+
+  // window.openai.callTool goes through the host to the real server.
+  const viaShim = await inFrame.evaluate(() => (window as any).openai.callTool("create-target-session", {}));
+  expect(viaShim.structuredContent.sessionId).toMatch(/^sess_[0-9a-f]{32}$/);
+  expect((await host.records()).toolCalls.map((c) => c.name)).toContain("create-target-session");
+});
+
+test("mcp-apps mode: no window.openai; the view's ui/initialize is answered and the result pushed", async ({ host, page }) => {
+  const { uri } = await host.render("mcp-apps", "search-target-products", { query: "desk lamp" });
+  const tool = (await page.evaluate(() => (window as any).__host.mcp.tool("search-target-products"))) as any;
+  expect(uri).toBe(tool._meta.ui.resourceUri);
+
+  await expect.poll(async () => (await host.records()).log.map((e) => e.kind)).toContain("initialized");
+  const records = await host.records();
+  expect(records.uiInitialize[0].appInfo?.name, "ui/initialize carries appInfo").toBeTruthy();
+  const pushed = records.log.filter((e) => e.kind === "host-notification").map((e) => e.method);
+  expect(pushed.slice(0, 2)).toEqual(["ui/notifications/tool-input", "ui/notifications/tool-result"]);
+
+  const inFrame = page.frame({ url: "about:srcdoc" })!;
+  expect(await inFrame.evaluate(() => typeof (window as any).openai)).toBe("undefined");
+});
+
+test("the server answers the sandboxed (opaque-origin) frame's REST calls", async ({ shop }) => {
+  // The sign-in widget posts from an origin of "null"; run.sh allows it with ALLOWED_ORIGINS=null.
+  const sessionId = await shop.newSession();
+  const response = await fetch(`${SERVER}/api/session/authenticate`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: "null" },
+    body: JSON.stringify({ sessionId, email: "shopper@example.com", password: "bullseye-demo" }),
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("access-control-allow-origin")).toBe("null");
+});

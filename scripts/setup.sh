@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what building the widgets needs besides the Rust toolchain, and nothing that is already
+# there: the wasm32-unknown-unknown target, and the wasm-bindgen CLI at exactly Cargo.lock's
+# wasm-bindgen version (the glue it writes must match the library). Idempotent and offline-safe:
+# it only uses rustup and crates.io, never downloads a prebuilt binary. scripts/test.sh runs it.
+#
+# Not installed on purpose: wasm-opt (Debian's binaryen 108 breaks wasm-bindgen output; the
+# inliner drops the name section instead) and trunk (only for `trunk serve` during development).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> setup: %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null || ! command -v rustup >/dev/null; then
+    echo "setup: cargo and rustup are missing: install Rust with rustup first" >&2
+    exit 1
+fi
+# cargo install puts binaries here; make sure this script (and its caller's checks) see them.
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+case ":$PATH:" in *":$CARGO_BIN:"*) ;; *) export PATH="$CARGO_BIN:$PATH" ;; esac
+
+if rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
+    say "rust target wasm32-unknown-unknown: installed"
+else
+    say "rust target wasm32-unknown-unknown: adding"
+    rustup target add wasm32-unknown-unknown
+fi
+
+WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p' | head -n1)
+if [ -z "$WB_VERSION" ]; then
+    echo "setup: Cargo.lock has no wasm-bindgen package" >&2
+    exit 1
+fi
+FOUND=$(wasm-bindgen --version 2>/dev/null || true)
+if [ "$FOUND" = "wasm-bindgen $WB_VERSION" ]; then
+    say "wasm-bindgen-cli $WB_VERSION: installed ($(command -v wasm-bindgen))"
+else
+    say "wasm-bindgen-cli $WB_VERSION: installing (found: ${FOUND:-none}; takes 3-6 minutes on 2 cores)"
+    # Not --locked: its lock file pins webpki-roots 1.0.11, which this registry does not serve
+    # (docs: TOOLCHAIN.md, pitfall 2).
+    cargo install --force wasm-bindgen-cli --version "$WB_VERSION"
+    FOUND=$(wasm-bindgen --version 2>/dev/null || true)
+    if [ "$FOUND" != "wasm-bindgen $WB_VERSION" ]; then
+        echo "setup: after installing, wasm-bindgen --version says '${FOUND:-nothing}', not $WB_VERSION" >&2
+        exit 1
+    fi
+fi
+say "done"

@@ -1,0 +1,365 @@
+//! The behaviour every [`Store`] backend must have, as one test suite run against each of them.
+//!
+//! Each function takes a fresh, empty store whose session TTL is [`CONTRACT_TTL`]; times are
+//! given through the `now` arguments, never by sleeping. A backend runs the whole suite with
+//! [`store_contract_tests!`], given an async fixture returning `(guard, store)` (the guard keeps
+//! whatever the store needs alive, e.g. a Redis server).
+
+use chrono::{DateTime, Duration, Utc};
+use shared::auth::User;
+use shared::checkout::Order;
+use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
+use shared::membership::{Membership, MembershipTier};
+use shared::money::{Cents, Currency};
+use shared::product::{Product, Rating};
+
+use super::memory::LOGIN_FAILURE_WINDOW;
+use super::{CART_MAX_LINES, CartEntry, SEARCH_HISTORY, Session, Store, StoreError};
+
+/// The session TTL the stores under test are made with.
+pub(crate) const CONTRACT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn ttl() -> Duration {
+    Duration::from_std(CONTRACT_TTL).expect("small ttl")
+}
+
+pub(crate) fn sid(n: u8) -> SessionId {
+    SessionId::parse(format!("sess_{:032x}", n)).expect("valid id")
+}
+
+pub(crate) fn session(n: u8, now: DateTime<Utc>) -> Session {
+    Session { id: sid(n), created_at: now, last_seen: now, user: None, cart: vec![], searches: vec![], version: 0 }
+}
+
+pub(crate) fn product(id: &str) -> Product {
+    crate::test_support::product(id, 1000, None)
+}
+
+/// A product with every optional field set and text that needs escaping in JSON.
+pub(crate) fn rich_product(id: &str) -> Product {
+    Product {
+        brand: Some("Room & Board \"Studio\" / Ñandú ☀".into()),
+        regular_price_cents: Some(Cents(1299)),
+        rating: Some(Rating(45)),
+        review_count: Some(1234),
+        image_url: format!("https://img.example.com/{id}.png?w=200&h=200"),
+        url: format!("https://www.target.com/p/-/A-{id}"),
+        circle_offer_percent: Some(10),
+        title: "Lamp\twith\nnewlines \\ and \u{1F4A1}".into(),
+        ..crate::test_support::product(id, 999, None)
+    }
+}
+
+pub(crate) fn order(n: u64, email: &str, now: DateTime<Utc>) -> Order {
+    Order {
+        order_id: OrderId::parse(format!("TGT-{n:012}")).expect("valid order id"),
+        placed_at: now,
+        email: email.into(),
+        items: vec![],
+        subtotal_cents: Cents(1000),
+        circle_savings_cents: Cents::ZERO,
+        shipping_cents: Cents::ZERO,
+        tax_cents: Cents::ZERO,
+        total_cents: Cents(1000),
+        currency: Currency::USD,
+        continue_url: String::new(),
+    }
+}
+
+pub(crate) fn idem(key: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(key).expect("valid idempotency key")
+}
+
+fn pid(n: usize) -> ProductId {
+    ProductId::parse(format!("{:08}", 10_000_000 + n)).expect("valid product id")
+}
+
+pub(crate) async fn sessions_expire_when_idle_and_use_slides_expiry(store: &dyn Store) {
+    let t0 = Utc::now();
+    store.create_session(session(1, t0)).await.unwrap();
+    assert!(store.session(&sid(1), t0 + Duration::seconds(599)).await.unwrap().is_some());
+    // Used at 599 s, so it lives until 1199 s.
+    assert!(store.session(&sid(1), t0 + Duration::seconds(1198)).await.unwrap().is_some());
+    assert!(store.session(&sid(1), t0 + Duration::seconds(1798)).await.unwrap().is_none());
+    assert!(store.session(&sid(1), t0).await.unwrap().is_none(), "expired sessions are gone");
+    // Expiry is exactly at last_seen + ttl.
+    store.create_session(session(2, t0)).await.unwrap();
+    assert!(store.session(&sid(2), t0 + ttl()).await.unwrap().is_none());
+}
+
+pub(crate) async fn a_session_round_trips_with_everything_in_it(store: &dyn Store) {
+    let t0 = Utc::now();
+    let full = Session {
+        id: sid(1),
+        created_at: t0 - Duration::seconds(30),
+        last_seen: t0,
+        user: Some(User { email: "zoë@example.com".into(), name: "Zoë \"Z\" O'Brien / 王".into() }),
+        cart: vec![
+            CartEntry { product: rich_product("20000001"), quantity: 3 },
+            CartEntry { product: product("10000001"), quantity: 1 },
+        ],
+        searches: vec!["desk lamp".into(), "\"quoted\" / slashed ☀".into()],
+        version: 7,
+    };
+    store.create_session(full.clone()).await.unwrap();
+    let later = t0 + Duration::seconds(5);
+    let read = store.session(&sid(1), later).await.unwrap().expect("session");
+    assert_eq!(read, Session { last_seen: later, ..full.clone() }, "reading marks it used and changes nothing else");
+    // A read at an earlier time never moves last_seen back.
+    let read = store.session(&sid(1), t0).await.unwrap().expect("session");
+    assert_eq!(read.last_seen, later);
+    // Creating a session again with the same id replaces it whole.
+    store.create_session(session(1, t0)).await.unwrap();
+    assert_eq!(store.session(&sid(1), t0).await.unwrap(), Some(session(1, t0)));
+}
+
+pub(crate) async fn sweep_forgets_idle_sessions_and_keeps_active_ones(store: &dyn Store) {
+    let t0 = Utc::now();
+    store.create_session(session(1, t0)).await.unwrap();
+    store.create_session(session(2, t0 + Duration::seconds(30))).await.unwrap();
+    let removed = store.sweep_expired(t0 + Duration::seconds(601)).await.unwrap();
+    assert!(removed <= 1, "only the idle session may be swept, got {removed}");
+    assert!(store.session(&sid(1), t0 + Duration::seconds(601)).await.unwrap().is_none());
+    assert!(store.session(&sid(2), t0 + Duration::seconds(601)).await.unwrap().is_some());
+}
+
+pub(crate) async fn unknown_sessions_are_absent_or_not_found(store: &dyn Store) {
+    let now = Utc::now();
+    let ghost = sid(9);
+    assert!(store.session(&ghost, now).await.unwrap().is_none());
+    assert!(matches!(store.set_user(&ghost, None).await, Err(StoreError::SessionNotFound)));
+    assert!(matches!(store.record_search(&ghost, "lamp").await, Err(StoreError::SessionNotFound)));
+    assert!(matches!(store.add_to_cart(&ghost, product("10000001"), 1, 99).await, Err(StoreError::SessionNotFound)));
+    assert!(matches!(store.set_quantity(&ghost, &pid(1), 1).await, Err(StoreError::SessionNotFound)));
+    assert!(matches!(store.bump_version(&ghost).await, Err(StoreError::SessionNotFound)));
+    let placed = store.place_order(&ghost, None, &[], order(1, "a@b.co", now), Cents::ZERO).await;
+    assert!(matches!(placed, Err(StoreError::SessionNotFound)));
+    assert!(store.order(&order(1, "", now).order_id).await.unwrap().is_none(), "nothing was stored");
+}
+
+pub(crate) async fn signing_in_and_out_bumps_the_version(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    let user = User { email: "shopper@example.com".into(), name: "Shopper".into() };
+    let s = store.set_user(&sid(1), Some(user.clone())).await.unwrap();
+    assert_eq!((s.user.as_ref(), s.version), (Some(&user), 1));
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().user, Some(user));
+    let s = store.set_user(&sid(1), None).await.unwrap();
+    assert_eq!((s.user, s.version), (None, 2));
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().user, None);
+}
+
+pub(crate) async fn searches_are_normalized_deduplicated_and_capped(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    store.record_search(&sid(1), "  Desk Lamp ").await.unwrap();
+    store.record_search(&sid(1), "USB-C \"cable\" / 2m").await.unwrap();
+    store.record_search(&sid(1), "desk lamp").await.unwrap();
+    let s = store.session(&sid(1), now).await.unwrap().unwrap();
+    assert_eq!(s.searches, ["desk lamp", "usb-c \"cable\" / 2m"]);
+    assert_eq!(s.version, 0, "searches do not change what the widgets show");
+    for n in 0..SEARCH_HISTORY + 3 {
+        store.record_search(&sid(1), &format!("query {n}")).await.unwrap();
+    }
+    let s = store.session(&sid(1), now).await.unwrap().unwrap();
+    assert_eq!(s.searches.len(), SEARCH_HISTORY);
+    assert_eq!(s.searches[0], format!("query {}", SEARCH_HISTORY + 2));
+    assert_eq!(s.searches[SEARCH_HISTORY - 1], "query 3");
+}
+
+pub(crate) async fn cart_adds_merge_cap_and_remove(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    store.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 98, 99).await.unwrap();
+    assert_eq!(s.cart.len(), 1);
+    assert_eq!(s.cart[0].quantity, 99, "capped");
+    assert_eq!(s.version, 2);
+    let s = store.add_to_cart(&sid(1), product("10000002"), 150, 99).await.unwrap();
+    assert_eq!(s.cart[1].quantity, 99, "a new line is capped too");
+    let s = store.set_quantity(&sid(1), &product("10000002").id, 5).await.unwrap().unwrap();
+    assert_eq!(s.cart[1].quantity, 5);
+    let s = store.set_quantity(&sid(1), &product("10000001").id, 0).await.unwrap().unwrap();
+    assert_eq!(s.cart, vec![CartEntry { product: product("10000002"), quantity: 5 }]);
+    assert_eq!(s.version, 5);
+    assert!(store.set_quantity(&sid(1), &product("10000001").id, 1).await.unwrap().is_none());
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().version, 5, "a miss changes nothing");
+    let s = store.set_quantity(&sid(1), &product("10000002").id, 0).await.unwrap().unwrap();
+    assert!(s.cart.is_empty());
+}
+
+pub(crate) async fn cart_keeps_line_order_and_refreshes_the_product(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    for id in ["30000003", "10000001", "20000002"] {
+        store.add_to_cart(&sid(1), product(id), 1, 99).await.unwrap();
+    }
+    let repriced = crate::test_support::product("10000001", 750, Some(5));
+    let s = store.add_to_cart(&sid(1), repriced.clone(), 2, 99).await.unwrap();
+    let ids: Vec<&str> = s.cart.iter().map(|e| e.product.id.as_str()).collect();
+    assert_eq!(ids, ["30000003", "10000001", "20000002"], "lines stay in the order they were added");
+    assert_eq!(s.cart[1], CartEntry { product: repriced, quantity: 3 }, "the newest product record wins");
+    store.set_quantity(&sid(1), &product("30000003").id, 0).await.unwrap();
+    let s = store.add_to_cart(&sid(1), rich_product("30000003"), 1, 99).await.unwrap();
+    let ids: Vec<&str> = s.cart.iter().map(|e| e.product.id.as_str()).collect();
+    assert_eq!(ids, ["10000001", "20000002", "30000003"], "a removed product comes back at the end");
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().cart, s.cart);
+}
+
+pub(crate) async fn a_full_cart_refuses_new_lines(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    for n in 0..CART_MAX_LINES {
+        store.add_to_cart(&sid(1), crate::test_support::product(pid(n).as_str(), 100, None), 1, 99).await.unwrap();
+    }
+    let extra = crate::test_support::product(pid(CART_MAX_LINES).as_str(), 100, None);
+    assert!(matches!(store.add_to_cart(&sid(1), extra, 1, 99).await, Err(StoreError::CartFull)));
+    let s = store.add_to_cart(&sid(1), crate::test_support::product(pid(0).as_str(), 100, None), 1, 99).await.unwrap();
+    assert_eq!(s.cart.len(), CART_MAX_LINES);
+    assert_eq!(s.cart[0].quantity, 2, "an existing line still merges");
+    assert_eq!(s.version, CART_MAX_LINES as u64 + 1, "the refused add changed nothing");
+}
+
+pub(crate) async fn an_idempotency_key_places_one_order_and_a_changed_cart_places_none(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let key = idem("checkout-key-1");
+    let first = store.place_order(&sid(1), Some(&key), &s.cart, order(1, "A@b.co", now), Cents(0)).await.unwrap();
+    assert!(!first.replayed);
+    let again = store.place_order(&sid(1), Some(&key), &s.cart, order(2, "a@b.co", now), Cents(0)).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.order, first.order);
+    assert!(store.order(&order(2, "", now).order_id).await.unwrap().is_none());
+    assert_eq!(store.order_for_key(" a@B.co", &key).await.unwrap(), Some(first.order.clone()));
+    assert_eq!(store.order_for_key("other@b.co", &key).await.unwrap(), None, "keys belong to one account");
+    assert_eq!(store.order_for_key("a@b.co", &idem("checkout-key-2")).await.unwrap(), None);
+    // The cart was emptied, so a second click without a key finds it changed.
+    let stale = store.place_order(&sid(1), None, &s.cart, order(3, "a@b.co", now), Cents(0)).await;
+    assert!(matches!(stale, Err(StoreError::CartChanged)));
+    assert!(store.order(&order(3, "", now).order_id).await.unwrap().is_none());
+    // The same key replays even after the session is gone.
+    let gone = store.place_order(&sid(9), Some(&key), &[], order(4, "a@b.co", now), Cents(0)).await.unwrap();
+    assert!(gone.replayed);
+    assert_eq!(gone.order.order_id, first.order.order_id);
+}
+
+pub(crate) async fn placing_an_order_empties_the_cart_and_stores_the_order(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(session(1, now)).await.unwrap();
+    store.add_to_cart(&sid(1), rich_product("20000001"), 2, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    // A cart that differs in anything (quantity, product record, lines) is refused untouched.
+    let mut fewer = s.cart.clone();
+    fewer[0].quantity = 1;
+    let mut repriced = s.cart.clone();
+    repriced[1].product.price_cents = Cents(1);
+    for expected in [fewer, repriced, s.cart[..1].to_vec(), vec![]] {
+        let refused = store.place_order(&sid(1), None, &expected, order(1, "a@b.co", now), Cents(0)).await;
+        assert!(matches!(refused, Err(StoreError::CartChanged)));
+    }
+    assert!(store.order(&order(1, "", now).order_id).await.unwrap().is_none());
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap(), s, "a refused order changes nothing");
+    let placed = store.place_order(&sid(1), None, &s.cart, order(1, "a@b.co", now), Cents(0)).await.unwrap();
+    assert!(!placed.replayed);
+    assert_eq!(store.order(&placed.order.order_id).await.unwrap(), Some(placed.order));
+    let after = store.session(&sid(1), now).await.unwrap().unwrap();
+    assert!(after.cart.is_empty());
+    assert_eq!(after.version, s.version + 1);
+    // The emptied cart works as before.
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    assert_eq!(s.cart.len(), 1);
+}
+
+pub(crate) async fn memberships_belong_to_accounts_and_collect_savings(store: &dyn Store) {
+    let now = Utc::now();
+    assert_eq!(store.membership("shopper@example.com").await.unwrap(), None);
+    let m = Membership { tier: MembershipTier::Circle, member_since: now, lifetime_savings_cents: Cents(0) };
+    assert_eq!(store.join_membership("Shopper@Example.com", m.clone()).await.unwrap(), m);
+    let upgraded = Membership {
+        tier: MembershipTier::CircleCard,
+        member_since: now + Duration::days(1),
+        lifetime_savings_cents: Cents(999),
+    };
+    let stored = store.join_membership("shopper@example.com", upgraded).await.unwrap();
+    assert_eq!(stored.tier, MembershipTier::CircleCard);
+    assert_eq!(stored.member_since, now, "joining again keeps member_since");
+    assert_eq!(stored.lifetime_savings_cents, Cents(0), "joining again keeps the savings");
+    store.create_session(session(1, now)).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    store.place_order(&sid(1), None, &s.cart, order(1, "shopper@example.com", now), Cents(250)).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    store.place_order(&sid(1), None, &s.cart, order(2, "Shopper@Example.com", now), Cents(100)).await.unwrap();
+    let m = store.membership("SHOPPER@example.com").await.unwrap().unwrap();
+    assert_eq!(m.lifetime_savings_cents, Cents(350));
+    assert_eq!(m.tier, MembershipTier::CircleCard);
+    // An order by a non-member creates no membership.
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    store.place_order(&sid(1), None, &s.cart, order(3, "guest@example.com", now), Cents(100)).await.unwrap();
+    assert_eq!(store.membership("guest@example.com").await.unwrap(), None);
+}
+
+pub(crate) async fn bump_version_counts_up(store: &dyn Store) {
+    let now = Utc::now();
+    store.create_session(Session { version: 41, ..session(1, now) }).await.unwrap();
+    assert_eq!(store.bump_version(&sid(1)).await.unwrap(), 42);
+    assert_eq!(store.bump_version(&sid(1)).await.unwrap(), 43);
+    assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().version, 43);
+}
+
+pub(crate) async fn login_failures_count_within_the_window(store: &dyn Store) {
+    let t0 = Utc::now();
+    assert_eq!(store.login_failures("a@b.co", t0).await.unwrap(), 0);
+    assert_eq!(store.record_login_failure("a@b.co", t0).await.unwrap(), 1);
+    assert_eq!(store.record_login_failure(" A@b.co", t0).await.unwrap(), 2, "two failures at one instant both count");
+    let later = t0 + Duration::minutes(5);
+    assert_eq!(store.record_login_failure("a@b.co", later).await.unwrap(), 3);
+    assert_eq!(store.login_failures("a@b.co", t0 + LOGIN_FAILURE_WINDOW - Duration::seconds(1)).await.unwrap(), 3);
+    assert_eq!(store.login_failures("a@b.co", t0 + LOGIN_FAILURE_WINDOW).await.unwrap(), 1);
+    assert_eq!(store.login_failures("other@b.co", t0).await.unwrap(), 0);
+    // Recording after the window forgets the old failures.
+    assert_eq!(store.record_login_failure("a@b.co", t0 + LOGIN_FAILURE_WINDOW).await.unwrap(), 2);
+    store.clear_login_failures("A@B.CO").await.unwrap();
+    assert_eq!(store.login_failures("a@b.co", t0).await.unwrap(), 0);
+}
+
+pub(crate) async fn ping_answers(store: &dyn Store) {
+    store.ping().await.unwrap();
+}
+
+/// Generates one `#[tokio::test]` per contract function, each on a store from `$setup`, an
+/// async fn (named from the calling module) returning `(guard, store)`.
+macro_rules! store_contract_tests {
+    ($setup:ident) => {
+        $crate::store::contract::store_contract_tests!(@each $setup;
+            sessions_expire_when_idle_and_use_slides_expiry,
+            a_session_round_trips_with_everything_in_it,
+            sweep_forgets_idle_sessions_and_keeps_active_ones,
+            unknown_sessions_are_absent_or_not_found,
+            signing_in_and_out_bumps_the_version,
+            searches_are_normalized_deduplicated_and_capped,
+            cart_adds_merge_cap_and_remove,
+            cart_keeps_line_order_and_refreshes_the_product,
+            a_full_cart_refuses_new_lines,
+            an_idempotency_key_places_one_order_and_a_changed_cart_places_none,
+            placing_an_order_empties_the_cart_and_stores_the_order,
+            memberships_belong_to_accounts_and_collect_savings,
+            bump_version_counts_up,
+            login_failures_count_within_the_window,
+            ping_answers,
+        );
+    };
+    (@each $setup:ident; $($name:ident),+ $(,)?) => {
+        /// The shared [`Store`](crate::store::Store) contract, on this backend.
+        mod contract {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_guard, store) = super::$setup().await;
+                    $crate::store::contract::$name(&store).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use store_contract_tests;

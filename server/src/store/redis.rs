@@ -1,0 +1,1011 @@
+//! The Redis store: the same [`Store`] semantics as the in-memory one, shared by every server
+//! instance that points at one Redis, so the app can run as several processes.
+//!
+//! # Key schema (version 1)
+//!
+//! Every key starts with `target:v1:`; a change of layout gets a new version prefix instead of a
+//! migration in place. Emails in keys are trimmed and lower-cased, as in the memory store.
+//!
+//! | key | type | content | expiry |
+//! |---|---|---|---|
+//! | `target:v1:session:<sessionId>` | hash | one session (fields below) | `session_ttl`, slid by every [`Store::session`] read |
+//! | `target:v1:order:<orderId>` | string | the [`Order`] as JSON | never |
+//! | `target:v1:idem:<email>` | hash | idempotency key → order id, for one account | never |
+//! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`) | never |
+//! | `target:v1:loginfail:<email>` | sorted set | one member (`<µs>:<random>`) per failed sign-in, scored by its time in µs | the failure window after the last failure |
+//!
+//! Session hash fields: `id`; `createdAt`, `lastSeen` (JSON timestamps, exact); `lastSeenUs`
+//! (the same instant in µs since the epoch, for the expiry test in Lua); `user` (JSON, `null` when
+//! signed out); `version`; `searches` (JSON array, most recent first); `lines` (the cart's product
+//! ids in cart order, comma-separated); and per cart line `qty:<productId>` and
+//! `product:<productId>` (the [`Product`] as JSON, exactly as serde_json wrote it).
+//!
+//! # Atomicity
+//!
+//! Every read-modify-write is one Lua script, which Redis runs without interleaving anything else,
+//! so two instances changing one cart at once lose nothing. `place_order` is a single script: it
+//! returns the stored order for a known idempotency key (replayed); otherwise it rebuilds the
+//! cart's canonical JSON from the hash (`[{"product":<stored JSON>,"quantity":<n>},…]`, byte for
+//! byte what `serde_json::to_string(&[CartEntry])` writes), compares it with the expected cart,
+//! then stores the order, remembers the key, empties the cart, bumps the version and adds the
+//! savings to the membership. On a replay the script reads `target:v1:order:<id>`, a key it learns
+//! only from the idempotency hash: the scripts assume one Redis (or a primary with replicas), not
+//! Redis Cluster.
+//!
+//! # Time
+//!
+//! Sessions expire through Redis TTLs, and the `now` argument is still honoured: a session whose
+//! `lastSeen + ttl <= now` is deleted and reported absent, so a manual test clock behaves as with
+//! the memory store. [`Store::sweep_expired`] leaves the work to the TTLs and returns 0.
+//!
+//! # Failures
+//!
+//! A [`ConnectionManager`] reconnects by itself. Connection and response timeouts, and a deadline
+//! around every operation, turn a dead or hung Redis into [`StoreError::Backend`] within a few
+//! seconds; nothing here panics on bad data (a value that does not parse is a backend error).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::auth::User;
+use shared::checkout::Order;
+use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
+use shared::membership::Membership;
+use shared::money::Cents;
+use shared::product::Product;
+
+use super::memory::LOGIN_FAILURE_WINDOW;
+use super::{CART_MAX_LINES, CartEntry, Placed, SEARCH_HISTORY, Session, Store, StoreError};
+
+/// The namespace and layout version of every key.
+pub const KEY_PREFIX: &str = "target:v1:";
+
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long Redis may take to answer one command.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The deadline of a whole store operation, reconnect attempts included.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest TTL handed to Redis (a century), so an absurd setting cannot overflow `PEXPIRE`.
+const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// [`Store`] on Redis. Cheap to clone: clones share one multiplexed, self-reconnecting connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    ttl_ms: u64,
+    ttl_us: i64,
+    scripts: Scripts,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").field("ttl_ms", &self.ttl_ms).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+struct Scripts {
+    session: Script,
+    set_user: Script,
+    record_search: Script,
+    add_to_cart: Script,
+    set_quantity: Script,
+    place_order: Script,
+    join_membership: Script,
+    bump_version: Script,
+    record_login_failure: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Scripts {
+            session: Script::new(SESSION_LUA),
+            set_user: Script::new(SET_USER_LUA),
+            record_search: Script::new(RECORD_SEARCH_LUA),
+            add_to_cart: Script::new(ADD_TO_CART_LUA),
+            set_quantity: Script::new(SET_QUANTITY_LUA),
+            place_order: Script::new(PLACE_ORDER_LUA),
+            join_membership: Script::new(JOIN_MEMBERSHIP_LUA),
+            bump_version: Script::new(BUMP_VERSION_LUA),
+            record_login_failure: Script::new(RECORD_LOGIN_FAILURE_LUA),
+        }
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://[[user]:password@]host[:port][/db]`; this build has no TLS, so
+    /// `rediss://` is refused) and checks that Redis answers. Sessions expire after `session_ttl`
+    /// idle. Fails with [`StoreError::Backend`] if the URL is invalid or Redis does not answer.
+    pub async fn connect(url: &str, session_ttl: Duration) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| backend("invalid REDIS_URL", e))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(100))
+            .set_max_delay(Duration::from_secs(1));
+        let conn = within(OPERATION_TIMEOUT, ConnectionManager::new_with_config(client, config))
+            .await?
+            .map_err(|e| backend("cannot connect", e))?;
+        let ttl = session_ttl.min(MAX_TTL);
+        let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        let ttl_ms = u64::try_from(ttl.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+        let store = RedisStore { conn, ttl_ms, ttl_us, scripts: Scripts::new() };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// Runs one operation against Redis with the operation deadline, mapping every failure.
+    async fn run<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        within(OPERATION_TIMEOUT, op(self.conn.clone())).await?.map_err(|e| backend(what, e))
+    }
+
+    /// Runs a session script that answers `{status, field, value, …}` and decodes the session.
+    async fn session_script(
+        &self,
+        what: &'static str,
+        invocation: redis::ScriptInvocation<'_>,
+    ) -> Result<Result<Session, String>, StoreError> {
+        let reply: Vec<String> = self.run(what, |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        match reply.split_first() {
+            Some((status, fields)) if status == "ok" => Ok(Ok(decode_session(fields)?)),
+            Some((status, _)) => Ok(Err(status.clone())),
+            None => Err(StoreError::Backend(format!("redis: empty reply to {what}"))),
+        }
+    }
+}
+
+/// Awaits `fut` for at most `limit`.
+async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| StoreError::Backend(format!("redis did not answer within {} s", limit.as_secs())))
+}
+
+fn backend(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("redis: {what}: {e}"))
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("redis: unreadable stored data: {what}"))
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode a value: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(format_args!("{what}: {e}")))
+}
+
+/// A script status the calling operation does not expect.
+fn unexpected(status: &str) -> StoreError {
+    StoreError::Backend(format!("redis: unexpected script reply {status:?}"))
+}
+
+fn account(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn session_key(id: &SessionId) -> String {
+    format!("{KEY_PREFIX}session:{id}")
+}
+
+fn order_key(id: &str) -> String {
+    format!("{KEY_PREFIX}order:{id}")
+}
+
+fn idem_key(email: &str) -> String {
+    format!("{KEY_PREFIX}idem:{}", account(email))
+}
+
+fn membership_key(email: &str) -> String {
+    format!("{KEY_PREFIX}membership:{}", account(email))
+}
+
+fn login_key(email: &str) -> String {
+    format!("{KEY_PREFIX}loginfail:{}", account(email))
+}
+
+/// Rebuilds a session from its hash fields (`[field, value, field, value, …]`).
+fn decode_session(flat: &[String]) -> Result<Session, StoreError> {
+    let fields: HashMap<&str, &str> = flat.chunks_exact(2).map(|pair| (pair[0].as_str(), pair[1].as_str())).collect();
+    let get = |name: &str| fields.get(name).copied().ok_or_else(|| corrupt(format_args!("session without {name}")));
+    let id = SessionId::parse(get("id")?).map_err(corrupt)?;
+    let mut cart = Vec::new();
+    for pid in get("lines")?.split(',').filter(|p| !p.is_empty()) {
+        let product: Product = from_json("cart product", get(&format!("product:{pid}"))?)?;
+        let quantity = get(&format!("qty:{pid}"))?.parse().map_err(|e| corrupt(format_args!("cart quantity: {e}")))?;
+        cart.push(CartEntry { product, quantity });
+    }
+    Ok(Session {
+        id,
+        created_at: from_json("createdAt", get("createdAt")?)?,
+        last_seen: from_json("lastSeen", get("lastSeen")?)?,
+        user: from_json("user", get("user")?)?,
+        cart,
+        searches: from_json("searches", get("searches")?)?,
+        version: get("version")?.parse().map_err(|e| corrupt(format_args!("version: {e}")))?,
+    })
+}
+
+/// Splits a serde struct into `(field, JSON value)` pairs for a hash.
+fn to_hash_fields(value: &impl Serialize) -> Result<Vec<(String, String)>, StoreError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => Ok(map.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
+        Ok(_) => Err(StoreError::Backend("cannot encode a value: not an object".into())),
+        Err(e) => Err(StoreError::Backend(format!("cannot encode a value: {e}"))),
+    }
+}
+
+/// Rebuilds a serde struct from hash fields whose values are JSON.
+fn from_hash_fields<T: DeserializeOwned>(what: &str, fields: HashMap<String, String>) -> Result<T, StoreError> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in fields {
+        map.insert(k, from_json::<serde_json::Value>(what, &v)?);
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| corrupt(format_args!("{what}: {e}")))
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms.
+/// Replies `{"absent"}` or `{"ok", field, value, …}`.
+const SESSION_LUA: &str = r#"
+local key = KEYS[1]
+local seen = tonumber(redis.call('HGET', key, 'lastSeenUs'))
+if not seen then return {'absent'} end
+local now = tonumber(ARGV[1])
+if seen + tonumber(ARGV[3]) <= now then
+  redis.call('DEL', key)
+  return {'absent'}
+end
+if now > seen then
+  redis.call('HSET', key, 'lastSeenUs', ARGV[1], 'lastSeen', ARGV[2])
+end
+redis.call('PEXPIRE', key, ARGV[4])
+local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
+
+/// `set_user`. KEYS: session. ARGV: user JSON.
+const SET_USER_LUA: &str = r#"
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return {'absent'} end
+redis.call('HSET', key, 'user', ARGV[1])
+redis.call('HINCRBY', key, 'version', 1)
+local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
+
+/// `record_search`. KEYS: session. ARGV: normalized query, history length.
+const RECORD_SEARCH_LUA: &str = r#"
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return {'absent'} end
+local raw = redis.call('HGET', key, 'searches')
+local old = {}
+if raw then old = cjson.decode(raw) end
+local keep = tonumber(ARGV[2])
+local out = {ARGV[1]}
+for _, q in ipairs(old) do
+  if #out >= keep then break end
+  if q ~= ARGV[1] then out[#out + 1] = q end
+end
+redis.call('HSET', key, 'searches', cjson.encode(out))
+return {'ok'}
+"#;
+
+/// `add_to_cart`. KEYS: session. ARGV: product id, product JSON, quantity, max quantity, max lines.
+/// Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
+const ADD_TO_CART_LUA: &str = r#"
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return {'absent'} end
+local pid = ARGV[1]
+local qkey = 'qty:' .. pid
+local cap = tonumber(ARGV[4])
+local current = redis.call('HGET', key, qkey)
+local q
+if current then
+  q = tonumber(current) + tonumber(ARGV[3])
+else
+  local lines = redis.call('HGET', key, 'lines') or ''
+  local n = 0
+  for _ in string.gmatch(lines, '[^,]+') do n = n + 1 end
+  if n >= tonumber(ARGV[5]) then return {'full'} end
+  if lines == '' then lines = pid else lines = lines .. ',' .. pid end
+  redis.call('HSET', key, 'lines', lines)
+  q = tonumber(ARGV[3])
+end
+if q > cap then q = cap end
+redis.call('HSET', key, qkey, string.format('%d', q), 'product:' .. pid, ARGV[2])
+redis.call('HINCRBY', key, 'version', 1)
+local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
+
+/// `set_quantity`. KEYS: session. ARGV: product id, quantity (0 removes the line).
+/// Replies `{"absent"}`, `{"missing"}` or `{"ok", field, value, …}`.
+const SET_QUANTITY_LUA: &str = r#"
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return {'absent'} end
+local pid = ARGV[1]
+local qkey = 'qty:' .. pid
+if not redis.call('HGET', key, qkey) then return {'missing'} end
+if tonumber(ARGV[2]) == 0 then
+  redis.call('HDEL', key, qkey, 'product:' .. pid)
+  local kept = {}
+  for p in string.gmatch(redis.call('HGET', key, 'lines') or '', '[^,]+') do
+    if p ~= pid then kept[#kept + 1] = p end
+  end
+  redis.call('HSET', key, 'lines', table.concat(kept, ','))
+else
+  redis.call('HSET', key, qkey, ARGV[2])
+end
+redis.call('HINCRBY', key, 'version', 1)
+local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
+
+/// `place_order`. KEYS: session, idempotency hash, new order, membership.
+/// ARGV: idempotency key ('' for none), expected cart JSON, order JSON, order id, savings,
+/// order key prefix. Replies `{"replayed", order JSON}`, `{"absent"}`, `{"changed"}` or
+/// `{"placed"}`.
+const PLACE_ORDER_LUA: &str = r#"
+local skey, ikey, okey, mkey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if ARGV[1] ~= '' then
+  local existing = redis.call('HGET', ikey, ARGV[1])
+  if existing then
+    local stored = redis.call('GET', ARGV[6] .. existing)
+    if stored then return {'replayed', stored} end
+  end
+end
+if redis.call('EXISTS', skey) == 0 then return {'absent'} end
+local pids = {}
+local parts = {}
+for pid in string.gmatch(redis.call('HGET', skey, 'lines') or '', '[^,]+') do
+  pids[#pids + 1] = pid
+  local q = redis.call('HGET', skey, 'qty:' .. pid)
+  local p = redis.call('HGET', skey, 'product:' .. pid)
+  if not q or not p then return redis.error_reply('cart line ' .. pid .. ' is incomplete') end
+  parts[#parts + 1] = '{"product":' .. p .. ',"quantity":' .. q .. '}'
+end
+if '[' .. table.concat(parts, ',') .. ']' ~= ARGV[2] then return {'changed'} end
+redis.call('SET', okey, ARGV[3])
+if ARGV[1] ~= '' then redis.call('HSET', ikey, ARGV[1], ARGV[4]) end
+for _, pid in ipairs(pids) do
+  redis.call('HDEL', skey, 'qty:' .. pid, 'product:' .. pid)
+end
+redis.call('HSET', skey, 'lines', '')
+redis.call('HINCRBY', skey, 'version', 1)
+if redis.call('EXISTS', mkey) == 1 then
+  redis.call('HINCRBY', mkey, 'lifetimeSavingsCents', ARGV[5])
+end
+return {'placed'}
+"#;
+
+/// `join_membership`. KEYS: membership. ARGV: 'tier', tier JSON, then field/value pairs kept
+/// from an existing membership. Replies the hash as stored.
+const JOIN_MEMBERSHIP_LUA: &str = r#"
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+for i = 3, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return redis.call('HGETALL', KEYS[1])
+"#;
+
+/// `bump_version`. KEYS: session. Replies the new version, or -1 when the session is absent.
+const BUMP_VERSION_LUA: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HINCRBY', KEYS[1], 'version', 1)
+"#;
+
+/// `record_login_failure`. KEYS: failures. ARGV: now µs, cutoff µs (failures at or before it no
+/// longer count), unique member, window ms. Replies the failures within the window.
+const RECORD_LOGIN_FAILURE_LUA: &str = r#"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('ZCARD', KEYS[1])
+"#;
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn create_session(&self, session: Session) -> Result<(), StoreError> {
+        let key = session_key(&session.id);
+        let mut fields: Vec<(String, String)> = vec![
+            ("id".into(), session.id.to_string()),
+            ("createdAt".into(), to_json(&session.created_at)?),
+            ("lastSeen".into(), to_json(&session.last_seen)?),
+            ("lastSeenUs".into(), micros(session.last_seen).to_string()),
+            ("user".into(), to_json(&session.user)?),
+            ("version".into(), session.version.to_string()),
+            ("searches".into(), to_json(&session.searches)?),
+        ];
+        let mut lines = Vec::with_capacity(session.cart.len());
+        for entry in &session.cart {
+            let pid = entry.product.id.as_str();
+            lines.push(pid);
+            fields.push((format!("qty:{pid}"), entry.quantity.to_string()));
+            fields.push((format!("product:{pid}"), to_json(&entry.product)?));
+        }
+        fields.push(("lines".into(), lines.join(",")));
+        let ttl_ms = self.ttl_ms;
+        self.run("create_session", |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .del(&key)
+                .ignore()
+                .hset_multiple(&key, &fields)
+                .ignore()
+                .pexpire(&key, i64::try_from(ttl_ms).unwrap_or(i64::MAX))
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        let mut invocation = self.scripts.session.key(session_key(id));
+        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
+        match self.session_script("session", invocation).await? {
+            Ok(session) => Ok(Some(session)),
+            Err(status) if status == "absent" => Ok(None),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn set_user(&self, id: &SessionId, user: Option<User>) -> Result<Session, StoreError> {
+        let mut invocation = self.scripts.set_user.key(session_key(id));
+        invocation.arg(to_json(&user)?);
+        match self.session_script("set_user", invocation).await? {
+            Ok(session) => Ok(session),
+            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn record_search(&self, id: &SessionId, query: &str) -> Result<(), StoreError> {
+        let mut invocation = self.scripts.record_search.key(session_key(id));
+        invocation.arg(query.trim().to_lowercase()).arg(SEARCH_HISTORY);
+        let reply: Vec<String> =
+            self.run("record_search", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        match reply.first().map(String::as_str) {
+            Some("ok") => Ok(()),
+            Some("absent") => Err(StoreError::SessionNotFound),
+            other => Err(unexpected(other.unwrap_or_default())),
+        }
+    }
+
+    async fn add_to_cart(
+        &self,
+        id: &SessionId,
+        product: Product,
+        quantity: u32,
+        max_quantity: u32,
+    ) -> Result<Session, StoreError> {
+        let mut invocation = self.scripts.add_to_cart.key(session_key(id));
+        invocation.arg(product.id.as_str()).arg(to_json(&product)?).arg(quantity).arg(max_quantity).arg(CART_MAX_LINES);
+        match self.session_script("add_to_cart", invocation).await? {
+            Ok(session) => Ok(session),
+            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) if status == "full" => Err(StoreError::CartFull),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn set_quantity(
+        &self,
+        id: &SessionId,
+        product: &ProductId,
+        quantity: u32,
+    ) -> Result<Option<Session>, StoreError> {
+        let mut invocation = self.scripts.set_quantity.key(session_key(id));
+        invocation.arg(product.as_str()).arg(quantity);
+        match self.session_script("set_quantity", invocation).await? {
+            Ok(session) => Ok(Some(session)),
+            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) if status == "missing" => Ok(None),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn order_for_key(&self, email: &str, key: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
+        let hash = idem_key(email);
+        let field = key.as_str().to_owned();
+        let order_id: Option<String> =
+            self.run("order_for_key", |mut c| async move { c.hget(hash, field).await }).await?;
+        let Some(order_id) = order_id else { return Ok(None) };
+        let text: Option<String> =
+            self.run("order_for_key", |mut c| async move { c.get(order_key(&order_id)).await }).await?;
+        text.map(|t| from_json("order", &t)).transpose()
+    }
+
+    async fn place_order(
+        &self,
+        id: &SessionId,
+        key: Option<&IdempotencyKey>,
+        expected_cart: &[CartEntry],
+        order: Order,
+        savings: Cents,
+    ) -> Result<Placed, StoreError> {
+        let mut invocation = self.scripts.place_order.key(session_key(id));
+        invocation
+            .key(idem_key(&order.email))
+            .key(order_key(order.order_id.as_str()))
+            .key(membership_key(&order.email))
+            .arg(key.map_or("", IdempotencyKey::as_str))
+            .arg(to_json(&expected_cart)?)
+            .arg(to_json(&order)?)
+            .arg(order.order_id.as_str())
+            .arg(savings.0)
+            .arg(format!("{KEY_PREFIX}order:"));
+        let reply: Vec<String> =
+            self.run("place_order", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        match reply.as_slice() {
+            [status] if status == "placed" => Ok(Placed { order, replayed: false }),
+            [status, stored] if status == "replayed" => {
+                Ok(Placed { order: from_json("order", stored)?, replayed: true })
+            }
+            [status] if status == "absent" => Err(StoreError::SessionNotFound),
+            [status] if status == "changed" => Err(StoreError::CartChanged),
+            other => Err(unexpected(other.first().map_or("", String::as_str))),
+        }
+    }
+
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let key = order_key(id.as_str());
+        let text: Option<String> = self.run("order", |mut c| async move { c.get(key).await }).await?;
+        text.map(|t| from_json("order", &t)).transpose()
+    }
+
+    async fn membership(&self, email: &str) -> Result<Option<Membership>, StoreError> {
+        let key = membership_key(email);
+        let fields: HashMap<String, String> =
+            self.run("membership", |mut c| async move { c.hgetall(key).await }).await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        from_hash_fields("membership", fields).map(Some)
+    }
+
+    async fn join_membership(&self, email: &str, membership: Membership) -> Result<Membership, StoreError> {
+        let mut fields = to_hash_fields(&membership)?;
+        let Some(tier_at) = fields.iter().position(|(k, _)| k == "tier") else {
+            return Err(StoreError::Backend("cannot encode a membership without a tier".into()));
+        };
+        let tier = fields.remove(tier_at);
+        let mut invocation = self.scripts.join_membership.key(membership_key(email));
+        invocation.arg(tier.0).arg(tier.1);
+        for (k, v) in fields {
+            invocation.arg(k).arg(v);
+        }
+        let stored: HashMap<String, String> =
+            self.run("join_membership", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        from_hash_fields("membership", stored)
+    }
+
+    async fn bump_version(&self, id: &SessionId) -> Result<u64, StoreError> {
+        let invocation = self.scripts.bump_version.key(session_key(id));
+        let version: i64 =
+            self.run("bump_version", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        u64::try_from(version).map_err(|_| StoreError::SessionNotFound)
+    }
+
+    async fn record_login_failure(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
+        let now_us = micros(now);
+        let window_us = LOGIN_FAILURE_WINDOW.num_microseconds().unwrap_or(i64::MAX);
+        let member = format!("{now_us}:{:016x}", rand::random::<u64>());
+        let mut invocation = self.scripts.record_login_failure.key(login_key(email));
+        invocation
+            .arg(now_us)
+            .arg(now_us.saturating_sub(window_us))
+            .arg(member)
+            .arg(LOGIN_FAILURE_WINDOW.num_milliseconds());
+        self.run("record_login_failure", |mut c| async move { invocation.invoke_async(&mut c).await }).await
+    }
+
+    async fn login_failures(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
+        let key = login_key(email);
+        let window_us = LOGIN_FAILURE_WINDOW.num_microseconds().unwrap_or(i64::MAX);
+        let cutoff = format!("({}", micros(now).saturating_sub(window_us));
+        self.run("login_failures", |mut c| async move { c.zcount(key, cutoff, "+inf").await }).await
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        let key = login_key(email);
+        self.run("clear_login_failures", |mut c| async move { c.del(key).await }).await.map(|_: usize| ())
+    }
+
+    async fn sweep_expired(&self, _now: DateTime<Utc>) -> Result<usize, StoreError> {
+        // Redis expires idle sessions and old sign-in failures by their TTLs.
+        Ok(0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let pong: String =
+            self.run("ping", |mut c| async move { redis::cmd("PING").query_async(&mut c).await }).await?;
+        if pong == "PONG" { Ok(()) } else { Err(unexpected(&pong)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use chrono::Duration as Span;
+    use shared::membership::MembershipTier;
+
+    use super::*;
+    use crate::store::contract::{CONTRACT_TTL, idem, order, product, session, sid};
+    use crate::store::redis_test_server::RedisTestServer;
+
+    /// Generous bound for one operation against a dead or frozen Redis.
+    const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+
+    async fn redis_store() -> (RedisTestServer, RedisStore) {
+        let server = RedisTestServer::start().await;
+        let store = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
+        (server, store)
+    }
+
+    crate::store::contract::store_contract_tests!(redis_store);
+
+    async fn cmd<T: redis::FromRedisValue>(store: &RedisStore, args: &[&str]) -> T {
+        let mut c = store.conn.clone();
+        let mut command = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            command.arg(*arg);
+        }
+        command.query_async(&mut c).await.unwrap()
+    }
+
+    async fn pttl(store: &RedisStore, key: &str) -> i64 {
+        cmd(store, &["PTTL", key]).await
+    }
+
+    fn member() -> Membership {
+        Membership { tier: MembershipTier::Circle, member_since: Utc::now(), lifetime_savings_cents: Cents(0) }
+    }
+
+    #[tokio::test]
+    async fn keys_follow_the_documented_schema() {
+        let (_server, store) = redis_store().await;
+        let now = Utc::now();
+        store.create_session(session(1, now)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap();
+        store.join_membership("Shopper@Example.com", member()).await.unwrap();
+        let key = idem("checkout-key-1");
+        store.place_order(&sid(1), Some(&key), &s.cart, order(7, "Shopper@Example.com", now), Cents(5)).await.unwrap();
+        store.add_to_cart(&sid(1), product("10000002"), 1, 99).await.unwrap();
+        store.record_login_failure("Shopper@Example.com", now).await.unwrap();
+
+        let mut keys: Vec<String> = cmd(&store, &["KEYS", "*"]).await;
+        keys.sort();
+        let session = format!("target:v1:session:{}", sid(1));
+        assert_eq!(
+            keys,
+            [
+                "target:v1:idem:shopper@example.com",
+                "target:v1:loginfail:shopper@example.com",
+                "target:v1:membership:shopper@example.com",
+                "target:v1:order:TGT-000000000007",
+                session.as_str(),
+            ]
+        );
+        for (key, kind) in [
+            (session.as_str(), "hash"),
+            ("target:v1:order:TGT-000000000007", "string"),
+            ("target:v1:idem:shopper@example.com", "hash"),
+            ("target:v1:membership:shopper@example.com", "hash"),
+            ("target:v1:loginfail:shopper@example.com", "zset"),
+        ] {
+            assert_eq!(cmd::<String>(&store, &["TYPE", key]).await, kind, "{key}");
+        }
+        let mut fields: Vec<String> = cmd(&store, &["HKEYS", &session]).await;
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "createdAt",
+                "id",
+                "lastSeen",
+                "lastSeenUs",
+                "lines",
+                "product:10000002",
+                "qty:10000002",
+                "searches",
+                "user",
+                "version"
+            ]
+        );
+        let idem_order: String = cmd(&store, &["HGET", "target:v1:idem:shopper@example.com", "checkout-key-1"]).await;
+        assert_eq!(idem_order, "TGT-000000000007");
+        let savings: String =
+            cmd(&store, &["HGET", "target:v1:membership:shopper@example.com", "lifetimeSavingsCents"]).await;
+        assert_eq!(savings, "5");
+        let tier: String = cmd(&store, &["HGET", "target:v1:membership:shopper@example.com", "tier"]).await;
+        assert_eq!(tier, "\"circle\"");
+    }
+
+    #[tokio::test]
+    async fn session_ttl_slides_on_reads_and_survives_writes() {
+        let (_server, store) = redis_store().await;
+        let now = Utc::now();
+        let key = session_key(&sid(1));
+        let full = CONTRACT_TTL.as_millis() as i64;
+        store.create_session(session(1, now)).await.unwrap();
+        let ttl = pttl(&store, &key).await;
+        assert!(full - 5_000 < ttl && ttl <= full, "a new session lives for the TTL, got {ttl} ms");
+
+        // As if 595 s had passed: a read slides the expiry back to the full TTL.
+        let _: bool = cmd(&store, &["PEXPIRE", &key, "5000"]).await;
+        store.session(&sid(1), now).await.unwrap().expect("session");
+        let ttl = pttl(&store, &key).await;
+        assert!(full - 5_000 < ttl, "a read slides the expiry, got {ttl} ms");
+
+        // Writes neither slide nor drop the expiry.
+        let _: bool = cmd(&store, &["PEXPIRE", &key, "5000"]).await;
+        store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+        store.set_quantity(&sid(1), &product("10000001").id, 3).await.unwrap();
+        store.set_user(&sid(1), None).await.unwrap();
+        store.record_search(&sid(1), "lamp").await.unwrap();
+        store.bump_version(&sid(1)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000002"), 1, 99).await.unwrap();
+        store.place_order(&sid(1), None, &s.cart, order(1, "a@b.co", now), Cents(0)).await.unwrap();
+        let ttl = pttl(&store, &key).await;
+        assert!(0 < ttl && ttl <= 5_000, "writes keep the expiry as it was, got {ttl} ms");
+
+        // When the TTL runs out the session is gone for every operation.
+        let _: bool = cmd(&store, &["PEXPIRE", &key, "0"]).await;
+        assert!(store.session(&sid(1), now).await.unwrap().is_none());
+        assert!(matches!(
+            store.add_to_cart(&sid(1), product("10000001"), 1, 99).await,
+            Err(StoreError::SessionNotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_short_ttl_is_both_the_redis_ttl_and_the_now_check() {
+        let server = RedisTestServer::start().await;
+        let store = RedisStore::connect(&server.url(), Duration::from_millis(2_500)).await.unwrap();
+        let t0 = Utc::now();
+        let key = session_key(&sid(1));
+        store.create_session(session(1, t0)).await.unwrap();
+        let ttl = pttl(&store, &key).await;
+        assert!(0 < ttl && ttl <= 2_500, "got {ttl} ms");
+        assert!(store.session(&sid(1), t0 + Span::milliseconds(2_000)).await.unwrap().is_some());
+        assert!(store.session(&sid(1), t0 + Span::milliseconds(4_000)).await.unwrap().is_some(), "slid at 2 s");
+        assert!(store.session(&sid(1), t0 + Span::milliseconds(6_500)).await.unwrap().is_none(), "idle 2.5 s");
+        assert_eq!(cmd::<i64>(&store, &["EXISTS", &key]).await, 0, "an expired session is deleted when seen");
+    }
+
+    #[tokio::test]
+    async fn orders_keys_and_memberships_never_expire_and_failures_do() {
+        let (_server, store) = redis_store().await;
+        let now = Utc::now();
+        store.create_session(session(1, now)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+        store.join_membership("a@b.co", member()).await.unwrap();
+        store
+            .place_order(&sid(1), Some(&idem("checkout-key-1")), &s.cart, order(1, "a@b.co", now), Cents(1))
+            .await
+            .unwrap();
+        for key in ["target:v1:order:TGT-000000000001", "target:v1:idem:a@b.co", "target:v1:membership:a@b.co"] {
+            assert_eq!(pttl(&store, key).await, -1, "{key} has no expiry");
+        }
+        store.record_login_failure("a@b.co", now).await.unwrap();
+        let ttl = pttl(&store, "target:v1:loginfail:a@b.co").await;
+        let window = LOGIN_FAILURE_WINDOW.num_milliseconds();
+        assert!(window - 5_000 < ttl && ttl <= window, "failures expire after the window, got {ttl} ms");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_adds_from_two_instances_lose_nothing() {
+        let (server, a) = redis_store().await;
+        let b = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
+        let now = Utc::now();
+        a.create_session(session(1, now)).await.unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..50 {
+            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move { store.add_to_cart(&sid(1), product("10000001"), 1, 1_000).await }));
+        }
+        for n in 0..20 {
+            let store = if n % 2 == 0 { b.clone() } else { a.clone() };
+            let distinct = product(&format!("{}", 20_000_000 + n));
+            tasks.push(tokio::spawn(async move { store.add_to_cart(&sid(1), distinct, 1, 1_000).await }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let s = b.session(&sid(1), now).await.unwrap().unwrap();
+        assert_eq!(s.cart.len(), 21, "every new line is there");
+        let shared = s.cart.iter().find(|e| e.product.id.as_str() == "10000001").unwrap();
+        assert_eq!(shared.quantity, 50, "no add was lost");
+        assert_eq!(s.version, 70, "every add bumped the version once");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_checkouts_with_one_key_place_one_order() {
+        let (server, a) = redis_store().await;
+        let b = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
+        let now = Utc::now();
+        a.create_session(session(1, now)).await.unwrap();
+        a.join_membership("a@b.co", member()).await.unwrap();
+        let cart = a.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap().cart;
+        let mut tasks = Vec::new();
+        for n in 0..10u64 {
+            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+            let cart = cart.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = idem("same-checkout-key");
+                store.place_order(&sid(1), Some(&key), &cart, order(n + 1, "a@b.co", now), Cents(40)).await
+            }));
+        }
+        let mut placed = Vec::new();
+        for task in tasks {
+            placed.push(task.await.unwrap().unwrap());
+        }
+        let fresh: Vec<_> = placed.iter().filter(|p| !p.replayed).collect();
+        assert_eq!(fresh.len(), 1, "exactly one order is placed");
+        let winner = fresh[0].order.order_id.clone();
+        assert!(placed.iter().all(|p| p.order.order_id == winner), "every replay answers the same order");
+        for n in 1..=10 {
+            let id = order(n, "", now).order_id;
+            assert_eq!(a.order(&id).await.unwrap().is_some(), id == winner);
+        }
+        assert_eq!(a.membership("a@b.co").await.unwrap().unwrap().lifetime_savings_cents, Cents(40));
+        let s = a.session(&sid(1), now).await.unwrap().unwrap();
+        assert!(s.cart.is_empty());
+        assert_eq!(s.version, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_checkouts_without_a_key_place_exactly_one() {
+        let (server, a) = redis_store().await;
+        let b = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
+        let now = Utc::now();
+        a.create_session(session(1, now)).await.unwrap();
+        a.join_membership("a@b.co", member()).await.unwrap();
+        let cart = a.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap().cart;
+        let mut tasks = Vec::new();
+        for n in 0..10u64 {
+            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+            let cart = cart.clone();
+            tasks.push(tokio::spawn(async move {
+                store.place_order(&sid(1), None, &cart, order(n + 1, "a@b.co", now), Cents(40)).await
+            }));
+        }
+        let (mut ok, mut changed) = (0, 0);
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(p) => {
+                    assert!(!p.replayed);
+                    ok += 1;
+                }
+                Err(StoreError::CartChanged) => changed += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!((ok, changed), (1, 9));
+        assert_eq!(a.membership("a@b.co").await.unwrap().unwrap().lifetime_savings_cents, Cents(40));
+        let orders: Vec<String> = cmd(&a, &["KEYS", "target:v1:order:*"]).await;
+        assert_eq!(orders.len(), 1);
+    }
+
+    /// Every kind of operation, at once, must fail with a backend error within [`ANSWER_WITHIN`].
+    async fn all_fail_with_backend_errors(store: &RedisStore) {
+        let now = Utc::now();
+        let (one, empty) = (sid(1), Vec::new());
+        let started = Instant::now();
+        async fn expect_backend<T: std::fmt::Debug>(what: &str, op: impl Future<Output = Result<T, StoreError>>) {
+            let result = tokio::time::timeout(ANSWER_WITHIN, op).await.unwrap_or_else(|_| panic!("{what} hung"));
+            match result {
+                Err(StoreError::Backend(message)) => eprintln!("{what}: {message}"),
+                other => panic!("{what}: expected a backend error, got {other:?}"),
+            }
+        }
+        tokio::join!(
+            expect_backend("ping", store.ping()),
+            expect_backend("session", store.session(&one, now)),
+            expect_backend("create_session", store.create_session(session(2, now))),
+            expect_backend("add_to_cart", store.add_to_cart(&one, product("10000001"), 1, 99)),
+            expect_backend("place_order", store.place_order(&one, None, &empty, order(1, "a@b.co", now), Cents(0))),
+            expect_backend("membership", store.membership("a@b.co")),
+            expect_backend("record_login_failure", store.record_login_failure("a@b.co", now)),
+        );
+        eprintln!("7 operations failed in {:?}", started.elapsed());
+    }
+
+    /// Polls until the store answers again; returns how long that took.
+    async fn recovers(store: &RedisStore) -> Duration {
+        let started = Instant::now();
+        loop {
+            match tokio::time::timeout(ANSWER_WITHIN, store.ping()).await {
+                Ok(Ok(())) => return started.elapsed(),
+                _ if started.elapsed() > Duration::from_secs(15) => panic!("the store did not reconnect"),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dead_redis_is_a_backend_error_and_the_store_reconnects() {
+        let (mut server, store) = redis_store().await;
+        let now = Utc::now();
+        store.create_session(session(1, now)).await.unwrap();
+        server.stop();
+        // The first calls find the connection dropped, the next ones find Redis refusing.
+        all_fail_with_backend_errors(&store).await;
+        all_fail_with_backend_errors(&store).await;
+        server.restart().await;
+        eprintln!("reconnected {:?} after the restart", recovers(&store).await);
+        // Nothing was persisted, so the restarted Redis is empty; the same store works for everything.
+        assert!(store.session(&sid(1), now).await.unwrap().is_none());
+        store.create_session(session(1, now)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+        store.place_order(&sid(1), None, &s.cart, order(1, "a@b.co", now), Cents(0)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_frozen_redis_is_a_backend_error_not_a_hang() {
+        let (server, store) = redis_store().await;
+        let now = Utc::now();
+        store.create_session(session(1, now)).await.unwrap();
+        server.pause();
+        all_fail_with_backend_errors(&store).await;
+        server.resume();
+        eprintln!("answered {:?} after the resume", recovers(&store).await);
+        assert!(store.session(&sid(1), now).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn connecting_to_a_closed_port_or_a_bad_url_fails_quickly() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        for url in [format!("redis://127.0.0.1:{port}/"), "not a url".into(), format!("rediss://127.0.0.1:{port}/")] {
+            let started = Instant::now();
+            let result = tokio::time::timeout(ANSWER_WITHIN, RedisStore::connect(&url, CONTRACT_TTL)).await;
+            let result = result.unwrap_or_else(|_| panic!("connect to {url} hung"));
+            assert!(matches!(result, Err(StoreError::Backend(_))), "{url}: {result:?}");
+            eprintln!("{url}: {:?} in {:?}", result.err(), started.elapsed());
+        }
+    }
+
+    #[tokio::test]
+    async fn unreadable_data_is_a_backend_error_not_a_panic() {
+        let (_server, store) = redis_store().await;
+        let now = Utc::now();
+        let _: () = cmd(&store, &["SET", "target:v1:order:TGT-000000000001", "{not json"]).await;
+        assert!(matches!(store.order(&order(1, "", now).order_id).await, Err(StoreError::Backend(_))));
+        let _: () = cmd(&store, &["HSET", "target:v1:membership:a@b.co", "tier", "\"platinum\""]).await;
+        assert!(matches!(store.membership("a@b.co").await, Err(StoreError::Backend(_))));
+        let wrong_type = session_key(&sid(1));
+        let _: () = cmd(&store, &["SET", &wrong_type, "a string, not a hash"]).await;
+        assert!(matches!(store.session(&sid(1), now).await, Err(StoreError::Backend(_))));
+        assert!(matches!(store.add_to_cart(&sid(1), product("10000001"), 1, 99).await, Err(StoreError::Backend(_))));
+        store.create_session(session(2, now)).await.unwrap();
+        let _: () = cmd(&store, &["HSET", &session_key(&sid(2)), "lines", "10000001"]).await;
+        assert!(matches!(store.session(&sid(2), now).await, Err(StoreError::Backend(_))));
+        let placed = store.place_order(&sid(2), None, &[], order(2, "a@b.co", now), Cents(0)).await;
+        assert!(matches!(placed, Err(StoreError::Backend(_))), "{placed:?}");
+    }
+}

@@ -1,0 +1,114 @@
+//! With `REDIS_URL`, several server instances share one store: a shopper's requests may land on
+//! any of them. Redis going away gives clear errors quickly, and the servers recover by
+//! themselves when it answers again, with every acknowledged order still there.
+
+use serde_json::json;
+use shared::cart::CartOutput;
+use shared::checkout::CheckoutOutput;
+use shared::ids::SessionId;
+use shared::membership::MembershipOutput;
+use shared::product::SearchOutput;
+use shared::tool::ToolName;
+
+use crate::helpers::{TestApp, spawn_app_with, test_config};
+use crate::redis_test_server::RedisTestServer;
+
+async fn instance(redis: &RedisTestServer) -> TestApp {
+    let mut config = test_config();
+    config.redis_url = Some(redis.url());
+    spawn_app_with(config).await
+}
+
+#[tokio::test]
+async fn two_instances_share_the_whole_shopping_flow() {
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let sid = a.new_session().await;
+    b.sign_in(&sid).await;
+    let found: SearchOutput = a
+        .call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid}))
+        .await
+        .structured();
+    let in_stock: Vec<_> = found.products.iter().filter(|p| p.in_stock).collect();
+    b.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": in_stock[0].id})).await;
+    a.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": in_stock[1].id, "quantity": 2})).await;
+    let cart: CartOutput = b
+        .call(ToolName::UpdateCartItem, json!({"sessionId": sid, "productId": in_stock[1].id, "quantity": 3}))
+        .await
+        .structured();
+    assert_eq!(cart.cart.item_count, 4, "both instances' changes are in the one cart");
+    let joined: MembershipOutput =
+        a.call(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "circle-card"})).await.structured();
+    assert!(joined.member);
+    let priced: CartOutput = b.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(priced.cart.circle_savings_cents.0 > 0, "B sees the membership A created");
+    let order: CheckoutOutput =
+        a.call(ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": "two-instances-01"})).await.structured();
+    let replay: CheckoutOutput =
+        b.call(ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": "two-instances-01"})).await.structured();
+    assert!(replay.replayed);
+    assert_eq!(replay.order.order_id, order.order.order_id);
+    let empty: CartOutput = b.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(empty.cart.items.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_adds_through_two_instances_lose_nothing() {
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let sid = a.new_session().await;
+    let lamp = a.find_product("lamp", 0).await;
+    let adds = (0..20).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id}))
+    });
+    futures::future::join_all(adds).await;
+    let cart: CartOutput = b.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert_eq!(cart.cart.item_count, 20);
+}
+
+async fn place_order(app: &TestApp, sid: &SessionId, key: &str) -> CheckoutOutput {
+    let lamp = app.find_product("lamp", 0).await;
+    app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await;
+    app.call(ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": key})).await.structured()
+}
+
+#[tokio::test]
+async fn a_frozen_redis_gives_clear_errors_and_the_servers_recover_with_orders_intact() {
+    let redis = RedisTestServer::start().await;
+    let app = instance(&redis).await;
+    let sid = app.new_session().await;
+    app.sign_in(&sid).await;
+    let before = place_order(&app, &sid, "before-outage-01").await;
+
+    redis.pause();
+    let during = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        app.call(ToolName::GetCart, json!({"sessionId": sid})),
+    )
+    .await
+    .expect("an answer, not a hang");
+    assert!(during.is_error());
+    assert!(during.text().contains("temporarily unavailable"), "{}", during.text());
+    let rest = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        app.post_json(shared::api::SIGNOUT_PATH, json!({"sessionId": sid})),
+    )
+    .await
+    .expect("an answer, not a hang");
+    assert_eq!(rest.status(), 503);
+    assert!(rest.headers().get("retry-after").is_some());
+    let ready = app.client.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(ready.status(), 503);
+
+    redis.resume();
+    let replay: CheckoutOutput = app
+        .call(ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": "before-outage-01"}))
+        .await
+        .structured();
+    assert_eq!(replay.order.order_id, before.order.order_id, "the acknowledged order survived");
+    let stored = app.state.store.order(&before.order.order_id).await.expect("store answers again");
+    assert_eq!(stored.map(|o| o.total_cents), Some(before.order.total_cents));
+    let after = place_order(&app, &sid, "after-outage-01").await;
+    assert_ne!(after.order.order_id, before.order.order_id);
+}

@@ -1,0 +1,113 @@
+//! The circle widget's pure logic: benefits grouped by tier, the status sentences, and what each
+//! tier's button does.
+
+use shared::membership::{Benefit, Membership, MembershipOutput, MembershipTier};
+use shared::money::Cents;
+
+/// Every tier in the order Target lists them, each with its benefits (a tier without any listed
+/// still appears).
+pub fn group_benefits(benefits: &[Benefit]) -> Vec<(MembershipTier, Vec<Benefit>)> {
+    MembershipTier::ALL
+        .iter()
+        .map(|tier| (*tier, benefits.iter().filter(|b| b.tier == *tier).cloned().collect()))
+        .collect()
+}
+
+/// What a tier's button does for this shopper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierAction {
+    /// Not a member: join this tier.
+    Join,
+    /// A member of another tier: switch to this one.
+    Switch,
+    /// Already this tier: no button.
+    Current,
+}
+
+pub fn tier_action(tier: MembershipTier, membership: Option<&Membership>) -> TierAction {
+    match membership {
+        None => TierAction::Join,
+        Some(m) if m.tier == tier => TierAction::Current,
+        Some(_) => TierAction::Switch,
+    }
+}
+
+/// The membership status in sentences: a headline and a detail line.
+pub fn status_lines(output: &MembershipOutput) -> (String, String) {
+    match (&output.membership, output.signed_in) {
+        (_, false) => {
+            ("You're not signed in".to_owned(), "Sign in to Target to check your Circle membership or join.".to_owned())
+        }
+        (Some(m), true) => {
+            let headline =
+                format!("You're a {} member since {}", m.tier.display_name(), m.member_since.format("%B %-d, %Y"));
+            let detail = if m.lifetime_savings_cents > Cents::ZERO {
+                format!("Circle has saved you {} so far.", m.lifetime_savings_cents.display_usd())
+            } else {
+                "Your Circle savings will show here after your first order.".to_owned()
+            };
+            (headline, detail)
+        }
+        (None, true) => (
+            "You're not a Target Circle member yet".to_owned(),
+            "Pick a plan below. Target Circle is free to join.".to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn output(signed_in: bool, membership: Option<serde_json::Value>) -> MembershipOutput {
+        serde_json::from_value(json!({
+            "sessionId": "sess_0123456789abcdef0123456789abcdef",
+            "signedIn": signed_in,
+            "member": membership.is_some(),
+            "membership": membership,
+            "benefits": [
+                {"tier": "circle-360", "title": "Free shipping, always", "description": "Every order."},
+                {"tier": "circle", "title": "Circle offers", "description": "Extra percent off."},
+                {"tier": "circle", "title": "Free shipping on bigger orders", "description": "$35 or more."}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn member(tier: &str, savings: i64) -> serde_json::Value {
+        json!({"tier": tier, "memberSince": "2026-03-05T10:00:00Z", "lifetimeSavingsCents": savings})
+    }
+
+    #[test]
+    fn benefits_are_grouped_in_tier_order() {
+        let groups = group_benefits(&output(true, None).benefits);
+        let tiers: Vec<_> = groups.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tiers, [MembershipTier::Circle, MembershipTier::CircleCard, MembershipTier::Circle360]);
+        assert_eq!(groups[0].1.len(), 2);
+        assert_eq!(groups[0].1[0].title, "Circle offers", "the server's order is kept within a tier");
+        assert!(groups[1].1.is_empty());
+        assert_eq!(groups[2].1.len(), 1);
+        assert_eq!(group_benefits(&[]).len(), 3);
+    }
+
+    #[test]
+    fn buttons_join_switch_or_show_the_current_tier() {
+        let out = output(true, Some(member("circle-card", 0)));
+        let m = out.membership.as_ref();
+        assert_eq!(tier_action(MembershipTier::CircleCard, m), TierAction::Current);
+        assert_eq!(tier_action(MembershipTier::Circle360, m), TierAction::Switch);
+        assert_eq!(tier_action(MembershipTier::Circle, None), TierAction::Join);
+    }
+
+    #[test]
+    fn status_sentences() {
+        let (headline, detail) = status_lines(&output(true, Some(member("circle-360", 1234))));
+        assert_eq!(headline, "You're a Target Circle 360 member since March 5, 2026");
+        assert_eq!(detail, "Circle has saved you $12.34 so far.");
+        let (_, detail) = status_lines(&output(true, Some(member("circle", 0))));
+        assert!(detail.contains("after your first order"));
+        assert!(status_lines(&output(true, None)).0.contains("not a Target Circle member"));
+        assert!(status_lines(&output(false, None)).0.contains("not signed in"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The sign-in form: email and password, checked in the browser first, then posted to the
+//! server's REST API. The button shows a busy state while the request is out.
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::AuthenticateRequest;
+use shared::auth::User;
+use shared::ids::SessionId;
+
+use super::{signin_error_text, validate};
+use crate::api::{self, ApiFailure};
+use crate::host::use_host;
+
+/// The email + password form; `on_signed_in` gets the account once the server accepts it.
+#[component]
+pub fn SignInForm(
+    /// The session to sign in.
+    session_id: SessionId,
+    /// Called with the signed-in account.
+    on_signed_in: Callback<User>,
+) -> impl IntoView {
+    let host = use_host();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let tried = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let errors =
+        Memo::new(move |_| if tried.get() { validate(&email.read(), &password.read()) } else { Default::default() });
+    let email_ref = NodeRef::<html::Input>::new();
+    let password_ref = NodeRef::<html::Input>::new();
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        tried.set(true);
+        let problems = validate(&email.get_untracked(), &password.get_untracked());
+        if !problems.is_empty() {
+            let field = if problems.email.is_some() { email_ref } else { password_ref };
+            if let Some(input) = field.get_untracked() {
+                let _ = input.focus();
+            }
+            return;
+        }
+        busy.set(true);
+        failure.set(None);
+        let request = AuthenticateRequest {
+            session_id: session_id.clone(),
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        spawn_local(async move {
+            let answer = api::authenticate(&request).await;
+            drop(request);
+            busy.set(false);
+            match answer {
+                Ok(answer) => {
+                    password.set(String::new());
+                    let user = answer.user;
+                    host.set_widget_state(serde_json::json!({ "signedIn": true, "user": user }));
+                    let message = format!("I'm signed in to Target as {}.", user.name);
+                    on_signed_in.try_run(user);
+                    // The conversation learns about the sign-in; a failure here changes nothing.
+                    let _ = host.send_message(message).await;
+                }
+                Err(error) => {
+                    if matches!(error, ApiFailure::Server { status: 401, .. }) {
+                        password.set(String::new());
+                    }
+                    failure.set(Some(signin_error_text(&error)));
+                }
+            }
+        });
+    };
+
+    view! {
+        <h2 class="tw-title" id="tw-auth-heading" tabindex="-1">"Sign in to Target"</h2>
+        <p class="tw-muted">"Your password goes straight to Target, never into the chat."</p>
+        <form class="tw-form" novalidate data-testid="signin-form" on:submit=submit>
+            <div class="tw-field">
+                <label class="tw-field__label" for="tw-email">"Email"</label>
+                <input
+                    id="tw-email"
+                    class="tw-input"
+                    type="email"
+                    name="email"
+                    autocomplete="username"
+                    inputmode="email"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    required
+                    data-testid="signin-email"
+                    node_ref=email_ref
+                    bind:value=email
+                    aria-invalid=move || errors.get().email.is_some().to_string()
+                    aria-describedby=move || errors.get().email.map(|_| "tw-email-error")
+                />
+                {move || errors.get().email.map(|message| view! {
+                    <p class="tw-field__error" id="tw-email-error" data-testid="signin-email-error">{message}</p>
+                })}
+            </div>
+            <div class="tw-field">
+                <label class="tw-field__label" for="tw-password">"Password"</label>
+                <input
+                    id="tw-password"
+                    class="tw-input"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    data-testid="signin-password"
+                    node_ref=password_ref
+                    bind:value=password
+                    aria-invalid=move || errors.get().password.is_some().to_string()
+                    aria-describedby=move || errors.get().password.map(|_| "tw-password-error")
+                />
+                {move || errors.get().password.map(|message| view! {
+                    <p class="tw-field__error" id="tw-password-error" data-testid="signin-password-error">{message}</p>
+                })}
+            </div>
+            <div role="alert" class="tw-alert-slot">
+                {move || failure.get().map(|message| view! {
+                    <p class="tw-error tw-error--inline" data-testid="signin-error">{message}</p>
+                })}
+            </div>
+            <button
+                type="submit"
+                class="tw-btn tw-btn--primary tw-btn--block"
+                data-testid="signin-submit"
+                disabled=move || busy.get()
+                aria-busy=move || busy.get().to_string()
+            >
+                {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,71 @@
+//! The signed-in view: who is signed in, and a Sign out button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::SignoutRequest;
+use shared::auth::User;
+use shared::ids::SessionId;
+
+use super::{signed_in_text, signin_error_text};
+use crate::api::{self, ApiFailure};
+use crate::host::use_host;
+
+/// "Signed in as <name> (<email>)" and Sign out; `on_signed_out` runs once the server agrees
+/// (or the session is already gone).
+#[component]
+pub fn SignedIn(
+    /// The signed-in session.
+    session_id: SessionId,
+    /// The account, when known.
+    user: Option<User>,
+    /// Called after signing out.
+    on_signed_out: Callback<()>,
+) -> impl IntoView {
+    let host = use_host();
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let sign_out = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        failure.set(None);
+        let request = SignoutRequest { session_id: session_id.clone() };
+        spawn_local(async move {
+            let answer = api::sign_out(&request).await;
+            busy.set(false);
+            match answer {
+                // An expired session is signed out already.
+                Ok(_) | Err(ApiFailure::Server { status: 404, .. }) => {
+                    host.set_widget_state(serde_json::json!({ "signedIn": false }));
+                    on_signed_out.try_run(());
+                }
+                Err(error) => failure.set(Some(signin_error_text(&error))),
+            }
+        });
+    };
+
+    view! {
+        <h2 class="tw-title" id="tw-auth-heading" tabindex="-1">"Target account"</h2>
+        <div class="tw-signed-in">
+            <span class="tw-signed-in__check" aria-hidden="true">"✓"</span>
+            <p class="tw-signed-in__text" data-testid="signed-in">{signed_in_text(user.as_ref())}</p>
+        </div>
+        <p class="tw-muted">"You can now ask ChatGPT to check out or join Target Circle."</p>
+        <div role="alert" class="tw-alert-slot">
+            {move || failure.get().map(|message| view! {
+                <p class="tw-error tw-error--inline" data-testid="signout-error">{message}</p>
+            })}
+        </div>
+        <button
+            type="button"
+            class="tw-btn tw-btn--secondary"
+            data-testid="signout"
+            disabled=move || busy.get()
+            aria-busy=move || busy.get().to_string()
+            on:click=sign_out
+        >
+            {move || if busy.get() { "Signing out…" } else { "Sign out" }}
+        </button>
+    }
+}
