@@ -10,34 +10,31 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const serverPort = Number(process.env.TARGET_SERVER_PORT || 8765);
 const hostPort = Number(process.env.HOST_PAGE_PORT || 8790);
 const externalServer = process.env.TARGET_SERVER_URL;
-export const serverUrl = externalServer || `http://127.0.0.1:${serverPort}`;
+const serverUrl = externalServer || `http://127.0.0.1:${serverPort}`;
 process.env.TARGET_SERVER_URL = serverUrl;
 
-const webServer = [
-  {
-    command: `node host/serve.mjs ${hostPort}`,
-    url: `http://127.0.0.1:${hostPort}/index.html`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 15_000,
+// The host page, always; the server only when run.sh did not start one.
+const hostPage = {
+  command: `node host/serve.mjs ${hostPort}`,
+  url: `http://127.0.0.1:${hostPort}/index.html`,
+  reuseExistingServer: !process.env.CI,
+  timeout: 15_000,
+};
+const server = {
+  command: `${here}../target/debug/server`,
+  url: `${serverUrl}/healthz`,
+  reuseExistingServer: !process.env.CI,
+  timeout: 30_000,
+  env: {
+    PORT: String(serverPort),
+    HOST: "127.0.0.1",
+    PUBLIC_BASE_URL: serverUrl,
+    ALLOWED_ORIGINS: "null",
+    ACCOUNTS_FILE: `${here}accounts.json`,
+    LOG_FORMAT: "json",
+    RUST_LOG: "warn",
   },
-];
-if (!externalServer) {
-  webServer.push({
-    command: `${here}../target/debug/server`,
-    url: `${serverUrl}/healthz`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 30_000,
-    env: {
-      PORT: String(serverPort),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: serverUrl,
-      ALLOWED_ORIGINS: "null",
-      ACCOUNTS_FILE: `${here}accounts.json`,
-      LOG_FORMAT: "json",
-      RUST_LOG: "warn",
-    },
-  } as (typeof webServer)[number]);
-}
+};
 
 export default defineConfig({
   testDir: "./tests",
@@ -70,5 +67,5 @@ export default defineConfig({
       ],
     },
   },
-  webServer,
+  webServer: externalServer ? [hostPage] : [hostPage, server],
 });

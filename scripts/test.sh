@@ -2,7 +2,8 @@
 # The one test command. In order: tools (scripts/setup.sh), the widgets (cargo xtask widgets:
 # Leptos → WASM → one self-contained template per widget, embedded into the server), formatting,
 # lints (native and wasm32), every test of the workspace, the templates' size budget (cargo xtask
-# budget), and the browser suite (end2end/run.sh) when it exists. Stops at the first failure.
+# budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), and the browser suite (end2end/run.sh)
+# when it exists. Stops at the first failure and prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,8 +65,8 @@ cargo clippy -p widgets-app --target wasm32-unknown-unknown --locked -- -D warni
 step "tests (cargo test)"
 cargo test --workspace --locked
 
-step "size budget (cargo xtask budget)"
-cargo run --locked -q -p xtask -- budget --locked
+step "size budget (cargo xtask budget, ${WIDGET_BUDGET_KB:-300} KB per resources/read)"
+cargo run --locked -q -p xtask -- budget --locked --limit-kb "${WIDGET_BUDGET_KB:-300}"
 
 if [ -f end2end/run.sh ]; then
     finish_step

@@ -32,3 +32,30 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  test(`cart, ${mode} host: Check out places the order and "Continue on Target.com" opens through the host`, async ({
+    host,
+    shop,
+  }) => {
+    const sessionId = await shop.newSession();
+    await shop.signIn(sessionId, "shopper@example.com");
+    const product = await shop.firstProduct("desk lamp", sessionId);
+    await shop.call("add-to-cart", { sessionId, productId: product.id, quantity: 2 });
+    await host.render(mode, "get-cart", { sessionId });
+
+    const cart = new CartPage(host.widget);
+    await expect(cart.lines).toHaveCount(1);
+    await cart.checkout.click();
+    const call = await host.toolCall("checkout");
+    expect(call.args).toMatchObject({ sessionId });
+    const order = call.result!.structuredContent.order;
+
+    await expect(cart.confirmation).toBeVisible();
+    await expect(cart.orderId).toHaveText(order.orderId);
+    expect((await shop.cart(sessionId)).items, "the order empties the cart").toEqual([]);
+
+    await cart.frame.getByTestId("continue-on-target").click();
+    await expect.poll(async () => (await host.records()).openedLinks).toEqual([order.continueUrl]);
+  });
+}

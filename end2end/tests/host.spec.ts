@@ -1,5 +1,5 @@
 // The host page itself: each mode gives the widget what that kind of host gives, and nothing else.
-import { test, expect, SERVER } from "./fixtures/host";
+import { test, expect, MODES, SERVER } from "./fixtures/host";
 
 test("openai mode: a sandboxed srcdoc frame with window.openai holding the real tool result", async ({ host, page }) => {
   const { result, uri } = await host.render("openai", "search-target-products", { query: "desk lamp" });
@@ -8,7 +8,7 @@ test("openai mode: a sandboxed srcdoc frame with window.openai holding the real 
   const tool = (await page.evaluate(() => (window as any).__host.mcp.tool("search-target-products"))) as any;
   expect(uri).toBe(tool._meta["openai/outputTemplate"]);
 
-  const inFrame = page.frame({ url: "about:srcdoc" })!;
+  const inFrame = await host.widgetFrame();
   const seen = await inFrame.evaluate(() => ({
     origin: window.origin,
     query: (window as any).openai?.toolOutput?.query,
@@ -43,7 +43,7 @@ test("mcp-apps mode: no window.openai; the view's ui/initialize is answered and 
   const pushed = records.log.filter((e) => e.kind === "host-notification").map((e) => e.method);
   expect(pushed.slice(0, 2)).toEqual(["ui/notifications/tool-input", "ui/notifications/tool-result"]);
 
-  const inFrame = page.frame({ url: "about:srcdoc" })!;
+  const inFrame = await host.widgetFrame();
   expect(await inFrame.evaluate(() => typeof (window as any).openai)).toBe("undefined");
 });
 
@@ -58,3 +58,17 @@ test("the server answers the sandboxed (opaque-origin) frame's REST calls", asyn
   expect(response.status).toBe(200);
   expect(response.headers.get("access-control-allow-origin")).toBe("null");
 });
+
+for (const mode of MODES) {
+  test(`${mode} mode: theme and display mode changed at run time reach the widget`, async ({ host }) => {
+    await host.render(mode, "search-target-products", { query: "desk lamp" }, { context: { theme: "light" } });
+    const html = host.widget.locator("html");
+    await expect(html).toHaveAttribute("data-theme", "light");
+    await expect(html).toHaveAttribute("data-display-mode", "inline");
+
+    // openai: one openai:set_globals; mcp-apps: ui/notifications/host-context-changed.
+    await host.setGlobals({ theme: "dark", displayMode: "fullscreen" });
+    await expect(html).toHaveAttribute("data-theme", "dark");
+    await expect(html).toHaveAttribute("data-display-mode", "fullscreen");
+  });
+}

@@ -35,3 +35,20 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  test(`product-grid, ${mode} host: "View all" asks the host for fullscreen and shows every result`, async ({ host, shop }) => {
+    const sessionId = await shop.newSession();
+    const { result } = await host.render(mode, "search-target-products", { query: "desk lamp", sessionId });
+    const products: any[] = result.structuredContent.products;
+    const grid = new ProductGridPage(host.widget);
+    await expect(grid.cards.first()).toBeVisible();
+    const inline = await grid.cards.count();
+    expect(inline, "inline shows a first few of the results").toBeLessThan(products.length);
+
+    await grid.viewAll.click();
+    await expect.poll(async () => (await host.records()).displayModeRequests).toEqual(["fullscreen"]);
+    await expect(grid.cards).toHaveCount(products.length);
+    await expect(host.widget.locator("html")).toHaveAttribute("data-display-mode", "fullscreen");
+  });
+}

@@ -59,7 +59,10 @@ async fn starts_serves_and_stops_on_sigterm() {
         let mut addr_tx = Some(addr_tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            if let (Some(addr), Some(tx)) = (event["addr"].as_str(), addr_tx.take()) {
+            // Other lines (e.g. which widget templates are served) come first.
+            if let Some(addr) = event["addr"].as_str()
+                && let Some(tx) = addr_tx.take()
+            {
                 let _ = tx.send(addr.to_owned());
             }
         }

@@ -51,6 +51,31 @@ pub struct Membership {
     pub lifetime_savings_cents: Cents,
 }
 
+impl Membership {
+    /// The day the membership started (UTC), for people: "March 5, 2026". Spelled out by hand so
+    /// the WASM widgets do not carry chrono's strftime machinery.
+    pub fn member_since_text(&self) -> String {
+        use chrono::Datelike;
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let date = self.member_since.date_naive();
+        let month = MONTHS.get(date.month0() as usize).copied().unwrap_or_default();
+        format!("{month} {}, {}", date.day(), date.year())
+    }
+}
+
 /// One benefit of a tier, as shown to the shopper.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -74,4 +99,26 @@ pub struct MembershipOutput {
     pub membership: Option<Membership>,
     /// The benefits of every tier, so the shopper can compare.
     pub benefits: Vec<Benefit>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_since_reads_like_strftime() {
+        for (at, text) in [
+            ("2026-03-05T10:00:00Z", "March 5, 2026"),
+            ("2025-12-31T23:59:59Z", "December 31, 2025"),
+            ("2024-01-01T00:00:00Z", "January 1, 2024"),
+        ] {
+            let membership = Membership {
+                tier: MembershipTier::Circle,
+                member_since: at.parse().unwrap(),
+                lifetime_savings_cents: Cents::ZERO,
+            };
+            assert_eq!(membership.member_since_text(), text);
+            assert_eq!(membership.member_since_text(), membership.member_since.format("%B %-d, %Y").to_string());
+        }
+    }
 }

@@ -46,7 +46,8 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
     if release {
         build.arg("--release");
     }
-    run_checked(build.env("WIDGETS_DIR", &project.widgets_dir))?;
+    // WIDGETS_DIR, if set, reaches the server's build script from our own environment.
+    run_checked(&mut build)?;
     let binary = project.target.join(if release { "release" } else { "debug" }).join("server");
     let server = Server::start(&binary)?;
 
@@ -55,8 +56,8 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
     let mut rows = Vec::new();
     for resource in resources {
         let uri = resource["uri"].as_str().ok_or("a resource without a uri")?;
-        let (response, read) = rpc(&server.addr, "resources/read", json!({ "uri": uri }))?;
-        let html = read["result"]["contents"][0]["text"].as_str().ok_or_else(|| format!("no text for {uri}"))?;
+        let (response, answer) = rpc(&server.addr, "resources/read", json!({ "uri": uri }))?;
+        let html = answer["result"]["contents"][0]["text"].as_str().ok_or_else(|| format!("no text for {uri}"))?;
         if !html.contains("DecompressionStream") || html.contains(crate::page::API_BASE_MARKER) {
             return Err(format!(
                 "{uri} is not a built template with its API base filled in: the server serves its placeholders \
@@ -66,6 +67,14 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
             .into());
         }
         let widget = resource["name"].as_str().unwrap_or(uri).to_owned();
+        // The server fills in its default public URL, http://localhost:<port>.
+        let port = server.addr.rsplit(':').next().unwrap_or_default();
+        let built = String::from_utf8(read(&project.widgets_dir.join(format!("{widget}.html")))?)?;
+        if built.replace(crate::page::API_BASE_MARKER, &format!("http://localhost:{port}")) != html {
+            return Err(
+                format!("the server serves an older {widget} template than {}", project.widgets_dir.display()).into()
+            );
+        }
         rows.push(Row { widget, template: html.len(), response });
     }
     drop(server);
@@ -128,7 +137,9 @@ impl Server {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let Ok(event) = serde_json::from_str::<Value>(&line) else { continue };
                 let addr = event["addr"].as_str().or_else(|| event["fields"]["addr"].as_str());
-                if let (Some(addr), Some(sender)) = (addr, tx.take()) {
+                if let Some(addr) = addr
+                    && let Some(sender) = tx.take()
+                {
                     let _ = sender.send(addr.to_owned());
                 }
             }
@@ -136,7 +147,7 @@ impl Server {
         let mut server = Server { child, addr: String::new() };
         server.addr = rx
             .recv_timeout(START_TIMEOUT)
-            .map_err(|_| format!("{} did not report its address in {START_TIMEOUT:?}", binary.display()))?;
+            .map_err(|e| format!("{} did not report the address it listens on ({e})", binary.display()))?;
         println!("xtask: server listening on {}", server.addr);
         Ok(server)
     }

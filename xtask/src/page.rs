@@ -26,9 +26,9 @@ pub struct Assets {
 /// The whole template of `widget`.
 pub fn render(widget: &str, assets: &Assets) -> String {
     let fatal = serde_json::Value::String(assets.fatal_html.clone()).to_string();
-    let boot = BOOT_JS.replace("/*FATAL_HTML*/", &fatal).replace("/*FALLBACK_JS*/", &assets.fallback_js);
+    let boot = compact_js(&BOOT_JS.replace("/*FATAL_HTML*/", &fatal).replace("/*FALLBACK_JS*/", &assets.fallback_js));
     let start = START_JS.replace("/*WASM_GZIP_BASE64*/", &assets.wasm_gzip_base64);
-    let glue = assets.glue.trim_end();
+    let glue = compact_js(&assets.glue);
     let css = format!("{PAGE_CSS}{}", assets.css);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -40,7 +40,7 @@ pub fn render(widget: &str, assets: &Assets) -> String {
 <script>\n{boot}</script>\n<script type=\"module\">\n{glue}\n{start}</script>\n</body></html>\n",
         css = escape_style(&css),
         boot = escape_script(&boot),
-        glue = escape_script(glue),
+        glue = escape_script(glue.trim_end()),
         start = escape_script(&start),
     )
 }
@@ -70,6 +70,40 @@ fn backslash_after_lt(text: &str, needle: &str) -> String {
         last = at + needle.len();
     }
     out.push_str(&text[last..]);
+    out
+}
+
+/// Script text without indentation, blank lines and whole-line comments (a quarter of the
+/// wasm-bindgen glue), with every line break kept so semicolon insertion means the same. Left
+/// as it is if a line break could be inside a string (an odd number of backticks on a line, or a
+/// line ending in a backslash).
+pub fn compact_js(js: &str) -> String {
+    if js.lines().any(|l| l.matches('`').count() % 2 == 1 || l.trim_end().ends_with('\\')) {
+        return js.to_owned();
+    }
+    let mut out = String::with_capacity(js.len());
+    let mut in_comment = false;
+    for line in js.lines() {
+        let mut code = line.trim();
+        if in_comment {
+            let Some(end) = code.find("*/") else { continue };
+            in_comment = false;
+            code = code[end + 2..].trim();
+        } else if let Some(rest) = code.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(end) => code = rest[end + 2..].trim(),
+                None => {
+                    in_comment = true;
+                    continue;
+                }
+            }
+        }
+        if code.is_empty() || code.starts_with("//") {
+            continue;
+        }
+        out.push_str(code);
+        out.push('\n');
+    }
     out
 }
 
@@ -111,6 +145,14 @@ mod tests {
     }
 
     #[test]
+    fn compacts_js_without_changing_lines_of_code() {
+        let js = "/**\n * Docs\n */\nfunction f(a) {\n    // note\n    return a + \"  x  \";\n\n}\n/* a */ g();\n";
+        assert_eq!(compact_js(js), "function f(a) {\nreturn a + \"  x  \";\n}\ng();\n");
+        let template = "const s = `a\n    b`;\n";
+        assert_eq!(compact_js(template), template, "a multi-line template literal: left alone");
+    }
+
+    #[test]
     fn reads_the_panic_message() {
         let source = "use x;\nconst MESSAGE: &str = \"<div class=\\\"tw-fatal\\\"><h1>Oops</h1>\\\n    <p>Try again.</p></div>\";\n";
         assert_eq!(
@@ -126,7 +168,7 @@ mod tests {
             css: "body{color:red}</style>".into(),
             glue: "async function __wbg_init(){}\nexport { __wbg_init as default };\n// </script>\n".into(),
             wasm_gzip_base64: "H4sI".into(),
-            fallback_js: "/* fallback */".into(),
+            fallback_js: "var fallbackRan = true;".into(),
             fatal_html: "<p>\"broken\"</p>".into(),
         };
         let html = render("cart", &assets);
@@ -135,7 +177,7 @@ mod tests {
         assert!(html.contains("data-loading role=\"status\""));
         assert!(html.contains("body{color:red}<\\/style>"));
         assert!(html.contains("root.innerHTML = \"<p>\\\"broken\\\"</p>\";"));
-        assert!(html.contains("/* fallback */"));
+        assert!(html.contains("var fallbackRan = true;"));
         assert!(html.contains("const __targetWasmGzip = \"H4sI\";"));
         assert_eq!(html.matches("</script>").count(), 2, "only the two real closing tags");
         assert_eq!(html.matches("</style>").count(), 1);

@@ -28,6 +28,129 @@ pub fn strip_names(wasm: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// Bytes of function code per crate, largest first, from the `name` section of an unstripped
+/// module (empty without one): where the WASM's size comes from.
+pub fn code_size_by_crate(wasm: &[u8]) -> Result<Vec<(String, usize)>, Error> {
+    let mut imported_functions = 0;
+    let mut bodies: Vec<usize> = Vec::new();
+    let mut names: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    let mut i = 8;
+    while i < wasm.len() {
+        let id = wasm[i];
+        i += 1;
+        let size = leb128(wasm, &mut i)?;
+        let end = i.checked_add(size).filter(|&end| end <= wasm.len()).ok_or("a section runs past the end")?;
+        let payload = &wasm[i..end];
+        match id {
+            2 => imported_functions = count_function_imports(payload)?,
+            10 => {
+                let mut j = 0;
+                for _ in 0..leb128(payload, &mut j)? {
+                    let start = j;
+                    let len = leb128(payload, &mut j)?;
+                    j += len;
+                    bodies.push(j - start);
+                }
+            }
+            0 if custom_name(payload)? == b"name" => names = function_names(payload)?,
+            _ => {}
+        }
+        i = end;
+    }
+    let mut by_crate: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, size) in bodies.iter().enumerate() {
+        let name = names.get(&(index + imported_functions)).map(String::as_str).unwrap_or("?");
+        *by_crate.entry(crate_of(name)).or_default() += size;
+    }
+    let mut sizes: Vec<(String, usize)> = by_crate.into_iter().collect();
+    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(sizes)
+}
+
+/// The crate a demangled function name belongs to: `<T as tachys::view::Render>::build` → tachys.
+fn crate_of(name: &str) -> String {
+    // `<T as some_crate::Trait>`: a generic type says nothing, the trait's crate does.
+    let name = match name.strip_prefix('<').and_then(|n| n.split_once(" as ")) {
+        Some((self_type, trait_path)) if !self_type.contains("::") => trait_path,
+        _ => name,
+    };
+    let name = name.trim_start_matches(['<', '&', '*', '(']).trim_start_matches("mut ").trim_start_matches("dyn ");
+    let end = name.find([':', '[', '<', '>', ' ', '(']).unwrap_or(name.len());
+    let krate = &name[..end];
+    if krate.is_empty() || krate.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        "(other)".to_owned()
+    } else {
+        krate.to_owned()
+    }
+}
+
+fn count_function_imports(payload: &[u8]) -> Result<usize, Error> {
+    let mut j = 0;
+    let mut functions = 0;
+    for _ in 0..leb128(payload, &mut j)? {
+        for _ in 0..2 {
+            let len = leb128(payload, &mut j)?;
+            j += len;
+        }
+        let kind = *payload.get(j).ok_or("truncated import")?;
+        j += 1;
+        match kind {
+            0 => {
+                functions += 1;
+                leb128(payload, &mut j)?;
+            }
+            1 => {
+                j += 1;
+                limits(payload, &mut j)?;
+            }
+            2 => limits(payload, &mut j)?,
+            3 => j += 2,
+            4 => {
+                j += 1;
+                leb128(payload, &mut j)?;
+            }
+            _ => return Err("unknown import kind".into()),
+        }
+    }
+    Ok(functions)
+}
+
+fn limits(payload: &[u8], j: &mut usize) -> Result<(), Error> {
+    let flags = *payload.get(*j).ok_or("truncated limits")?;
+    *j += 1;
+    leb128(payload, j)?;
+    if flags & 1 == 1 {
+        leb128(payload, j)?;
+    }
+    Ok(())
+}
+
+/// Function index → name, from the payload of a `name` section.
+fn function_names(payload: &[u8]) -> Result<std::collections::HashMap<usize, String>, Error> {
+    let mut names = std::collections::HashMap::new();
+    let mut j = 0;
+    let len = leb128(payload, &mut j)?;
+    j += len;
+    while j < payload.len() {
+        let kind = payload[j];
+        j += 1;
+        let size = leb128(payload, &mut j)?;
+        let end = j + size;
+        if kind == 1 {
+            let mut k = j;
+            for _ in 0..leb128(payload, &mut k)? {
+                let index = leb128(payload, &mut k)?;
+                let len = leb128(payload, &mut k)?;
+                let name = payload.get(k..k + len).ok_or("truncated function name")?;
+                names.insert(index, String::from_utf8_lossy(name).into_owned());
+                k += len;
+            }
+        }
+        j = end;
+    }
+    Ok(names)
+}
+
 /// The name of a custom section, from its payload.
 fn custom_name(payload: &[u8]) -> Result<&[u8], Error> {
     let mut j = 0;
@@ -74,6 +197,15 @@ mod tests {
         expected.extend_from_slice(&type_section);
         expected.extend(custom("target_features", &[0]));
         assert_eq!(stripped, expected);
+    }
+
+    #[test]
+    fn names_the_crate_of_a_function() {
+        assert_eq!(crate_of("widgets_app::app::__component_app::hdf55"), "widgets_app");
+        assert_eq!(crate_of("<T as tachys::view::any_view::IntoAny>::into_any::build::h7"), "tachys");
+        assert_eq!(crate_of("<chrono::format::DelayedFormat<I> as core::fmt::Display>::fmt::h8"), "chrono");
+        assert_eq!(crate_of("<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc"), "dlmalloc");
+        assert_eq!(crate_of("__wbindgen_malloc"), "__wbindgen_malloc");
     }
 
     #[test]

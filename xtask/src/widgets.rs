@@ -74,6 +74,7 @@ pub fn run(project: &Project) -> Result<(), Error> {
             .into());
     }
     let bindgen_wasm = read(&bindgen_dir.join("widgets-app_bg.wasm"))?;
+    let by_crate = crate::wasm::code_size_by_crate(&bindgen_wasm).unwrap_or_default();
     let stripped = crate::wasm::strip_names(&bindgen_wasm)?;
     let gzipped = gzip(&stripped)?;
     let wasm_gzip_base64 = base64::engine::general_purpose::STANDARD.encode(&gzipped);
@@ -119,6 +120,7 @@ pub fn run(project: &Project) -> Result<(), Error> {
             "gzipBytes": sizes.gzip,
             "base64Bytes": sizes.base64,
         },
+        "codeBytesByCrate": by_crate.iter().take(20).map(|(k, n)| json!([k, n])).collect::<Vec<_>>(),
         "glueBytes": glue_len,
         "css": { "bytes": css_len, "files": css_files },
     });
@@ -134,6 +136,8 @@ pub fn run(project: &Project) -> Result<(), Error> {
         css_len,
         css_files.len()
     );
+    let top: Vec<String> = by_crate.iter().take(10).map(|(k, n)| format!("{k} {}K", n / 1000)).collect();
+    println!("wasm code by crate (largest first): {}", top.join(", "));
     println!(
         "xtask: widgets written to {} in {:.1}s (cargo build {:.1}s)",
         out.display(),

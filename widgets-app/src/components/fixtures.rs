@@ -52,10 +52,15 @@ fn product_grid_reads_searches_and_recommendations() {
 
 #[test]
 fn cart_reads_carts_and_orders() {
-    for name in ["get-cart.json", "get-cart.member.json", "add-to-cart.json", "update-cart-item.json", "get-cart.empty.json"] {
+    for name in
+        ["get-cart.json", "get-cart.member.json", "add-to-cart.json", "update-cart-item.json", "get-cart.empty.json"]
+    {
         if let Some(data) = ready(name, cart_data) {
             let CartData::Cart(output) = data else { panic!("{name}: not a cart") };
-            assert_eq!(cart_rows(&output.cart).last().map(|r| r.value.clone()), Some(output.cart.total_cents.display_usd()));
+            assert_eq!(
+                cart_rows(&output.cart).last().map(|r| r.value.clone()),
+                Some(output.cart.total_cents.display_usd())
+            );
         }
     }
     if let Some(data) = ready("checkout.json", cart_data) {

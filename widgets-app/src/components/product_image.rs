@@ -1,7 +1,8 @@
-//! A product picture: lazy-loaded, with the product title as alt text, and a neutral placeholder
-//! when there is no image or it fails to load.
+//! A product picture: lazy-loaded, with the product title as alt text, in a frame whose neutral
+//! background stands in when there is no image or it fails to load.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Only `http(s)` URLs are used for images and links; anything else (`javascript:`, `data:`) is
 /// dropped.
@@ -11,7 +12,8 @@ pub fn web_url(url: Option<&str>) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
 }
 
-/// A lazy product image; the placeholder takes its place when the URL is missing or broken.
+/// A lazy product image in a fixed-size frame; the frame's placeholder shows when the URL is
+/// missing or the image fails to load.
 #[component]
 pub fn ProductImage(
     /// The image URL from the result's widget meta, if the product has one.
@@ -23,27 +25,29 @@ pub fn ProductImage(
     #[prop(optional)]
     small: bool,
 ) -> impl IntoView {
-    let failed = RwSignal::new(false);
-    let url = web_url(url.as_deref());
     let class = if small { "tw-img tw-img--small" } else { "tw-img" };
     let size = if small { "64" } else { "240" };
-    move || match (url.clone(), failed.get()) {
-        (Some(src), false) => view! {
-            <img
-                class=class
-                src=src
-                alt=alt.clone()
-                loading="lazy"
-                decoding="async"
-                width=size
-                height=size
-                on:error=move |_| failed.set(true)
-            />
-        }
-        .into_any(),
-        _ => {
-            view! { <div class=format!("{class} tw-img--missing") role="img" aria-label=alt.clone()></div> }.into_any()
-        }
+    view! {
+        <div class=class>
+            {web_url(url.as_deref()).map(|src| {
+                view! {
+                    <img
+                        src=src
+                        alt=alt
+                        loading="lazy"
+                        decoding="async"
+                        width=size
+                        height=size
+                        on:error=|ev| {
+                            // A broken image leaves the frame's placeholder.
+                            if let Some(img) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                let _ = img.set_attribute("hidden", "");
+                            }
+                        }
+                    />
+                }
+            })}
+        </div>
     }
 }
 

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use shared::cart::QUANTITY_MAX;
 
+use super::LiveText;
+
 /// The smallest quantity the stepper goes to; 0 is "Remove", a separate button.
 pub const QUANTITY_MIN: u32 = 1;
 
@@ -50,7 +52,7 @@ pub fn QuantityStepper(
                 "−"
             </button>
             <span class="tw-stepper__value" aria-live="polite" data-testid="qty-value">
-                {move || quantity.get()}
+                <LiveText text=move || quantity.get().to_string() />
             </span>
             <button
                 type="button"

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::Message;
 use crate::host::use_host;
 
 /// The follow-up message the prompt's button sends.
@@ -48,7 +49,7 @@ pub fn SignInPrompt(
             >
                 {SIGN_IN_MESSAGE}
             </button>
-            <p class="tw-note" role="status">{move || note.get()}</p>
+            <Message text=note class="tw-note" testid="signin-prompt-note" role="status" />
         </div>
     }
 }

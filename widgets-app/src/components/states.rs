@@ -1,5 +1,5 @@
 //! The states every widget shares besides its data: a loading skeleton while the host has not
-//! sent the tool result yet, an empty state, and short status notes after an action.
+//! sent the tool result yet, and an empty state.
 
 use leptos::prelude::*;
 
@@ -44,22 +44,5 @@ pub fn EmptyState(
             <p class="tw-empty__text">{message}</p>
             {children.map(|c| c())}
         </div>
-    }
-}
-
-/// A short polite announcement after an action succeeded ("Added — cart: 2 items, $31.97").
-#[component]
-pub fn StatusNote(
-    /// The sentence to show.
-    #[prop(into)]
-    message: String,
-    /// The `data-testid` of the note.
-    #[prop(optional)]
-    testid: Option<&'static str>,
-) -> impl IntoView {
-    view! {
-        <p class="tw-note" role="status" data-testid=testid.unwrap_or("status")>
-            {message}
-        </p>
     }
 }

@@ -22,13 +22,16 @@ mod totals;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
+use shared::cart::CartOutput;
 use shared::checkout::CheckoutOutput;
 use shared::ids::{OrderId, ProductId};
 use shared::tool::ToolName;
 
 use crate::components::dom::focus_later;
 use crate::components::signin_prompt::asks_to_sign_in;
-use crate::components::{EmptyState, ErrorPanel, LoadingSkeleton, Phase, SignInPrompt, use_phase};
+use crate::components::{
+    Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Message, Phase, SignInPrompt, use_phase,
+};
 use crate::host::{parse_structured, state_version, use_host};
 use confirmation::{OrderConfirmation, PlacedEarlier};
 use line::CartLineRow;
@@ -51,25 +54,26 @@ fn random_suffix() -> u32 {
     (js_sys::Math::random() * f64::from(u32::MAX)) as u32
 }
 
+/// The cart in `phase`, if it shows one (tracked).
+fn with_cart<R>(phase: Memo<Phase<CartData>>, f: impl FnOnce(&CartOutput) -> R) -> Option<R> {
+    phase.with(|p| match p.ready() {
+        Some(CartData::Cart(output)) => Some(f(output)),
+        _ => None,
+    })
+}
+
 /// The cart widget.
 #[component]
 pub fn Cart() -> impl IntoView {
     let host = use_host();
     let phase = use_phase(host, cart_data);
-    let meta = Memo::new(move |_| host.widget_meta());
-    let version = Memo::new(move |_| host.result.with(|r| r.as_ref().and_then(state_version).unwrap_or(0)));
     let suffix = StoredValue::new(random_suffix());
     let pending = RwSignal::new(None::<ProductId>);
     let placing = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let needs_sign_in = RwSignal::new(false);
+    let session = move || untrack(|| with_cart(phase, |c| c.session_id.clone()));
 
-    let cart = Memo::new(move |_| {
-        phase.with(|p| match p.ready() {
-            Some(CartData::Cart(output)) => Some(output.clone()),
-            _ => None,
-        })
-    });
     let screen = Memo::new(move |_| {
         let saved = host.restored_state.with(|s| SavedView::from_state(s.as_ref()));
         phase.with(|p| match (p, saved) {
@@ -88,7 +92,7 @@ pub fn Cart() -> impl IntoView {
         if pending.get_untracked().is_some() || placing.get_untracked() {
             return;
         }
-        let Some(session_id) = cart.with_untracked(|c| c.as_ref().map(|c| c.session_id.clone())) else { return };
+        let Some(session_id) = session() else { return };
         pending.set(Some(product_id.clone()));
         error.set(None);
         let arguments = json!({ "sessionId": session_id, "productId": product_id, "quantity": quantity });
@@ -112,8 +116,9 @@ pub fn Cart() -> impl IntoView {
         if placing.get_untracked() || pending.get_untracked().is_some() {
             return;
         }
-        let Some(session_id) = cart.with_untracked(|c| c.as_ref().map(|c| c.session_id.clone())) else { return };
-        let key = idempotency_key(&session_id, version.get_untracked(), suffix.get_value());
+        let Some(session_id) = session() else { return };
+        let version = host.result.with_untracked(|r| r.as_ref().and_then(state_version).unwrap_or(0));
+        let key = idempotency_key(&session_id, version, suffix.get_value());
         placing.set(true);
         error.set(None);
         needs_sign_in.set(false);
@@ -139,30 +144,34 @@ pub fn Cart() -> impl IntoView {
         });
     };
 
-    let line_ids = Memo::new(move |_| {
-        cart.with(|c| c.as_ref().map(|c| c.cart.items.iter().map(|l| l.product.id.clone()).collect::<Vec<_>>()))
-            .unwrap_or_default()
-    });
+    // The lines by product, with their pictures; rows stay mounted while quantities change.
+    let lines = move || {
+        let meta = host.widget_meta();
+        with_cart(phase, |c| {
+            c.cart
+                .items
+                .iter()
+                .map(|l| (l.product.id.clone(), meta.product(&l.product.id).map(|p| p.image_url.clone())))
+                .collect()
+        })
+        .unwrap_or_else(Vec::new)
+    };
     let cart_view = move || {
         view! {
             <header class="tw-head">
                 <h2 class="tw-title" id="tw-cart-heading" tabindex="-1">"Your cart"</h2>
                 <p class="tw-muted" data-testid="cart-count">
-                    {move || cart.with(|c| c.as_ref().map(|c| items_text(c.cart.item_count)))}
+                    <LiveText text=move || with_cart(phase, |c| items_text(c.cart.item_count)).unwrap_or_default() />
                 </p>
             </header>
             <ul class="tw-lines" aria-labelledby="tw-cart-heading">
                 <For
-                    each=move || line_ids.get()
-                    key=|id| id.to_string()
-                    children=move |id: ProductId| {
-                        let line_id = id.clone();
+                    each=lines
+                    key=|(id, _)| id.to_string()
+                    children=move |(id, image_url): (ProductId, Option<String>)| {
                         let line = Signal::derive(move || {
-                            cart.with(|c| {
-                                c.as_ref().and_then(|c| c.cart.items.iter().find(|l| l.product.id == line_id).cloned())
-                            })
+                            with_cart(phase, |c| c.cart.items.iter().find(|l| l.product.id == id).cloned()).flatten()
                         });
-                        let image_url = meta.with_untracked(|m| m.product(&id).map(|p| p.image_url.clone()));
                         line.get_untracked().map(|first| {
                             view! {
                                 <CartLineRow first=first line=line image_url=image_url pending=pending on_set=set_quantity />
@@ -171,11 +180,9 @@ pub fn Cart() -> impl IntoView {
                     }
                 />
             </ul>
-            <Totals rows=Signal::derive(move || cart.with(|c| c.as_ref().map(|c| cart_rows(&c.cart)).unwrap_or_default())) />
-            {move || error.get().map(|message| view! { <ErrorPanel message=message testid="cart-error" /> })}
-            <Show when=move || needs_sign_in.get()>
-                <SignInPrompt reason="Sign in to Target to check out." />
-            </Show>
+            <Totals rows=move || with_cart(phase, |c| cart_rows(&c.cart)).unwrap_or_default() />
+            <Message text=error class="tw-error tw-error--inline" testid="cart-error" role="alert" />
+            <Dynamic view=move || needs_sign_in.get().then(|| view! { <SignInPrompt reason="Sign in to Target to check out." /> }) />
             <button
                 type="button"
                 class="tw-btn tw-btn--primary tw-btn--block"
@@ -184,14 +191,14 @@ pub fn Cart() -> impl IntoView {
                 aria-busy=move || placing.get().to_string()
                 on:click=check_out
             >
-                {move || if placing.get() { "Placing order…" } else { "Check out" }}
+                <LiveText text=move || (if placing.get() { "Placing order…" } else { "Check out" }).to_owned() />
             </button>
         }
     };
 
     view! {
         <section class="tw-widget tw-cart" data-testid="cart" aria-label="Target cart">
-            {move || match screen.get() {
+            <Dynamic view=move || match screen.get() {
                 Screen::Loading => view! { <LoadingSkeleton label="Loading your cart…" blocks=3 /> }.into_any(),
                 Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
                 Screen::Empty => view! {
@@ -203,7 +210,7 @@ pub fn Cart() -> impl IntoView {
                 Screen::PlacedEarlier { order_id, continue_url } => {
                     view! { <PlacedEarlier order_id=order_id continue_url=continue_url /> }.into_any()
                 }
-            }}
+            } />
         </section>
     }
 }

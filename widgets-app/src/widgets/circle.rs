@@ -21,7 +21,7 @@ use shared::tool::ToolName;
 
 use crate::components::dom::focus_later;
 use crate::components::signin_prompt::asks_to_sign_in;
-use crate::components::{ErrorPanel, LoadingSkeleton, Phase, SignInPrompt, use_phase};
+use crate::components::{Dynamic, ErrorPanel, LoadingSkeleton, Message, Phase, SignInPrompt, use_phase};
 use crate::host::{parse_structured, use_host};
 use logic::{group_benefits, status_lines, tier_action};
 use tier::TierCard;
@@ -39,12 +39,13 @@ enum Screen {
 pub fn Circle() -> impl IntoView {
     let host = use_host();
     let phase = use_phase(host, parse_structured::<MembershipOutput>);
-    let output = Memo::new(move |_| phase.with(|p| p.ready().cloned()));
     let pending = RwSignal::new(None::<MembershipTier>);
     let error = RwSignal::new(None::<String>);
     let joined = RwSignal::new(None::<String>);
     let needs_sign_in = RwSignal::new(false);
-    let signed_in = Signal::derive(move || output.with(|o| o.as_ref().is_some_and(|o| o.signed_in)));
+    // The membership output shown, if any (tracked).
+    let with_output = move |f: &dyn Fn(&MembershipOutput) -> bool| phase.with(|p| p.ready().is_some_and(f));
+    let signed_in = Signal::derive(move || with_output(&|o| o.signed_in));
     let screen = Memo::new(move |_| {
         phase.with(|p| match p {
             Phase::Loading => Screen::Loading,
@@ -57,7 +58,7 @@ pub fn Circle() -> impl IntoView {
         if pending.get_untracked().is_some() {
             return;
         }
-        let Some(session_id) = output.with_untracked(|o| o.as_ref().map(|o| o.session_id.clone())) else { return };
+        let Some(session_id) = phase.with_untracked(|p| p.ready().map(|o| o.session_id.clone())) else { return };
         pending.set(Some(tier));
         error.set(None);
         joined.set(None);
@@ -77,44 +78,39 @@ pub fn Circle() -> impl IntoView {
     });
 
     let status = move || {
-        output.with(|o| {
-            o.as_ref().map(|o| {
-                let (headline, detail) = status_lines(o);
-                view! {
-                    <p class="tw-status__headline">{headline}</p>
-                    <p class="tw-muted">{detail}</p>
-                }
-            })
-        })
+        let (headline, detail) = phase.with(|p| p.ready().map(status_lines)).unwrap_or_default();
+        view! {
+            <p class="tw-status__headline">{headline}</p>
+            <p class="tw-muted">{detail}</p>
+        }
     };
-    let tiers =
-        Memo::new(move |_| output.with(|o| o.as_ref().map(|o| group_benefits(&o.benefits)).unwrap_or_default()));
+    let tiers = move || phase.with(|p| p.ready().map(|o| group_benefits(&o.benefits)).unwrap_or_default());
     let ready = move || {
         view! {
             <h2 class="tw-title" id="tw-circle-heading">"Target Circle"</h2>
             <div
                 class="tw-status"
-                class:tw-status--member=move || output.with(|o| o.as_ref().is_some_and(|o| o.member))
+                class:tw-status--member=move || with_output(&|o| o.member)
                 id="tw-circle-status"
                 tabindex="-1"
                 data-testid="circle-status"
             >
-                {status}
+                <Dynamic view=status />
             </div>
-            {move || joined.get().map(|message| view! {
-                <p class="tw-note tw-ok" role="status" data-testid="circle-joined">{message}</p>
-            })}
-            <Show when=move || !signed_in.get() || needs_sign_in.get()>
-                <SignInPrompt reason="Sign in to Target to check or join Target Circle." />
-            </Show>
-            {move || error.get().map(|message| view! { <ErrorPanel message=message testid="circle-error" /> })}
+            <Message text=joined class="tw-note tw-ok" testid="circle-joined" role="status" />
+            <Dynamic view=move || {
+                (!signed_in.get() || needs_sign_in.get())
+                    .then(|| view! { <SignInPrompt reason="Sign in to Target to check or join Target Circle." /> })
+            } />
+            <Message text=error class="tw-error tw-error--inline" testid="circle-error" role="alert" />
             <ul class="tw-tiers" aria-labelledby="tw-circle-heading">
-                <For
-                    each=move || tiers.get()
-                    key=|(tier, _)| *tier
-                    children=move |(tier, benefits)| {
+                // The tiers and their benefits are fixed for the widget; only each button's action
+                // follows the membership.
+                {untrack(tiers)
+                    .into_iter()
+                    .map(|(tier, benefits)| {
                         let action = Signal::derive(move || {
-                            output.with(|o| tier_action(tier, o.as_ref().and_then(|o| o.membership.as_ref())))
+                            phase.with(|p| tier_action(tier, p.ready().and_then(|o| o.membership.as_ref())))
                         });
                         view! {
                             <TierCard
@@ -126,19 +122,19 @@ pub fn Circle() -> impl IntoView {
                                 on_join=join
                             />
                         }
-                    }
-                />
+                    })
+                    .collect_view()}
             </ul>
         }
     };
 
     view! {
         <section class="tw-widget tw-circle" data-testid="circle" aria-labelledby="tw-circle-heading">
-            {move || match screen.get() {
+            <Dynamic view=move || match screen.get() {
                 Screen::Loading => view! { <LoadingSkeleton label="Loading Target Circle…" blocks=3 /> }.into_any(),
                 Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
                 Screen::Ready => ready().into_any(),
-            }}
+            } />
         </section>
     }
 }

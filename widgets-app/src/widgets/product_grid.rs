@@ -21,7 +21,7 @@ use shared::product::SortOrder;
 
 use crate::bridge::{DisplayMode, HostContext};
 use crate::components::session::current_session;
-use crate::components::{EmptyState, ErrorPanel, LoadingSkeleton, Phase, use_phase};
+use crate::components::{Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Phase, use_phase};
 use crate::host::use_host;
 use card::ProductCard;
 use model::{GridSource, INLINE_LIMIT, count_text, grid_from, initial_sort, sort_label, sorted, visible_count};
@@ -48,22 +48,23 @@ pub fn ProductGrid() -> impl IntoView {
     let host = use_host();
     let phase = use_phase(host, grid_from);
     let chosen = RwSignal::new(None::<SortOrder>);
-    let order = Memo::new(move |_| {
-        chosen.get().or_else(|| initial_sort(host.restored_state.get().as_ref(), host.input.get().as_ref()))
-    });
-    let order = Signal::derive(move || order.get().unwrap_or(SortOrder::Relevance));
+    let order = move || {
+        chosen
+            .get()
+            .or_else(|| host.restored_state.with(|s| host.input.with(|i| initial_sort(s.as_ref(), i.as_ref()))))
+            .unwrap_or(SortOrder::Relevance)
+    };
     let session = Signal::derive(move || current_session(host));
     let expanded = RwSignal::new(false);
-    let show_all =
-        Memo::new(move |_| expanded.get() || host.context.with(|c| c.display_mode == Some(DisplayMode::Fullscreen)));
-    let total = Memo::new(move |_| phase.with(|p| p.ready().map_or(0, |g| g.items.len())));
-    let visible = Memo::new(move |_| {
+    let show_all = move || expanded.get() || host.context.with(|c| c.display_mode == Some(DisplayMode::Fullscreen));
+    let total = move || phase.with(|p| p.ready().map_or(0, |g| g.items.len()));
+    let visible = move || {
         phase.with(|p| {
-            let mut items = p.ready().map(|g| sorted(&g.items, order.get())).unwrap_or_default();
-            items.truncate(visible_count(items.len(), show_all.get()));
+            let mut items = p.ready().map(|g| sorted(&g.items, order())).unwrap_or_default();
+            items.truncate(visible_count(items.len(), show_all()));
             items
         })
-    });
+    };
     let screen = Memo::new(move |_| {
         phase.with(|p| match p {
             Phase::Loading => Screen::Loading,
@@ -94,14 +95,14 @@ pub fn ProductGrid() -> impl IntoView {
         });
     };
 
-    let has_more = move || !show_all.get() && total.get() > INLINE_LIMIT;
+    let has_more = move || !show_all() && total() > INLINE_LIMIT;
     let ready = move |source: GridSource| {
         view! {
             <header class="tw-head">
                 <div>
                     <h2 class="tw-title" id="tw-grid-heading">{heading(&source)}</h2>
                     <p class="tw-muted" data-testid="result-count">
-                        {move || count_text(&source, total.get())}
+                        <LiveText text=move || count_text(&source, total()) />
                     </p>
                 </div>
                 <div class="tw-sort">
@@ -112,7 +113,7 @@ pub fn ProductGrid() -> impl IntoView {
                             .map(|o| {
                                 let o = *o;
                                 view! {
-                                    <option value=o.as_str() prop:selected=move || order.get() == o>
+                                    <option value=o.as_str() prop:selected=move || order() == o>
                                         {sort_label(o)}
                                     </option>
                                 }
@@ -123,22 +124,32 @@ pub fn ProductGrid() -> impl IntoView {
             </header>
             <ul class="tw-grid" aria-labelledby="tw-grid-heading" data-testid="product-grid">
                 <For
-                    each=move || visible.get()
+                    each=visible
                     key=|item| item.summary.id.to_string()
                     children=move |item| view! { <ProductCard item=item session=session /> }
                 />
             </ul>
-            <Show when=has_more>
-                <button type="button" class="tw-btn tw-btn--secondary tw-btn--block" data-testid="view-all" on:click=view_all>
-                    {move || format!("View all {}", total.get())}
-                </button>
-            </Show>
+            <Dynamic view=move || {
+                has_more()
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="tw-btn tw-btn--secondary tw-btn--block"
+                                data-testid="view-all"
+                                on:click=view_all
+                            >
+                                {format!("View all {}", total())}
+                            </button>
+                        }
+                    })
+            } />
         }
     };
 
     view! {
         <section class="tw-widget tw-products" aria-labelledby="tw-grid-heading">
-            {move || match screen.get() {
+            <Dynamic view=move || match screen.get() {
                 Screen::Loading => view! { <LoadingSkeleton label="Loading products…" blocks=4 grid=true /> }.into_any(),
                 Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
                 Screen::Empty(GridSource::Search { query, .. }) => view! {
@@ -153,7 +164,7 @@ pub fn ProductGrid() -> impl IntoView {
                 }
                 .into_any(),
                 Screen::Ready(source) => ready(source).into_any(),
-            }}
+            } />
         </section>
     }
 }

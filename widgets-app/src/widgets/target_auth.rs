@@ -22,7 +22,7 @@ use shared::ids::SessionId;
 
 use crate::api::ApiFailure;
 use crate::components::dom::focus_later;
-use crate::components::{ErrorPanel, LoadingSkeleton, Phase, use_phase};
+use crate::components::{Dynamic, ErrorPanel, LoadingSkeleton, Phase, use_phase};
 use crate::host::{parse_structured, use_host};
 
 use form::SignInForm;
@@ -139,7 +139,7 @@ pub fn TargetAuth() -> impl IntoView {
 
     view! {
         <section class="tw-widget tw-auth" aria-labelledby="tw-auth-heading">
-            {move || match screen.get() {
+            <Dynamic view=move || match screen.get() {
                 Screen::Loading => view! { <LoadingSkeleton label="Loading Target sign-in…" blocks=3 /> }.into_any(),
                 Screen::Failed(message) => view! { <ErrorPanel message=message /> }.into_any(),
                 Screen::Form(session_id) => view! { <SignInForm session_id=session_id on_signed_in=on_signed_in /> }
@@ -147,7 +147,7 @@ pub fn TargetAuth() -> impl IntoView {
                 Screen::SignedIn(session_id, user) => {
                     view! { <SignedIn session_id=session_id user=user on_signed_out=on_signed_out /> }.into_any()
                 }
-            }}
+            } />
         </section>
     }
 }

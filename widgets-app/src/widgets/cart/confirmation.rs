@@ -59,8 +59,10 @@ pub fn OrderConfirmation(
                     .map(|line| {
                         view! {
                             <li class="tw-order-line" data-testid="order-line">
-                                <span class="tw-order-line__title">{line.product.title}</span>
-                                <span class="tw-muted">{format!(" × {}", line.quantity)}</span>
+                                <span class="tw-order-line__title">
+                                    {line.product.title}
+                                    <span class="tw-muted">{format!(" × {}", line.quantity)}</span>
+                                </span>
                                 <span class="tw-order-line__total">{line.line_total_cents.display_usd()}</span>
                             </li>
                         }

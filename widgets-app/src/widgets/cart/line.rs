@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::cart::CartLine;
 use shared::ids::ProductId;
 
-use crate::components::{Price, ProductImage, QuantityStepper};
+use crate::components::{LiveText, Price, ProductImage, QuantityStepper};
 
 /// A cart line; `on_set` gets the new quantity (0 removes the line).
 #[component]
@@ -31,7 +31,7 @@ pub fn CartLineRow(
     let busy = Signal::derive(move || pending.with(Option::is_some));
     let mine = {
         let id = id.clone();
-        Memo::new(move |_| pending.with(|p| p.as_ref() == Some(&id)))
+        Signal::derive(move || pending.with(|p| p.as_ref() == Some(&id)))
     };
     let change = {
         let id = id.clone();
@@ -67,7 +67,7 @@ pub fn CartLineRow(
                 </div>
             </div>
             <p class="tw-line__total" data-testid="line-total">
-                {move || if mine.get() { Some("Updating…".to_owned()) } else { line_total() }}
+                <LiveText text=move || if mine.get() { "Updating…".to_owned() } else { line_total().unwrap_or_default() } />
             </p>
         </li>
     }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::logic::TotalRow;
+use crate::components::Dynamic;
 
 /// The totals as a description list; `rows` updates in place when the cart changes.
 #[component]
@@ -13,7 +14,7 @@ pub fn Totals(
 ) -> impl IntoView {
     view! {
         <dl class="tw-totals" aria-live="polite">
-            {move || {
+            <Dynamic view=move || {
                 rows.get()
                     .into_iter()
                     .map(|row| {
@@ -25,7 +26,7 @@ pub fn Totals(
                         }
                     })
                     .collect_view()
-            }}
+            } />
         </dl>
     }
 }

@@ -36,11 +36,10 @@ pub fn tier_action(tier: MembershipTier, membership: Option<&Membership>) -> Tie
 pub fn status_lines(output: &MembershipOutput) -> (String, String) {
     match (&output.membership, output.signed_in) {
         (_, false) => {
-            ("You're not signed in".to_owned(), "Sign in to Target to check your Circle membership or join.".to_owned())
+            ("You're not signed in".to_owned(), "Target Circle belongs to your Target account.".to_owned())
         }
         (Some(m), true) => {
-            let headline =
-                format!("You're a {} member since {}", m.tier.display_name(), m.member_since.format("%B %-d, %Y"));
+            let headline = format!("You're a {} member since {}", m.tier.display_name(), m.member_since_text());
             let detail = if m.lifetime_savings_cents > Cents::ZERO {
                 format!("Circle has saved you {} so far.", m.lifetime_savings_cents.display_usd())
             } else {

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use shared::membership::{Benefit, MembershipTier};
 
 use super::logic::TierAction;
+use crate::components::{Dynamic, LiveText};
 
 /// A tier card; `on_join` gets the tier when its button is pressed.
 #[component]
@@ -52,7 +53,7 @@ pub fn TierCard(
                     })
                     .collect_view()}
             </ul>
-            {move || match action.get() {
+            <Dynamic view=move || match action.get() {
                 TierAction::Current => view! {
                     <p class="tw-tier__current" data-testid=format!("circle-current-{tier}")>"✓ Your plan"</p>
                 }
@@ -69,16 +70,19 @@ pub fn TierCard(
                         aria-busy=move || (pending.get() == Some(tier)).to_string()
                         on:click=join
                     >
-                        {move || match (pending.get() == Some(tier), other) {
-                            (true, _) => "Joining…",
-                            (false, TierAction::Switch) => "Switch",
-                            (false, _) => "Join",
-                        }}
+                        <LiveText text=move || {
+                            match (pending.get() == Some(tier), other) {
+                                (true, _) => "Joining…",
+                                (false, TierAction::Switch) => "Switch",
+                                (false, _) => "Join",
+                            }
+                            .to_owned()
+                        } />
                         <span class="tw-visually-hidden">{format!(" {name}")}</span>
                     </button>
                 }
                 .into_any(),
-            }}
+            } />
         </li>
     }
 }

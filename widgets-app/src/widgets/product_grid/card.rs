@@ -9,7 +9,7 @@ use shared::ids::SessionId;
 use shared::tool::ToolName;
 
 use super::model::{GridItem, added_message};
-use crate::components::{Price, ProductImage, Stars};
+use crate::components::{LiveText, Message, Price, ProductImage, Stars};
 use crate::host::{parse_structured, use_host};
 
 /// Shown when there is no session to add to.
@@ -64,27 +64,34 @@ pub fn ProductCard(
     };
 
     let title = summary.title.clone();
-    let heading = match product_url {
-        Some(url) => {
-            let href = url.clone();
-            view! {
-                <a
-                    class="tw-card__link"
-                    href=href
-                    target="_blank"
-                    rel="noopener noreferrer"
-                    on:click=move |ev| {
-                        ev.prevent_default();
-                        host.open_link(url.clone());
-                    }
-                >
-                    {title.clone()}
-                </a>
-            }
-            .into_any()
+    // A link to the product page when it has one, opened through the host.
+    let link = product_url.map(|url| {
+        let href = url.clone();
+        view! {
+            <a
+                class="tw-card__link"
+                href=href
+                target="_blank"
+                rel="noopener noreferrer"
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    host.open_link(url.clone());
+                }
+            >
+                {title.clone()}
+            </a>
         }
-        None => title.clone().into_any(),
-    };
+    });
+    let plain = link.is_none().then(|| title.clone());
+    let busy = move || state.get() == AddState::Busy;
+    let added = Signal::derive(move || match state.get() {
+        AddState::Added(message) => Some(message),
+        _ => None,
+    });
+    let failed = Signal::derive(move || match state.get() {
+        AddState::Failed(message) => Some(message),
+        _ => None,
+    });
 
     view! {
         <li class="tw-card" data-testid="product-card" data-product-id=summary.id.to_string()>
@@ -95,7 +102,7 @@ pub fn ProductCard(
                 })}
             </div>
             <div class="tw-card__body">
-                <h3 class="tw-card__title" id=title_id.clone()>{heading}</h3>
+                <h3 class="tw-card__title" id=title_id.clone()>{link}{plain}</h3>
                 {summary.brand.clone().map(|b| view! { <p class="tw-card__brand">{b}</p> })}
                 <Price price=summary.price_cents regular=summary.regular_price_cents />
                 <Stars rating=rating reviews=review_count />
@@ -111,23 +118,16 @@ pub fn ProductCard(
                     data-testid="add-to-cart"
                     aria-describedby=format!("{title_id} {status_id}")
                     title=move || session.get().is_none().then_some(NO_SESSION)
-                    disabled=move || !in_stock || state.get() == AddState::Busy
-                    aria-busy=move || (state.get() == AddState::Busy).to_string()
+                    disabled=move || !in_stock || busy()
+                    aria-busy=move || busy().to_string()
                     on:click=add
                 >
-                    {move || if state.get() == AddState::Busy { "Adding…" } else { "Add to cart" }}
+                    <LiveText text=move || (if busy() { "Adding…" } else { "Add to cart" }).to_owned() />
                 </button>
-                <p class="tw-card__status" id=status_id aria-live="polite">
-                    {move || match state.get() {
-                        AddState::Added(message) => Some(view! {
-                            <span class="tw-ok" data-testid="add-confirmation">{message}</span>
-                        }.into_any()),
-                        AddState::Failed(message) => Some(view! {
-                            <span class="tw-error-text" data-testid="add-error">{message}</span>
-                        }.into_any()),
-                        AddState::Idle | AddState::Busy => None,
-                    }}
-                </p>
+                <div class="tw-card__status" id=status_id aria-live="polite">
+                    <Message text=added class="tw-ok" testid="add-confirmation" />
+                    <Message text=failed class="tw-error-text" testid="add-error" />
+                </div>
             </div>
         </li>
     }

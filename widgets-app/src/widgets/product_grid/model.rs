@@ -68,16 +68,21 @@ pub fn grid_from(result: &ToolResult) -> Option<Grid> {
 
 /// `items` in `order`; ties keep the server's order, so sorting is stable and repeatable.
 pub fn sorted(items: &[GridItem], order: SortOrder) -> Vec<GridItem> {
+    use std::cmp::Reverse;
+    // One comparison for every order (one sort instantiation keeps the WASM small).
+    let key = |i: &GridItem| -> (i64, Reverse<u8>, Reverse<u32>) {
+        match order {
+            SortOrder::Relevance => (0, Reverse(0), Reverse(0)),
+            SortOrder::PriceLow => (i.summary.price_cents.0, Reverse(0), Reverse(0)),
+            SortOrder::PriceHigh => (i.summary.price_cents.0.saturating_neg(), Reverse(0), Reverse(0)),
+            // Unrated products last; more reviews first among equal ratings.
+            SortOrder::Rating => {
+                (0, Reverse(i.rating.map_or(0, |r| r.0.saturating_add(1))), Reverse(i.review_count.unwrap_or(0)))
+            }
+        }
+    };
     let mut out = items.to_vec();
-    match order {
-        SortOrder::Relevance => out.sort_by_key(|i| i.rank),
-        SortOrder::PriceLow => out.sort_by_key(|i| (i.summary.price_cents, i.rank)),
-        SortOrder::PriceHigh => out.sort_by_key(|i| (std::cmp::Reverse(i.summary.price_cents), i.rank)),
-        // Unrated products last; more reviews first among equal ratings.
-        SortOrder::Rating => out.sort_by_key(|i| {
-            (std::cmp::Reverse(i.rating.map(|r| r.0)), std::cmp::Reverse(i.review_count.unwrap_or(0)), i.rank)
-        }),
-    }
+    out.sort_by(|a, b| key(a).cmp(&key(b)).then(a.rank.cmp(&b.rank)));
     out
 }
 

@@ -9,8 +9,9 @@ use shared::api::AuthenticateRequest;
 use shared::auth::User;
 use shared::ids::SessionId;
 
-use super::{signin_error_text, validate};
+use super::{FieldErrors, signin_error_text, validate};
 use crate::api::{self, ApiFailure};
+use crate::components::{LiveText, Message};
 use crate::host::use_host;
 
 /// The email + password form; `on_signed_in` gets the account once the server accepts it.
@@ -27,8 +28,7 @@ pub fn SignInForm(
     let tried = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let errors =
-        Memo::new(move |_| if tried.get() { validate(&email.read(), &password.read()) } else { Default::default() });
+    let errors = move || if tried.get() { validate(&email.read(), &password.read()) } else { FieldErrors::default() };
     let email_ref = NodeRef::<html::Input>::new();
     let password_ref = NodeRef::<html::Input>::new();
 
@@ -96,12 +96,15 @@ pub fn SignInForm(
                     data-testid="signin-email"
                     node_ref=email_ref
                     bind:value=email
-                    aria-invalid=move || errors.get().email.is_some().to_string()
-                    aria-describedby=move || errors.get().email.map(|_| "tw-email-error")
+                    aria-invalid=move || errors().email.is_some().to_string()
+                    aria-describedby=move || errors().email.map(|_| "tw-email-error")
                 />
-                {move || errors.get().email.map(|message| view! {
-                    <p class="tw-field__error" id="tw-email-error" data-testid="signin-email-error">{message}</p>
-                })}
+                <Message
+                    text=move || errors().email.map(str::to_owned)
+                    class="tw-field__error"
+                    id="tw-email-error"
+                    testid="signin-email-error"
+                />
             </div>
             <div class="tw-field">
                 <label class="tw-field__label" for="tw-password">"Password"</label>
@@ -115,18 +118,17 @@ pub fn SignInForm(
                     data-testid="signin-password"
                     node_ref=password_ref
                     bind:value=password
-                    aria-invalid=move || errors.get().password.is_some().to_string()
-                    aria-describedby=move || errors.get().password.map(|_| "tw-password-error")
+                    aria-invalid=move || errors().password.is_some().to_string()
+                    aria-describedby=move || errors().password.map(|_| "tw-password-error")
                 />
-                {move || errors.get().password.map(|message| view! {
-                    <p class="tw-field__error" id="tw-password-error" data-testid="signin-password-error">{message}</p>
-                })}
+                <Message
+                    text=move || errors().password.map(str::to_owned)
+                    class="tw-field__error"
+                    id="tw-password-error"
+                    testid="signin-password-error"
+                />
             </div>
-            <div role="alert" class="tw-alert-slot">
-                {move || failure.get().map(|message| view! {
-                    <p class="tw-error tw-error--inline" data-testid="signin-error">{message}</p>
-                })}
-            </div>
+            <Message text=failure class="tw-error tw-error--inline" testid="signin-error" role="alert" />
             <button
                 type="submit"
                 class="tw-btn tw-btn--primary tw-btn--block"
@@ -134,7 +136,7 @@ pub fn SignInForm(
                 disabled=move || busy.get()
                 aria-busy=move || busy.get().to_string()
             >
-                {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                <LiveText text=move || (if busy.get() { "Signing in…" } else { "Sign in" }).to_owned() />
             </button>
         </form>
     }

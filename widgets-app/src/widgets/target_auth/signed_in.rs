@@ -8,6 +8,7 @@ use shared::ids::SessionId;
 
 use super::{signed_in_text, signin_error_text};
 use crate::api::{self, ApiFailure};
+use crate::components::{LiveText, Message};
 use crate::host::use_host;
 
 /// "Signed in as <name> (<email>)" and Sign out; `on_signed_out` runs once the server agrees
@@ -52,11 +53,7 @@ pub fn SignedIn(
             <p class="tw-signed-in__text" data-testid="signed-in">{signed_in_text(user.as_ref())}</p>
         </div>
         <p class="tw-muted">"You can now ask ChatGPT to check out or join Target Circle."</p>
-        <div role="alert" class="tw-alert-slot">
-            {move || failure.get().map(|message| view! {
-                <p class="tw-error tw-error--inline" data-testid="signout-error">{message}</p>
-            })}
-        </div>
+        <Message text=failure class="tw-error tw-error--inline" testid="signout-error" role="alert" />
         <button
             type="button"
             class="tw-btn tw-btn--secondary"
@@ -65,7 +62,7 @@ pub fn SignedIn(
             aria-busy=move || busy.get().to_string()
             on:click=sign_out
         >
-            {move || if busy.get() { "Signing out…" } else { "Sign out" }}
+            <LiveText text=move || (if busy.get() { "Signing out…" } else { "Sign out" }).to_owned() />
         </button>
     }
 }
