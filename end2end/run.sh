@@ -73,7 +73,7 @@ for _ in $(seq 1 150); do # up to ~30 s
         tail -n 30 results/server.log >&2
         exit 1
     fi
-    if curl -sf --max-time 1 "$base/healthz" >/dev/null; then
+    if node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(1000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$base/healthz"; then
         ready=yes
         break
     fi

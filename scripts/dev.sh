@@ -6,7 +6,7 @@
 #   scripts/dev.sh           # trunk serve (rebuilds and reloads on every change)
 #   scripts/dev.sh build     # trunk build into dist/ once
 #
-# For live results run the server too (`scripts/run.sh`, port 8000); trunk proxies /mcp/all,
+# For live results run the server too (`scripts/run.sh`, port 8000); trunk proxies /mcp (/mcp/all),
 # /api and /images to it. Installs what is missing: the wasm32 target, trunk 0.21.14 (about 10
 # minutes on 2 cores, once), and the wasm-bindgen CLI matching Cargo.lock.
 set -euo pipefail

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building the widgets needs besides the Rust toolchain, and nothing that is already
 # there: the wasm32-unknown-unknown target, and the wasm-bindgen CLI at exactly Cargo.lock's
-# wasm-bindgen version (the glue it writes must match the library). Idempotent and offline-safe:
+# wasm-bindgen version (the glue it writes must match the library), and Debian's redis-server for
+# the Redis store tests. Idempotent and offline-safe:
 # it only uses rustup and crates.io, never downloads a prebuilt binary. scripts/test.sh runs it.
 #
 # Not installed on purpose: wasm-opt (Debian's binaryen 108 breaks wasm-bindgen output; the
@@ -44,5 +45,14 @@ else
         echo "setup: after installing, wasm-bindgen --version says '${FOUND:-nothing}', not $WB_VERSION" >&2
         exit 1
     fi
+fi
+# The store's Redis backend is tested against a real redis-server that the tests start themselves.
+if command -v redis-server >/dev/null; then
+    say "redis-server: installed ($(redis-server --version | cut -d' ' -f3))"
+else
+    say "redis-server: installing Debian's package"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server
 fi
 say "done"

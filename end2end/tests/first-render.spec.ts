@@ -51,6 +51,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 for (const [widget, c] of Object.entries(WIDGETS)) {
   for (const mode of MODES) {
     test(`first render: ${widget}, ${mode} host`, async ({ host, shop }) => {
+      test.setTimeout(90_000); // five renders; a window.openai-only host waits out the ui/initialize timeout each time
       const args = await c.args(shop);
       const runs: { firstContent: number; load: number }[] = [];
       for (let i = 0; i < RUNS; i++) {

@@ -128,7 +128,9 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
     let live_images = products.kind() == shared::product::DataSource::Unwrangle;
     let store: Arc<dyn Store> = match &config.redis_url {
         Some(url) if !url.trim().is_empty() => Arc::new(
-            RedisStore::connect(url.trim(), config.session_ttl()).await.map_err(|e| StartupError::Redis(e.to_string()))?,
+            RedisStore::connect(url.trim(), config.session_ttl())
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?,
         ),
         _ => Arc::new(MemoryStore::new(config.session_ttl())),
     };

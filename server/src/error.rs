@@ -95,7 +95,9 @@ impl AppError {
             | AppError::EmptyCart
             | AppError::CartFull(_)
             | AppError::CartChanged => (StatusCode::CONFLICT, ApiErrorCode::InvalidRequest),
-            AppError::Catalog(_) | AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal),
+            AppError::Catalog(_) | AppError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal)
+            }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
         }
     }

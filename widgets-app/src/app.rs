@@ -12,7 +12,6 @@ use wasm_bindgen::prelude::Closure;
 use crate::bridge::{self, Theme};
 use crate::components::ErrorPanel;
 use crate::host::Host;
-use crate::widgets::{Cart, Circle, ProductGrid, TargetAuth};
 
 /// The whole widget page.
 #[component]
@@ -44,13 +43,7 @@ pub fn App(
     });
     report_height(host);
 
-    let body = match widget {
-        Some(WidgetId::TargetAuth) => view! { <TargetAuth /> }.into_any(),
-        Some(WidgetId::ProductGrid) => view! { <ProductGrid /> }.into_any(),
-        Some(WidgetId::Cart) => view! { <Cart /> }.into_any(),
-        Some(WidgetId::Circle) => view! { <Circle /> }.into_any(),
-        None => view! { <ErrorPanel message="This page does not name a Target widget.".to_owned() /> }.into_any(),
-    };
+    let body = widget_view(widget);
     view! { <main class="tw-app">{body}</main> }
 }
 
@@ -70,4 +63,23 @@ fn report_height(host: Host) {
         std::mem::forget(observer);
     }
     callback.forget();
+}
+
+/// The named widget, if this build carries it (each template's WASM carries only its own).
+fn widget_view(widget: Option<WidgetId>) -> AnyView {
+    match widget {
+        #[cfg(feature = "target-auth")]
+        Some(WidgetId::TargetAuth) => view! { <crate::widgets::TargetAuth /> }.into_any(),
+        #[cfg(feature = "product-grid")]
+        Some(WidgetId::ProductGrid) => view! { <crate::widgets::ProductGrid /> }.into_any(),
+        #[cfg(feature = "cart")]
+        Some(WidgetId::Cart) => view! { <crate::widgets::Cart /> }.into_any(),
+        #[cfg(feature = "circle")]
+        Some(WidgetId::Circle) => view! { <crate::widgets::Circle /> }.into_any(),
+        #[allow(unreachable_patterns)]
+        Some(other) => {
+            view! { <ErrorPanel message=format!("This build does not include the {other} widget.") /> }.into_any()
+        }
+        None => view! { <ErrorPanel message="This page does not name a Target widget.".to_owned() /> }.into_any(),
+    }
 }

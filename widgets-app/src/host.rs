@@ -94,9 +94,23 @@ impl Host {
             .ok_or_else(|| BridgeError("Still connecting to ChatGPT; try again in a moment.".into()))
     }
 
+    /// The bridge, waiting (at most a few seconds) while it is still connecting: data can be shown
+    /// before the MCP Apps handshake has finished, and a click then must not fail.
+    async fn ready_bridge(&self) -> Result<Rc<dyn HostBridge>, BridgeError> {
+        const WAIT_MS: i32 = 50;
+        const TRIES: u32 = 80;
+        for _ in 0..TRIES {
+            if let Ok(bridge) = self.bridge() {
+                return Ok(bridge);
+            }
+            let _ = crate::bridge::js::sleep(WAIT_MS).await;
+        }
+        self.bridge()
+    }
+
     /// Calls a tool; an `isError` result becomes `Err` with the server's message.
     pub async fn call_tool(&self, name: ToolName, arguments: Value) -> Result<ToolResult, BridgeError> {
-        let bridge = self.bridge()?;
+        let bridge = self.ready_bridge().await?;
         let result = bridge.call_tool(name, arguments).await?;
         if result.is_error {
             return Err(BridgeError(result.text.unwrap_or_else(|| format!("{name} failed."))));
@@ -105,24 +119,32 @@ impl Host {
     }
 
     pub async fn send_message(&self, text: String) -> Result<(), BridgeError> {
-        self.bridge()?.send_message(text).await
+        self.ready_bridge().await?.send_message(text).await
     }
 
+    /// Saves widget state; if the bridge is still connecting, as soon as it is there.
     pub fn set_widget_state(&self, state: Value) {
-        if let Ok(bridge) = self.bridge() {
-            bridge.set_widget_state(state);
-        }
+        let host = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(bridge) = host.ready_bridge().await {
+                bridge.set_widget_state(state);
+            }
+        });
     }
 
     pub async fn request_display_mode(&self, mode: DisplayMode) -> Result<DisplayMode, BridgeError> {
-        self.bridge()?.request_display_mode(mode).await
+        self.ready_bridge().await?.request_display_mode(mode).await
     }
 
+    /// Opens a link through the host (directly when no host ever connects).
     pub fn open_link(&self, url: String) {
-        match self.bridge() {
-            Ok(bridge) => bridge.open_link(url),
-            Err(_) => crate::bridge::Standalone.open_link_direct(url),
-        }
+        let host = *self;
+        leptos::task::spawn_local(async move {
+            match host.ready_bridge().await {
+                Ok(bridge) => bridge.open_link(url),
+                Err(_) => crate::bridge::Standalone.open_link_direct(url),
+            }
+        });
     }
 
     pub fn notify_height(&self, height: f64) {

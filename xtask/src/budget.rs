@@ -82,8 +82,7 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
         return Err("the server lists no templates".into());
     }
 
-    let wasm = &manifest["wasm"];
-    let table = table(&rows, wasm["strippedBytes"].as_u64().unwrap_or(0), wasm["gzipBytes"].as_u64().unwrap_or(0));
+    let table = table(&rows, &manifest);
     println!("\n{table}");
     write(&project.widgets_dir.join("budget.md"), table.as_bytes())?;
     let over: Vec<&Row> = rows.iter().filter(|r| r.response > limit).collect();
@@ -97,13 +96,16 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
 }
 
 /// The README's table.
-fn table(rows: &[Row], wasm_raw: u64, wasm_gzip: u64) -> String {
+fn table(rows: &[Row], manifest: &Value) -> String {
     let mut out = String::from(
         "| widget | template bytes | resources/read response bytes | wasm raw (no name section) | wasm gzip -9 |\n\
          | --- | ---: | ---: | ---: | ---: |\n",
     );
     for row in rows {
-        out.push_str(&format!("| {} | {} | {} | {wasm_raw} | {wasm_gzip} |\n", row.widget, row.template, row.response));
+        let wasm = &manifest["widgets"][row.widget.as_str()]["wasm"];
+        let raw = wasm["strippedBytes"].as_u64().unwrap_or(0);
+        let gzip = wasm["gzipBytes"].as_u64().unwrap_or(0);
+        out.push_str(&format!("| {} | {} | {} | {raw} | {gzip} |\n", row.widget, row.template, row.response));
     }
     out
 }
@@ -236,7 +238,8 @@ mod tests {
     #[test]
     fn table_has_a_row_per_widget() {
         let rows = vec![Row { widget: "cart".into(), template: 10, response: 20 }];
-        let table = table(&rows, 100, 50);
+        let manifest = serde_json::json!({"widgets": {"cart": {"wasm": {"strippedBytes": 100, "gzipBytes": 50}}}});
+        let table = table(&rows, &manifest);
         assert!(table.contains("| cart | 10 | 20 | 100 | 50 |"), "{table}");
     }
 }

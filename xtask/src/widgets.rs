@@ -40,51 +40,6 @@ pub fn run(project: &Project) -> Result<(), Error> {
     let version = lock_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
     check_wasm_bindgen(&version)?;
 
-    run_checked(
-        project
-            .cargo()
-            .args(["build", "-p", "widgets-app", "--bin", "widgets-app", "--target", "wasm32-unknown-unknown"])
-            .args(["--profile", "wasm-release"])
-            .args(&project.cargo_flags),
-    )?;
-    let built = project.target.join("wasm32-unknown-unknown").join("wasm-release").join("widgets-app.wasm");
-    let compiled_in = started.elapsed();
-
-    let out = &project.widgets_dir;
-    let bindgen_dir = out.join("bindgen");
-    if bindgen_dir.exists() {
-        std::fs::remove_dir_all(&bindgen_dir).map_err(|e| format!("cannot clear {}: {e}", bindgen_dir.display()))?;
-    }
-    std::fs::create_dir_all(&bindgen_dir).map_err(|e| format!("cannot create {}: {e}", bindgen_dir.display()))?;
-    run_checked(
-        Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&bindgen_dir)
-            .arg(&built),
-    )?;
-    if bindgen_dir.join("snippets").exists() {
-        return Err("wasm-bindgen emitted JS snippets (#[wasm_bindgen(module = …)] or inline_js), which \
-                    the inliner cannot put into one page; use js-sys / web-sys instead"
-            .into());
-    }
-    let glue = String::from_utf8(read(&bindgen_dir.join("widgets-app.js"))?)?;
-    if !glue.contains("function __wbg_init(") {
-        return Err("the wasm-bindgen glue has no `__wbg_init` (its default export); check the inliner against \
-                    this wasm-bindgen version (xtask/src/js/start.js)"
-            .into());
-    }
-    let bindgen_wasm = read(&bindgen_dir.join("widgets-app_bg.wasm"))?;
-    let by_crate = crate::wasm::code_size_by_crate(&bindgen_wasm).unwrap_or_default();
-    let stripped = crate::wasm::strip_names(&bindgen_wasm)?;
-    let gzipped = gzip(&stripped)?;
-    let wasm_gzip_base64 = base64::engine::general_purpose::STANDARD.encode(&gzipped);
-    let sizes = WasmSizes {
-        bindgen: bindgen_wasm.len(),
-        stripped: stripped.len(),
-        gzip: gzipped.len(),
-        base64: wasm_gzip_base64.len(),
-    };
-
     let (css, css_files) = styles(&project.root.join("style"))?;
     let fallback_js = String::from_utf8(read(&project.root.join("widgets-app").join("fallback.js"))?)?;
     let panic_screen = project.root.join("widgets-app").join("src").join("panic_screen.rs");
@@ -98,51 +53,107 @@ pub fn run(project: &Project) -> Result<(), Error> {
             FATAL_HTML.to_owned()
         }
     };
-    let glue_len = glue.len();
-    let css_len = css.len();
-    let assets = Assets { css, glue, wasm_gzip_base64, fallback_js, fatal_html };
+    let out = &project.widgets_dir;
+    let bindgen_root = out.join("bindgen");
+    if bindgen_root.exists() {
+        std::fs::remove_dir_all(&bindgen_root).map_err(|e| format!("cannot clear {}: {e}", bindgen_root.display()))?;
+    }
 
     let mut widgets = serde_json::Map::new();
-    println!("\n{:<14} {:>15}", "widget", "template bytes");
+    let mut rows = Vec::new();
     for widget in WIDGETS {
+        // One WASM per widget: each carries only its own widget's code (cargo feature of its name).
+        let compiled = Instant::now();
+        run_checked(
+            project
+                .cargo()
+                .args(["build", "-p", "widgets-app", "--bin", "widgets-app", "--target", "wasm32-unknown-unknown"])
+                .args(["--profile", "wasm-release", "--no-default-features", "--features", widget])
+                .args(&project.cargo_flags),
+        )?;
+        let built = project.target.join("wasm32-unknown-unknown").join("wasm-release").join("widgets-app.wasm");
+        let bindgen_dir = bindgen_root.join(widget);
+        std::fs::create_dir_all(&bindgen_dir).map_err(|e| format!("cannot create {}: {e}", bindgen_dir.display()))?;
+        run_checked(
+            Command::new("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-dir"])
+                .arg(&bindgen_dir)
+                .arg(&built),
+        )?;
+        if bindgen_dir.join("snippets").exists() {
+            return Err("wasm-bindgen emitted JS snippets (#[wasm_bindgen(module = …)] or inline_js), which \
+                        the inliner cannot put into one page; use js-sys / web-sys instead"
+                .into());
+        }
+        let glue = String::from_utf8(read(&bindgen_dir.join("widgets-app.js"))?)?;
+        if !glue.contains("function __wbg_init(") {
+            return Err("the wasm-bindgen glue has no `__wbg_init` (its default export); check the inliner \
+                        against this wasm-bindgen version (xtask/src/js/start.js)"
+                .into());
+        }
+        let bindgen_wasm = read(&bindgen_dir.join("widgets-app_bg.wasm"))?;
+        let by_crate = crate::wasm::code_size_by_crate(&bindgen_wasm).unwrap_or_default();
+        let stripped = crate::wasm::strip_names(&bindgen_wasm)?;
+        let gzipped = gzip(&stripped)?;
+        let wasm_gzip_base64 = base64::engine::general_purpose::STANDARD.encode(&gzipped);
+        let sizes = WasmSizes {
+            bindgen: bindgen_wasm.len(),
+            stripped: stripped.len(),
+            gzip: gzipped.len(),
+            base64: wasm_gzip_base64.len(),
+        };
+        let glue_len = glue.len();
+        let assets = Assets {
+            css: css.clone(),
+            glue,
+            wasm_gzip_base64,
+            fallback_js: fallback_js.clone(),
+            fatal_html: fatal_html.clone(),
+        };
         let file = format!("{widget}.html");
         let html = page::render(widget, &assets);
         write(&out.join(&file), html.as_bytes())?;
-        println!("{widget:<14} {:>15}", html.len());
-        widgets.insert(widget.to_owned(), json!({ "file": file, "bytes": html.len() }));
+        rows.push(format!(
+            "{widget:<14} {:>9} {:>9} {:>9} {:>9} {:>7}  ({:.0}s)",
+            html.len(),
+            sizes.stripped,
+            sizes.gzip,
+            sizes.base64,
+            glue_len,
+            compiled.elapsed().as_secs_f64()
+        ));
+        widgets.insert(
+            widget.to_owned(),
+            json!({
+                "file": file,
+                "bytes": html.len(),
+                "wasm": {
+                    "bindgenBytes": sizes.bindgen,
+                    "strippedBytes": sizes.stripped,
+                    "gzipBytes": sizes.gzip,
+                    "base64Bytes": sizes.base64,
+                },
+                "glueBytes": glue_len,
+                "codeBytesByCrate": by_crate.iter().take(12).map(|(k, n)| json!([k, n])).collect::<Vec<_>>(),
+            }),
+        );
     }
     let manifest = json!({
         "wasmBindgen": version,
         "widgets": widgets,
-        "wasm": {
-            "bindgenBytes": sizes.bindgen,
-            "strippedBytes": sizes.stripped,
-            "gzipBytes": sizes.gzip,
-            "base64Bytes": sizes.base64,
-        },
-        "codeBytesByCrate": by_crate.iter().take(20).map(|(k, n)| json!([k, n])).collect::<Vec<_>>(),
-        "glueBytes": glue_len,
-        "css": { "bytes": css_len, "files": css_files },
+        "css": { "bytes": css.len(), "files": css_files },
     });
     write(&out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    println!("\n{:<14} {:>9} {:>9} {:>9} {:>9} {:>7}", "widget", "template", "wasm", "gzip", "base64", "glue");
+    for row in rows {
+        println!("{row}");
+    }
     println!(
-        "\nwasm: {} bytes from wasm-bindgen, {} without the name section, {} gzip -9, {} base64; \
-         JS glue {} bytes; CSS {} bytes from {} file(s)",
-        sizes.bindgen,
-        sizes.stripped,
-        sizes.gzip,
-        sizes.base64,
-        glue_len,
-        css_len,
-        css_files.len()
-    );
-    let top: Vec<String> = by_crate.iter().take(10).map(|(k, n)| format!("{k} {}K", n / 1000)).collect();
-    println!("wasm code by crate (largest first): {}", top.join(", "));
-    println!(
-        "xtask: widgets written to {} in {:.1}s (cargo build {:.1}s)",
+        "CSS {} bytes from {} file(s); widgets written to {} in {:.1}s",
+        css.len(),
+        css_files.len(),
         out.display(),
-        started.elapsed().as_secs_f64(),
-        compiled_in.as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

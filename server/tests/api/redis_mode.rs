@@ -25,10 +25,8 @@ async fn two_instances_share_the_whole_shopping_flow() {
     let (a, b) = (instance(&redis).await, instance(&redis).await);
     let sid = a.new_session().await;
     b.sign_in(&sid).await;
-    let found: SearchOutput = a
-        .call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid}))
-        .await
-        .structured();
+    let found: SearchOutput =
+        a.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid})).await.structured();
     let in_stock: Vec<_> = found.products.iter().filter(|p| p.in_stock).collect();
     b.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": in_stock[0].id})).await;
     a.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": in_stock[1].id, "quantity": 2})).await;

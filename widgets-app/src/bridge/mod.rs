@@ -10,7 +10,7 @@
 //!
 //! Widgets never see JS values: they get [`HostEvent`]s and call typed methods.
 
-mod js;
+pub(crate) mod js;
 pub mod mcp_apps;
 pub mod openai;
 pub mod protocol;
@@ -150,6 +150,14 @@ pub type EventSink = Rc<dyn Fn(HostEvent)>;
 /// Picks the bridge: MCP Apps if the host answers `ui/initialize`, else `window.openai` if
 /// present, else standalone. Events (including the data already available) go to `sink`.
 pub async fn connect(sink: EventSink) -> Rc<dyn HostBridge> {
+    // ChatGPT sets `window.openai` before the page runs: paint its data right away instead of
+    // after the MCP Apps handshake, which a host that does not speak it lets time out. Calls made
+    // meanwhile wait for the bridge (`Host::call_tool`); repeated events are harmless.
+    if js::openai().is_some() {
+        for event in protocol::events_from_openai_globals(&openai::read_globals(&protocol::OPENAI_GLOBALS)) {
+            sink(event);
+        }
+    }
     if let Some(bridge) = mcp_apps::McpAppsBridge::connect(sink.clone()).await {
         return Rc::new(bridge);
     }

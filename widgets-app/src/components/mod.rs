@@ -15,6 +15,7 @@
 pub mod dom;
 pub mod dynamic;
 #[cfg(test)]
+#[cfg(all(feature = "target-auth", feature = "product-grid", feature = "cart", feature = "circle"))]
 mod fixtures;
 pub mod phase;
 pub mod price;
@@ -38,6 +39,21 @@ pub use signin_prompt::SignInPrompt;
 pub use states::{EmptyState, LoadingSkeleton};
 pub use text::{LiveText, Message};
 
+/// `items` without later repeats of a key, in order: keyed lists (`<For>`) need unique keys, and a
+/// repeated product must not break the view.
+pub fn unique_by<T, K: PartialEq>(items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut seen: Vec<K> = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(&item);
+        if !seen.contains(&k) {
+            seen.push(k);
+            out.push(item);
+        }
+    }
+    out
+}
+
 /// A readable error with an alert role. The message is always rendered as text.
 #[component]
 pub fn ErrorPanel(
@@ -52,5 +68,17 @@ pub fn ErrorPanel(
             <span class="tw-error__icon" aria-hidden="true">"!"</span>
             <p class="tw-error__text">{message}</p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unique_by_keeps_the_first_of_each_key() {
+        assert_eq!(
+            super::unique_by(vec![(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd')], |p| p.0),
+            [(1, 'a'), (2, 'b'), (3, 'd')]
+        );
+        assert!(super::unique_by(Vec::<u8>::new(), |x| *x).is_empty());
     }
 }

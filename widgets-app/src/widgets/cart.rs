@@ -11,8 +11,8 @@
 //! `data-testid`s: `cart`, `cart-count`, `cart-line` (each line, with `data-product-id`),
 //! `qty-decrease`, `qty-value`, `qty-increase`, `remove`, `line-total`, `cart-subtotal`,
 //! `cart-savings`, `cart-shipping`, `cart-tax`, `cart-total`, `cart-error`, `checkout`,
-//! `signin-prompt`, `signin-prompt-button`, `order-confirmation`, `order-id`, `order-line`,
-//! `continue-on-target`; shared: `loading`, `error`, `empty`, `price`.
+//! `signin-prompt`, `signin-prompt-button`, `signin-prompt-note`, `order-confirmation`, `order-id`,
+//! `order-line`, `continue-on-target`; shared: `loading`, `error`, `empty`, `price`.
 
 mod confirmation;
 mod line;
@@ -30,7 +30,7 @@ use shared::tool::ToolName;
 use crate::components::dom::focus_later;
 use crate::components::signin_prompt::asks_to_sign_in;
 use crate::components::{
-    Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Message, Phase, SignInPrompt, use_phase,
+    Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Message, Phase, SignInPrompt, unique_by, use_phase,
 };
 use crate::host::{parse_structured, state_version, use_host};
 use confirmation::{OrderConfirmation, PlacedEarlier};
@@ -148,11 +148,12 @@ pub fn Cart() -> impl IntoView {
     let lines = move || {
         let meta = host.widget_meta();
         with_cart(phase, |c| {
-            c.cart
+            let lines = c
+                .cart
                 .items
                 .iter()
-                .map(|l| (l.product.id.clone(), meta.product(&l.product.id).map(|p| p.image_url.clone())))
-                .collect()
+                .map(|l| (l.product.id.clone(), meta.product(&l.product.id).map(|p| p.image_url.clone())));
+            unique_by(lines.collect(), |(id, _)| id.clone())
         })
         .unwrap_or_else(Vec::new)
     };

@@ -3,12 +3,12 @@
 //! circle-360) with their benefits and a Join / Switch button that calls `circle-signup` and shows
 //! the answer in place. Not signed in, it offers to ask ChatGPT to sign the shopper in.
 //!
-//! `data-testid`s: `circle`, `circle-status` (member of <tier> since <date>, lifetime savings; or
-//! not a member; or not signed in), `circle-tier-<tier>` (each tier card),
+//! `data-testid`s: `circle`, `circle-status` (member of a tier since a date, with lifetime
+//! savings; or not a member; or not signed in), `circle-tier-<tier>` (each tier card),
 //! `circle-join-<tier>` (Join / Switch; absent for the current tier), `circle-current-<tier>`
 //! ("Your plan"), `circle-joined` (confirmation after joining), `circle-error`, `signin-prompt`,
-//! `signin-prompt-button`; shared: `loading`, `error`. `<tier>` is `circle`, `circle-card` or
-//! `circle-360`.
+//! `signin-prompt-button`, `signin-prompt-note`; shared: `loading`, `error`. `<tier>` is
+//! `circle`, `circle-card` or `circle-360`.
 
 pub mod logic;
 mod tier;

@@ -4,13 +4,13 @@
 //! pending it shows an email + password form whose credentials go straight to the server's REST
 //! API (`crate::api::authenticate`), never through the model; once signed in it says who, saves
 //! `{"signedIn": true, "user": …}` as widget state (so a re-render restores the signed-in view) and
-//! posts "I'm signed in to Target as <name>." to the conversation. Signing out saves
+//! posts `"I'm signed in to Target as <name>."` to the conversation. Signing out saves
 //! `{"signedIn": false}`.
 //!
 //! `data-testid`s: `signin-form`, `signin-email`, `signin-password`, `signin-email-error`,
 //! `signin-password-error` (field validation), `signin-submit`, `signin-error` (server answer:
 //! 401 wrong credentials, 404 expired session, 429 too many attempts, network), `signed-in` (the
-//! "Signed in as <name> (<email>)" line), `signout`, `signout-error`; shared: `loading`, `error`.
+//! `"Signed in as <name> (<email>)"` line), `signout`, `signout-error`; shared: `loading`, `error`.
 
 mod form;
 mod signed_in;

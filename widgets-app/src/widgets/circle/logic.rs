@@ -35,9 +35,7 @@ pub fn tier_action(tier: MembershipTier, membership: Option<&Membership>) -> Tie
 /// The membership status in sentences: a headline and a detail line.
 pub fn status_lines(output: &MembershipOutput) -> (String, String) {
     match (&output.membership, output.signed_in) {
-        (_, false) => {
-            ("You're not signed in".to_owned(), "Target Circle belongs to your Target account.".to_owned())
-        }
+        (_, false) => ("You're not signed in".to_owned(), "Target Circle belongs to your Target account.".to_owned()),
         (Some(m), true) => {
             let headline = format!("You're a {} member since {}", m.tier.display_name(), m.member_since_text());
             let detail = if m.lifetime_savings_cents > Cents::ZERO {

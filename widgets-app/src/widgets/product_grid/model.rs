@@ -8,6 +8,7 @@ use shared::widget::WidgetMeta;
 
 use crate::bridge::ToolResult;
 use crate::components::product_image::web_url;
+use crate::components::unique_by;
 use crate::host::{parse_structured, parse_widget_meta};
 
 /// How many cards an inline grid shows before "View all".
@@ -58,11 +59,13 @@ fn item(rank: usize, summary: ProductSummary, reason: Option<String>, meta: &Wid
 pub fn grid_from(result: &ToolResult) -> Option<Grid> {
     let meta = parse_widget_meta(result).unwrap_or_default();
     if let Some(search) = parse_structured::<SearchOutput>(result) {
-        let items = search.products.into_iter().enumerate().map(|(i, p)| item(i, p, None, &meta)).collect();
+        let products = unique_by(search.products, |p| p.id.clone());
+        let items = products.into_iter().enumerate().map(|(i, p)| item(i, p, None, &meta)).collect();
         return Some(Grid { source: GridSource::Search { query: search.query, total: search.total }, items });
     }
     let recs = parse_structured::<RecommendationsOutput>(result)?;
-    let items = recs.products.into_iter().enumerate().map(|(i, r)| item(i, r.product, Some(r.reason), &meta)).collect();
+    let products = unique_by(recs.products, |r| r.product.id.clone());
+    let items = products.into_iter().enumerate().map(|(i, r)| item(i, r.product, Some(r.reason), &meta)).collect();
     Some(Grid { source: GridSource::Recommendations, items })
 }
 
@@ -220,11 +223,13 @@ mod tests {
     fn recommendations_keep_their_reasons() {
         let mut rec = summary("12345678", 1999);
         rec["reason"] = json!("Pairs with your Desk");
-        let structured = json!({"products": [rec], "source": "catalog"});
+        let structured = json!({"products": [rec.clone()], "source": "catalog"});
         let grid = grid_from(&result(structured, vec![])).unwrap();
         assert_eq!(grid.source, GridSource::Recommendations);
         assert_eq!(grid.items[0].reason.as_deref(), Some("Pairs with your Desk"));
         assert!(grid_from(&result(json!({"cart": {}}), vec![])).is_none());
+        let twice = json!({"products": [rec.clone(), rec], "source": "catalog"});
+        assert_eq!(grid_from(&result(twice, vec![])).unwrap().items.len(), 1, "a repeated product shows once");
         let no_meta =
             ToolResult { structured: Some(json!({"products": [], "source": "catalog"})), ..Default::default() };
         assert_eq!(grid_from(&no_meta).unwrap().items.len(), 0);

@@ -11,7 +11,7 @@ use crate::api::{self, ApiFailure};
 use crate::components::{LiveText, Message};
 use crate::host::use_host;
 
-/// "Signed in as <name> (<email>)" and Sign out; `on_signed_out` runs once the server agrees
+/// `"Signed in as <name> (<email>)"` and Sign out; `on_signed_out` runs once the server agrees
 /// (or the session is already gone).
 #[component]
 pub fn SignedIn(
