@@ -1,9 +1,10 @@
 //! `cargo xtask budget`: the size budget of the widget templates, measured the way a host sees
-//! them. Builds the server with the templates of `cargo xtask widgets` embedded, starts it on a
-//! free port, lists the templates with `resources/list` and reads each with `resources/read` over
-//! MCP (`POST /mcp/all`), and fails if any whole response body is over the limit (default
-//! 300 KB; ChatGPT failed to fetch a 926 KB template, PROTOCOLS.md §4). Prints a table and writes
-//! it to `<widgets dir>/budget.md` for the README.
+//! them. Builds the server with the templates of `cargo xtask widgets` embedded (debug, as the
+//! tests build it; with `--release`, as `scripts/run.sh` does), starts it on a free port, lists
+//! the templates with `resources/list`, reads each with `resources/read` over MCP
+//! (`POST /mcp/all`), checks they are exactly the built files, and fails if any whole response
+//! body is over the limit (default 300 KB; ChatGPT failed to fetch a 926 KB template,
+//! PROTOCOLS.md §4). Prints a table and writes it to `<widgets dir>/budget.md` for the README.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -41,13 +42,17 @@ pub fn run(project: &Project, args: &[String]) -> Result<(), Error> {
     }
     let manifest: Value = serde_json::from_slice(&read(&manifest_path)?)?;
 
+    // The debug binary is the one `cargo test --workspace` builds (same features, so right after
+    // the tests this is a no-op; `cargo build -p server` would resolve other features and compile
+    // the dependencies again); the release one is the one `scripts/run.sh` builds. WIDGETS_DIR,
+    // if set, reaches the server's build script from our own environment.
     let mut build = project.cargo();
-    build.args(["build", "-p", "server", "--bin", "server"]).args(&project.cargo_flags);
     if release {
-        build.arg("--release");
+        build.args(["build", "--release", "-p", "server", "--bin", "server"]);
+    } else {
+        build.args(["test", "--workspace", "--no-run"]);
     }
-    // WIDGETS_DIR, if set, reaches the server's build script from our own environment.
-    run_checked(&mut build)?;
+    run_checked(build.args(&project.cargo_flags))?;
     let binary = project.target.join(if release { "release" } else { "debug" }).join("server");
     let server = Server::start(&binary)?;
 

@@ -1,13 +1,15 @@
 //! `cargo xtask widgets`: Leptos sources → one self-contained HTML template per widget.
 //!
-//! 1. `cargo build -p widgets-app --bin widgets-app --target wasm32-unknown-unknown --profile wasm-release`
+//! For each widget, one WASM with only that widget's code (the widgets-app cargo feature of the
+//! widget's name):
+//! 1. `cargo build -p widgets-app --bin widgets-app --target wasm32-unknown-unknown --profile wasm-release
+//!    --no-default-features --features <id>`
 //! 2. `wasm-bindgen --target web --no-typescript` (the CLI must match Cargo.lock's wasm-bindgen;
-//!    `scripts/setup.sh` installs it) into `<widgets dir>/bindgen/`
+//!    `scripts/setup.sh` installs it) into `<widgets dir>/bindgen/<id>/`
 //! 3. drop the WASM's `name` section, gzip -9, base64
-//! 4. per widget: `<widgets dir>/<id>.html` (see [`crate::page`]), then `manifest.json` last
-//!    (the server's build script embeds the templates once the manifest exists).
+//! 4. `<widgets dir>/<id>.html` (see [`crate::page`]);
 //!
-//! One WASM serves all four widgets; the templates differ only in `data-widget`.
+//! then `manifest.json` last (the server's build script embeds the templates once it exists).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
