@@ -38,7 +38,7 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-hash 2>/dev/null || true
     echo "$lock_hash" > node_modules/.lock-hash
 fi
 
-server_bin="${SERVER_BIN:-$root/target/debug/server}"
+server_bin="${SERVER_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/server}"
 if [ ! -x "$server_bin" ] && [ -z "${SERVER_BIN:-}" ]; then
     step "building the server (cargo build -p server)"
     (cd "$root" && cargo build -p server --bin server)
