@@ -84,10 +84,22 @@ impl Project {
         Project { root, target, widgets_dir, cargo_flags }
     }
 
-    /// `cargo` (the one running this task, if known) in the workspace root.
+    /// `cargo` (the one running this task, if known) in the workspace root, without the
+    /// variables `cargo run` set for this task: build scripts that watch one (ring's watches
+    /// `CARGO_MANIFEST_DIR`) would otherwise rerun, and everything after them would be compiled
+    /// again, both here and in the next plain `cargo test`.
     pub fn cargo(&self) -> Command {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         command.current_dir(&self.root);
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"].contains(&name.as_ref())
+            {
+                command.env_remove(name.as_ref());
+            }
+        }
         command
     }
 }
