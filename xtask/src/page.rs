@@ -1,6 +1,7 @@
-//! The HTML of one widget template: styles, the `#root` element with a loading state, the boot
-//! script (WASM probe, error screen, plain-JS fallback) and the module script (wasm-bindgen glue
-//! + the gzipped WASM as base64, started with the glue's default export).
+//! The HTML of one widget template: styles, the `#root` element with a loading state, the gzipped
+//! WASM as base64 in a data element (`#tw-wasm`, never run as script), the boot script (WASM probe,
+//! error screen, starts compiling the WASM, plain-JS fallback) and the module script (wasm-bindgen
+//! glue, started with its default export once the WASM is compiled).
 
 /// What the server replaces with its public base URL (`data-api-base`).
 pub const API_BASE_MARKER: &str = "__TARGET_API_BASE__";
@@ -27,7 +28,6 @@ pub struct Assets {
 pub fn render(widget: &str, assets: &Assets) -> String {
     let fatal = serde_json::Value::String(assets.fatal_html.clone()).to_string();
     let boot = compact_js(&BOOT_JS.replace("/*FATAL_HTML*/", &fatal).replace("/*FALLBACK_JS*/", &assets.fallback_js));
-    let start = START_JS.replace("/*WASM_GZIP_BASE64*/", &assets.wasm_gzip_base64);
     let glue = compact_js(&assets.glue);
     let css = format!("{PAGE_CSS}{}", assets.css);
     format!(
@@ -37,11 +37,13 @@ pub fn render(widget: &str, assets: &Assets) -> String {
 <body><div id=\"root\" data-widget=\"{widget}\" data-api-base=\"{API_BASE_MARKER}\">\
 <div class=\"tw-boot\" data-loading role=\"status\" aria-live=\"polite\">\
 <span class=\"tw-boot-spinner\" aria-hidden=\"true\"></span><span>Loading Target…</span></div></div>\n\
+<script type=\"application/gzip;base64\" id=\"tw-wasm\">{wasm}</script>\n\
 <script>\n{boot}</script>\n<script type=\"module\">\n{glue}\n{start}</script>\n</body></html>\n",
         css = escape_style(&css),
         boot = escape_script(&boot),
         glue = escape_script(glue.trim_end()),
-        start = escape_script(&start),
+        wasm = escape_script(&assets.wasm_gzip_base64),
+        start = escape_script(START_JS),
     )
 }
 
@@ -178,8 +180,8 @@ mod tests {
         assert!(html.contains("body{color:red}<\\/style>"));
         assert!(html.contains("root.innerHTML = \"<p>\\\"broken\\\"</p>\";"));
         assert!(html.contains("var fallbackRan = true;"));
-        assert!(html.contains("const __targetWasmGzip = \"H4sI\";"));
-        assert_eq!(html.matches("</script>").count(), 2, "only the two real closing tags");
+        assert!(html.contains("<script type=\"application/gzip;base64\" id=\"tw-wasm\">H4sI</script>"));
+        assert_eq!(html.matches("</script>").count(), 3, "only the three real closing tags");
         assert_eq!(html.matches("</style>").count(), 1);
         assert!(!html.contains("/*FALLBACK_JS*/") && !html.contains("/*FATAL_HTML*/"));
     }

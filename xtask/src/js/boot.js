@@ -1,6 +1,8 @@
 // First script of every widget template (classic, runs before the module): probes WebAssembly,
-// installs the "never a blank frame" error screen, and runs the plain-JS fallback when the host
-// refuses WebAssembly. Inlined by `cargo xtask widgets`; the two markers are filled in there.
+// installs the "never a blank frame" error screen, starts compiling the widget's WASM (inflated
+// from the `#tw-wasm` element while the module script is still being parsed), and runs the
+// plain-JS fallback when the host refuses WebAssembly. Inlined by `cargo xtask widgets`; the two
+// markers are filled in there.
 (function () {
   "use strict";
   var root = document.getElementById("root");
@@ -18,10 +20,32 @@
     if (window.console) console.error("Target widget did not start:", reason);
     root.innerHTML = /*FATAL_HTML*/;
   }
+  function bytesOf(base64) {
+    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(base64);
+    var text = atob(base64), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
+  // gzip + base64 → a compiled WebAssembly.Module; the compiler reads the inflating stream.
+  function compile(element) {
+    var packed = bytesOf(element.textContent);
+    element.remove();
+    var inflated = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var response = new Response(inflated, { headers: { "content-type": "application/wasm" } });
+    if (typeof WebAssembly.compileStreaming === "function") return WebAssembly.compileStreaming(response);
+    return response.arrayBuffer().then(function (bytes) { return WebAssembly.compile(bytes); });
+  }
   window.__targetWidget = { wasm: wasm, fatal: fatal };
   window.addEventListener("error", function (e) { fatal(e.error || e.message); });
   window.addEventListener("unhandledrejection", function (e) { fatal(e.reason); });
-  if (!wasm) {
+  if (wasm) {
+    try {
+      window.__targetWidget.module = compile(document.getElementById("tw-wasm"));
+    } catch (e) {
+      window.__targetWidget.module = Promise.reject(e);
+    }
+    window.__targetWidget.module.catch(fatal);
+  } else {
 /*FALLBACK_JS*/
   }
 })();
