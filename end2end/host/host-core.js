@@ -117,8 +117,11 @@ export class McpClient {
   }
 }
 
-/** The ChatGPT-like CSP of a template, from its resource `_meta` (either dialect). */
-export function templateCsp(resourceMeta) {
+/**
+ * The ChatGPT-like CSP of a template, from its resource `_meta` (either dialect). `wasm: false`
+ * leaves out 'wasm-unsafe-eval' (a host that refuses WebAssembly: the template's fallback runs).
+ */
+export function templateCsp(resourceMeta, { wasm = true } = {}) {
   const openai = resourceMeta?.["openai/widgetCSP"] || {};
   const ui = resourceMeta?.ui?.csp || {};
   const connect = [...(openai.connect_domains || []), ...(ui.connectDomains || [])];
@@ -126,7 +129,7 @@ export function templateCsp(resourceMeta) {
   const uniq = (a) => [...new Set(a)].join(" ");
   return [
     "default-src 'none'",
-    "script-src 'unsafe-inline' 'wasm-unsafe-eval'",
+    `script-src 'unsafe-inline'${wasm ? " 'wasm-unsafe-eval'" : ""}`,
     `style-src 'unsafe-inline' ${uniq(resources)}`,
     `img-src data: blob: ${uniq(resources)}`,
     `font-src data: ${uniq(resources)}`,

@@ -24,9 +24,10 @@ function log(entry) {
  * renders it in a fresh sandboxed srcdoc iframe.
  * Options: mode ("openai" | "mcp-apps"), context ({theme, displayMode, maxHeight, locale}),
  * widgetState, probeSelector (first-render probe), csp (default true: the resource's declared
- * domains, like ChatGPT, plus 'wasm-unsafe-eval').
+ * domains, like ChatGPT, plus 'wasm-unsafe-eval'), wasm (default true; false leaves
+ * 'wasm-unsafe-eval' out, so the template's plain-JS fallback renders).
  */
-async function render({ tool, args = {}, mode = "openai", context, widgetState = null, probeSelector, csp = true }) {
+async function render({ tool, args = {}, mode = "openai", context, widgetState = null, probeSelector, csp = true, wasm = true }) {
   if (mode !== "openai" && mode !== "mcp-apps") throw new Error(`unknown host mode ${mode}`);
   current?.dispose();
   const result = await mcp.callTool(tool, args);
@@ -54,7 +55,7 @@ async function render({ tool, args = {}, mode = "openai", context, widgetState =
   const timing = current.records.timing;
   frame.addEventListener("load", () => (timing.parentLoad = performance.now()), { once: true });
   frame.srcdoc = templateSrcdoc(template.html, {
-    csp: csp ? templateCsp(template.meta) : null,
+    csp: csp ? templateCsp(template.meta, { wasm }) : null,
     globals: mode === "openai" ? current.globals() : null,
     probeSelector,
   });
