@@ -12,8 +12,10 @@
 //! `window.openai`, it is used for what MCP Apps lacks: `setWidgetState`, and the restored
 //! `widgetState`, emitted once after the handshake.
 //!
-//! Nothing is shown before the handshake ends (answer, or timeout and then the `window.openai`
-//! bridge), so whatever the widget shows, its actions already work.
+//! The template's boot script starts the handshake before the WASM is compiled (request id
+//! [`EARLY_INITIALIZE_ID`](protocol::EARLY_INITIALIZE_ID), `initialized` sent on the answer) and
+//! keeps what the host sends; [`McpAppsBridge::connect`] takes those messages over, so the host's
+//! first answers are not waited for twice.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -22,8 +24,8 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 use serde_json::Value;
 use shared::tool::ToolName;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 use super::protocol::{
@@ -96,6 +98,9 @@ impl McpAppsBridge {
             last_height: Cell::new(None),
         });
 
+        // Taking the boot script's messages and adding our listener happen in one turn of the
+        // event loop, so no message is lost or seen twice.
+        let early = EarlyHandshake::take();
         let listener = {
             let inner = Rc::clone(&inner);
             Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| inner.on_message(&event))
@@ -106,8 +111,20 @@ impl McpAppsBridge {
         // The listener lives as long as the page.
         listener.forget();
 
-        let initialize = ViewRequest::Initialize(InitializeParams::ours());
-        let result = match inner.request(initialize, js::HANDSHAKE_TIMEOUT_MS).await {
+        let answer = match &early {
+            Some(early) => {
+                let receiver = inner.expect(protocol::EARLY_INITIALIZE_ID);
+                for message in &early.messages {
+                    inner.on_data(message);
+                }
+                inner.answer(protocol::EARLY_INITIALIZE_ID, receiver, js::HANDSHAKE_TIMEOUT_MS).await
+            }
+            None => {
+                let initialize = ViewRequest::Initialize(InitializeParams::ours());
+                inner.request(initialize, js::HANDSHAKE_TIMEOUT_MS).await
+            }
+        };
+        let result = match answer {
             Ok(result) => result,
             Err(failure) => {
                 inner.listening.set(false);
@@ -125,8 +142,33 @@ impl McpAppsBridge {
         if let Some(state) = restored_openai_state() {
             (inner.sink)(HostEvent::WidgetState(state));
         }
-        inner.notify(&ViewNotification::Initialized(Empty {}));
+        if !early.is_some_and(|early| early.initialized) {
+            inner.notify(&ViewNotification::Initialized(Empty {}));
+        }
         Some(McpAppsBridge { inner })
+    }
+}
+
+/// What the template's boot script did before the WASM ran (`window.__targetWidget.early`).
+struct EarlyHandshake {
+    /// Every message the host posted meanwhile, oldest first.
+    messages: Vec<JsValue>,
+    /// Whether it already sent `ui/notifications/initialized` (the host answered `ui/initialize`).
+    initialized: bool,
+}
+
+impl EarlyHandshake {
+    /// Stops the boot script's listener and takes what it kept; `None` when it sent nothing
+    /// (not framed, or an older template).
+    fn take() -> Option<Self> {
+        let window: JsValue = web_sys::window()?.into();
+        let early = js::get(&js::get(&window, "__targetWidget"), "early");
+        let stop = js::method(&early, "stop")?;
+        let messages = stop.call0(&early).ok()?.dyn_into::<js_sys::Array>().ok()?;
+        Some(EarlyHandshake {
+            messages: messages.iter().collect(),
+            initialized: js::get(&early, "initialized").as_bool().unwrap_or(false),
+        })
     }
 }
 
@@ -150,12 +192,23 @@ impl Inner {
     /// Sends `request` and waits for the answer with this id, at most `timeout_ms`.
     async fn request(&self, request: ViewRequest, timeout_ms: i32) -> Result<Value, Failure> {
         let id = self.ids.borrow_mut().next_id();
-        let (sender, receiver) = oneshot::channel();
-        self.pending.borrow_mut().insert(id, sender);
+        let receiver = self.expect(id);
         if let Err(detail) = self.post(&protocol::request_message(id, &request)) {
             self.pending.borrow_mut().remove(&id);
             return Err(Failure::Unsent(detail));
         }
+        self.answer(id, receiver, timeout_ms).await
+    }
+
+    /// Registers a request with this id as awaiting its answer.
+    fn expect(&self, id: u64) -> oneshot::Receiver<Reply> {
+        let (sender, receiver) = oneshot::channel();
+        self.pending.borrow_mut().insert(id, sender);
+        receiver
+    }
+
+    /// The answer to request `id`, at most `timeout_ms` from now.
+    async fn answer(&self, id: u64, receiver: oneshot::Receiver<Reply>, timeout_ms: i32) -> Result<Value, Failure> {
         let answer = js::with_timeout(receiver, timeout_ms).await;
         self.pending.borrow_mut().remove(&id);
         match answer {
@@ -174,7 +227,12 @@ impl Inner {
         if !from_parent {
             return;
         }
-        let Some(message) = js::message_data(&event.data()) else { return };
+        self.on_data(&event.data());
+    }
+
+    /// Handles one message from the host (its `data`).
+    fn on_data(&self, data: &JsValue) {
+        let Some(message) = js::message_data(data) else { return };
         match protocol::parse_host_message(&message) {
             Incoming::Response { id, outcome } => {
                 let sender = self.pending.borrow_mut().remove(&id);

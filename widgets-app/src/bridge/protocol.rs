@@ -216,6 +216,10 @@ pub fn error_message(id: &Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": JSONRPC_VERSION, "id": id, "error": { "code": code, "message": message } })
 }
 
+/// The id of the `ui/initialize` request the template's boot script sends before the WASM runs
+/// (`xtask/src/js/boot.js`); [`RequestIds`] never hands it out.
+pub const EARLY_INITIALIZE_ID: u64 = 0;
+
 /// Our request ids: 1, 2, 3, …
 #[derive(Debug, Clone, Default)]
 pub struct RequestIds {
@@ -598,6 +602,20 @@ mod tests {
             })
         );
         assert!(message["params"].get("clientInfo").is_none(), "the field is appInfo, never clientInfo");
+    }
+
+    #[test]
+    fn the_boot_script_sends_our_initialize_request() {
+        let boot = include_str!("../../../xtask/src/js/boot.js");
+        let line =
+            boot.lines().find_map(|l| l.trim().strip_prefix("var UI_INITIALIZE = ")).expect("UI_INITIALIZE in boot.js");
+        let sent: Value = serde_json::from_str(line.trim_end_matches(';')).expect("UI_INITIALIZE is JSON");
+        let ours = request_message(EARLY_INITIALIZE_ID, &ViewRequest::Initialize(InitializeParams::ours()));
+        assert_eq!(sent, ours, "update UI_INITIALIZE in xtask/src/js/boot.js to this request");
+        assert_eq!(
+            parse_host_message(&json!({"jsonrpc": "2.0", "id": 0, "result": {}})),
+            Incoming::Response { id: EARLY_INITIALIZE_ID, outcome: Ok(json!({})) }
+        );
     }
 
     #[test]

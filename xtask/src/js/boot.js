@@ -1,8 +1,8 @@
 // First script of every widget template (classic, runs before the module): probes WebAssembly,
 // installs the "never a blank frame" error screen, starts compiling the widget's WASM (inflated
-// from the `#tw-wasm` element while the module script is still being parsed), and runs the
-// plain-JS fallback when the host refuses WebAssembly. Inlined by `cargo xtask widgets`; the two
-// markers are filled in there.
+// from the `#tw-wasm` element while the module script is still being parsed) and the MCP Apps
+// handshake (see earlyHandshake), and runs the plain-JS fallback when the host refuses
+// WebAssembly. Inlined by `cargo xtask widgets`; the two markers are filled in there.
 (function () {
   "use strict";
   var root = document.getElementById("root");
@@ -35,6 +35,42 @@
     if (typeof WebAssembly.compileStreaming === "function") return WebAssembly.compileStreaming(response);
     return response.arrayBuffer().then(function (bytes) { return WebAssembly.compile(bytes); });
   }
+  // The `ui/initialize` request of widgets-app/src/bridge/protocol.rs (`InitializeParams::ours`,
+  // id `EARLY_INITIALIZE_ID`; a widgets-app test keeps the two equal).
+  var UI_INITIALIZE = {"jsonrpc":"2.0","id":0,"method":"ui/initialize","params":{"appCapabilities":{"availableDisplayModes":["inline","fullscreen","pip"]},"appInfo":{"name":"target-widgets","version":"0.1.0"},"protocolVersion":"2026-01-26"}};
+  // MCP Apps: asks the host for `ui/initialize` now, while the WASM compiles, sends
+  // `ui/notifications/initialized` as soon as it answers, and keeps every message from the host
+  // until the bridge (widgets-app/src/bridge/mcp_apps.rs) calls `stop()` and handles them itself.
+  // A host that never answers (a window.openai-only one) costs nothing: the bridge times out.
+  function earlyHandshake() {
+    var parent = window.parent;
+    if (!parent || parent === window) return null;
+    var early = { messages: [], initialized: false };
+    function listen(e) {
+      if (e.source !== parent) return;
+      early.messages.push(e.data);
+      var m = e.data;
+      if (typeof m === "string") { try { m = JSON.parse(m); } catch (x) { return; } }
+      if (!early.initialized && m && m.jsonrpc === "2.0" && m.id === UI_INITIALIZE.id && !m.method && m.result) {
+        early.initialized = true;
+        parent.postMessage({ jsonrpc: "2.0", method: "ui/notifications/initialized", params: {} }, "*");
+      }
+    }
+    early.stop = function () {
+      window.removeEventListener("message", listen);
+      var messages = early.messages;
+      early.messages = [];
+      return messages;
+    };
+    window.addEventListener("message", listen);
+    try {
+      parent.postMessage(UI_INITIALIZE, "*");
+    } catch (e) {
+      window.removeEventListener("message", listen);
+      return null;
+    }
+    return early;
+  }
   window.__targetWidget = { wasm: wasm, fatal: fatal };
   window.addEventListener("error", function (e) { fatal(e.error || e.message); });
   window.addEventListener("unhandledrejection", function (e) { fatal(e.reason); });
@@ -45,6 +81,7 @@
       window.__targetWidget.module = Promise.reject(e);
     }
     window.__targetWidget.module.catch(fatal);
+    window.__targetWidget.early = earlyHandshake();
   } else {
 /*FALLBACK_JS*/
   }
