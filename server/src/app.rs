@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::header;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -20,6 +21,10 @@ use crate::catalog::embedded::{EmbeddedCatalog, EmbeddedCatalogError};
 use crate::catalog::unwrangle::{UnwrangleConfig, UnwrangleSource};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::http::body_limit::{self, BodyLimit};
+use crate::http::client_ip::{self, TrustForwardedFor};
+use crate::http::rate_limit::{self, RateLimits};
+use crate::http::security_headers;
 use crate::mcp::handler::McpServices;
 use crate::mcp::sse::{LegacySse, SseConfig};
 use crate::origin::OriginPolicy;
@@ -33,8 +38,6 @@ use crate::widgets::{WidgetCsp, WidgetTemplates};
 
 /// Largest REST request body.
 const API_BODY_LIMIT: usize = 64 * 1024;
-/// Longest a REST request may take.
-const API_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -55,6 +58,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     sse: LegacySse,
+    limits: RateLimits,
     shutdown: CancellationToken,
 }
 
@@ -74,9 +78,14 @@ impl Application {
         }
         let state = build_state(config, clock).await?;
         let shutdown = CancellationToken::new();
-        let sse = LegacySse::new(SseConfig { max_streams: state.config.max_sse_streams, ..SseConfig::default() });
-        let router = router(state.clone(), sse.clone(), shutdown.clone());
-        Ok(Application { listener, router, state, sse, shutdown })
+        let sse = LegacySse::new(SseConfig {
+            max_streams: state.config.max_sse_streams,
+            max_streams_per_client: usize::try_from(state.config.max_sse_streams_per_client).unwrap_or(usize::MAX),
+            ..SseConfig::default()
+        });
+        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
+        let router = router(state.clone(), sse.clone(), &limits, shutdown.clone());
+        Ok(Application { listener, router, state, sse, limits, shutdown })
     }
 
     pub fn port(&self) -> u16 {
@@ -90,8 +99,8 @@ impl Application {
     /// Serves until `signal` completes, then stops taking connections, closes the SSE streams
     /// and waits for requests in flight.
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { listener, router, state, sse, shutdown } = self;
-        let sweeper = tokio::spawn(sweep_sessions(state.clone(), shutdown.clone()));
+        let Application { listener, router, state, sse, limits, shutdown } = self;
+        let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));
         tracing::info!(
             addr = %listener.local_addr()?,
             public = %state.config.public_base(),
@@ -147,41 +156,70 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
     })
 }
 
-/// All routes with their layers.
-pub fn router(state: AppState, sse: LegacySse, shutdown: CancellationToken) -> Router {
-    let origins = OriginPolicy::from_config(&state.config);
-    let mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &state.config, shutdown);
-    let api = Router::new()
-        .route(shared::api::AUTHENTICATE_PATH, post(rest::session::authenticate))
-        .route(shared::api::SIGNOUT_PATH, post(rest::session::signout))
-        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, API_TIMEOUT))
+/// All routes with their layers. From the outside in, for MCP and /api: CORS, the Origin
+/// check, the client IP, the body limit, the rate limits (which read the body to find the
+/// session), then the handler; timeouts per request. Security headers on every response.
+pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: CancellationToken) -> Router {
+    let config = state.config.clone();
+    let origins = OriginPolicy::from_config(&config);
+    let mut mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, shutdown);
+    if let Some(limiter) = &limits.general {
+        mcp = mcp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    }
+    let mcp = mcp.layer(from_fn_with_state(BodyLimit(config.mcp_max_body()), body_limit::layer));
+
+    let mut api = Router::new().route(shared::api::AUTHENTICATE_PATH, post(rest::session::authenticate));
+    if let Some(limiter) = &limits.signin {
+        api = api.route_layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    }
+    let mut api = api.route(shared::api::SIGNOUT_PATH, post(rest::session::signout));
+    if let Some(limiter) = &limits.general {
+        api = api.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    }
+    let api = api
+        .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
         .with_state(state.clone());
+
     let checked = mcp
         .merge(api)
-        .layer(axum::middleware::from_fn_with_state(origins.clone(), crate::origin::check))
+        .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
+        .layer(from_fn_with_state(origins.clone(), crate::origin::check))
         .layer(origins.cors());
-    Router::new()
+    let widget_csp = security_headers::widget_page_csp(&config, &state.csp);
+    let image_csp = axum::http::HeaderValue::from_static(security_headers::IMAGE_CSP);
+    let all = Router::new()
         .route("/healthz", get(rest::health::healthz))
         .route("/readyz", get(rest::health::readyz))
-        .route("/images/products/{file}", get(rest::assets::product_image))
-        .route("/widgets/{file}", get(rest::assets::widget_page))
+        .route(
+            "/images/products/{file}",
+            get(rest::assets::product_image)
+                .layer(security_headers::route_header(header::CONTENT_SECURITY_POLICY, image_csp)),
+        )
+        .route(
+            "/widgets/{file}",
+            get(rest::assets::widget_page)
+                .layer(security_headers::route_header(header::CONTENT_SECURITY_POLICY, widget_csp)),
+        )
         .with_state(state)
-        .merge(checked)
-        .layer(TraceLayer::new_for_http())
+        .merge(checked);
+    security_headers::apply(all, &config).layer(TraceLayer::new_for_http())
 }
 
-async fn sweep_sessions(state: AppState, shutdown: CancellationToken) {
+async fn sweep_sessions(state: AppState, limits: RateLimits, shutdown: CancellationToken) {
     let every = state.config.session_ttl().min(Duration::from_secs(60));
     let mut ticks = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => match state.store.sweep_expired(state.clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
-                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-            },
+            _ = ticks.tick() => {
+                limits.retain_recent();
+                match state.store.sweep_expired(state.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
+                    Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+                }
+            }
         }
     }
 }
@@ -199,7 +237,8 @@ mod tests {
         let state = build_state(config, clock.clone()).await.expect("state builds");
         let session = crate::sessions::create(&state).await.expect("session");
         let shutdown = CancellationToken::new();
-        let sweeper = tokio::spawn(sweep_sessions(state.clone(), shutdown.clone()));
+        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
+        let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));
 
         clock.advance(chrono::Duration::minutes(11));
         // Nobody touches the session; only the sweeper's next tick (every 60 s) can remove it.

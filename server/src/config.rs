@@ -69,6 +69,44 @@ pub struct Config {
     /// Most legacy SSE streams open at once.
     #[arg(long, env = "MAX_SSE_STREAMS", default_value_t = 1000)]
     pub max_sse_streams: usize,
+
+    /// Most legacy SSE streams one client IP may hold open at once (above it: 429).
+    #[arg(long, env = "MAX_SSE_STREAMS_PER_CLIENT", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_sse_streams_per_client: u64,
+
+    /// Sustained requests per second allowed to each client IP and, separately, to each session
+    /// (the `sessionId` in a tool call or REST body) on the MCP and /api endpoints. Above it the
+    /// answer is 429 with `Retry-After`. 0 disables these limits (benchmarks).
+    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = 50)]
+    pub rate_limit_per_sec: u32,
+
+    /// Requests a client IP or session may make at once above the sustained rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: u32,
+
+    /// Sign-in attempts per minute allowed to each client IP and each session on
+    /// /api/session/authenticate (on top of the per-account lockout). 0 disables this limit.
+    #[arg(long, env = "SIGNIN_RATE_LIMIT_PER_MIN", default_value_t = 30)]
+    pub signin_rate_limit_per_min: u32,
+
+    /// Sign-in attempts a client IP or session may make at once above the per-minute rate.
+    #[arg(long, env = "SIGNIN_RATE_LIMIT_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_rate_limit_burst: u32,
+
+    /// Take the client IP from the last `X-Forwarded-For` entry (the one our own proxy added)
+    /// instead of the TCP peer. Only set it behind a reverse proxy you run; otherwise clients
+    /// could pick their own rate-limit key.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
+    /// Largest request body, in bytes, on the MCP endpoints (413 above it).
+    #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mcp_max_body_bytes: u64,
+
+    /// Seconds a request (an MCP POST or a REST call; not an open SSE stream) may take before it
+    /// is answered 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +158,20 @@ impl Config {
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
     }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The MCP body limit as a `usize` (saturating on 32-bit targets).
+    pub fn mcp_max_body(&self) -> usize {
+        usize::try_from(self.mcp_max_body_bytes).unwrap_or(usize::MAX)
+    }
+
+    /// Whether `PUBLIC_BASE_URL` is https (then responses carry `Strict-Transport-Security`).
+    pub fn is_https(&self) -> bool {
+        self.public_base_url().scheme() == "https"
+    }
 }
 
 #[cfg(test)]
@@ -144,6 +196,13 @@ mod tests {
         assert_eq!(c.session_ttl_secs, 600);
         assert_eq!(c.tax_rate, TaxRate(825));
         assert_eq!(c.public_base(), "http://localhost:8000");
+        assert_eq!(c.rate_limit_per_sec, 50);
+        assert_eq!(c.rate_limit_burst, 200);
+        assert_eq!(c.signin_rate_limit_per_min, 30);
+        assert_eq!(c.max_sse_streams_per_client, 16);
+        assert!(!c.trust_forwarded_for);
+        assert_eq!(c.mcp_max_body_bytes, 1024 * 1024);
+        assert_eq!(c.request_timeout_secs, 30);
     }
 
     #[test]
@@ -151,5 +210,10 @@ mod tests {
         let err = Config::try_parse_from(["server", "--tax-rate", "lots"]).unwrap_err();
         assert!(err.to_string().contains("not a percentage"), "{err}");
         assert!(Config::try_parse_from(["server", "--session-ttl-secs", "0"]).is_err());
+        assert!(Config::try_parse_from(["server", "--rate-limit-burst", "0"]).is_err());
+        let off = Config::try_parse_from(["server", "--rate-limit-per-sec", "0", "--trust-forwarded-for", "true"]);
+        let off = off.expect("0 disables the limits");
+        assert_eq!(off.rate_limit_per_sec, 0);
+        assert!(off.trust_forwarded_for);
     }
 }

@@ -23,6 +23,12 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Too many sign-in attempts. Please wait {retry_after_secs} seconds and try again.")]
     TooManyAttempts { retry_after_secs: u64 },
+    #[error("Too many requests. Please wait {retry_after_secs} seconds and try again.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("The request body is larger than the limit of {limit_bytes} bytes.")]
+    BodyTooLarge { limit_bytes: usize },
+    #[error("The request took too long to answer. Please try again.")]
+    TimedOut,
     #[error("Product {0} was not found. Search for it again and use an id from the results.")]
     ProductNotFound(String),
     #[error("{0} is out of stock right now.")]
@@ -88,7 +94,11 @@ impl AppError {
             AppError::InvalidCredentials | AppError::NotSignedIn => {
                 (StatusCode::UNAUTHORIZED, ApiErrorCode::InvalidCredentials)
             }
-            AppError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, ApiErrorCode::TooManyAttempts),
+            AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ApiErrorCode::TooManyAttempts)
+            }
+            AppError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ApiErrorCode::InvalidRequest),
+            AppError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ApiErrorCode::Internal),
             AppError::ProductNotFound(_)
             | AppError::OutOfStock(_)
             | AppError::NotInCart(_)
@@ -112,7 +122,9 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let retry_after = match &self {
-            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            AppError::TooManyAttempts { retry_after_secs } | AppError::RateLimited { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             AppError::Unavailable(_) => Some(5),
             _ => None,
         };

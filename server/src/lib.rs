@@ -13,6 +13,7 @@
 //! - [`accounts`]: argon2-hashed accounts for the simulated sign-in.
 //! - [`widgets`]: widget templates and their CSP.
 //! - [`origin`]: Origin allow-list and CORS.
+//! - [`http`]: hardening middleware: client IP, body limit, rate limits, security headers.
 //! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
 
 pub mod accounts;
@@ -21,6 +22,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod mcp;
 pub mod origin;
 pub mod pricing;

@@ -59,20 +59,28 @@ fn parse(entry: &str) -> Option<Pattern> {
     Some(Pattern::Exact(entry.to_lowercase()))
 }
 
+/// The allowed origins as configured: the defaults, the public base URL's origin, and
+/// `ALLOWED_ORIGINS` (also the widget pages' `frame-ancestors`, see `http/security_headers.rs`).
+pub fn allowed_origin_entries(config: &Config) -> Vec<String> {
+    let mut entries: Vec<String> = [
+        "https://chatgpt.com",
+        "https://chat.openai.com",
+        "https://*.oaiusercontent.com",
+        "http://localhost:*",
+        "http://127.0.0.1:*",
+        "http://[::1]:*",
+    ]
+    .map(String::from)
+    .to_vec();
+    entries.push(config.public_base_url().origin().ascii_serialization());
+    entries.extend(config.allowed_origins.iter().map(|e| e.trim().trim_end_matches('/').to_owned()));
+    entries.retain(|e| !e.is_empty());
+    entries
+}
+
 impl OriginPolicy {
     pub fn from_config(config: &Config) -> Self {
-        let mut entries: Vec<String> = [
-            "https://chatgpt.com",
-            "https://chat.openai.com",
-            "https://*.oaiusercontent.com",
-            "http://localhost:*",
-            "http://127.0.0.1:*",
-            "http://[::1]:*",
-        ]
-        .map(String::from)
-        .to_vec();
-        entries.push(config.public_base_url().origin().ascii_serialization());
-        entries.extend(config.allowed_origins.iter().cloned());
+        let entries = allowed_origin_entries(config);
         OriginPolicy { patterns: Arc::new(entries.iter().filter_map(|e| parse(e)).collect()) }
     }
 

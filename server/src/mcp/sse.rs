@@ -6,10 +6,17 @@
 //! incoming half of an rmcp Sink/Stream transport; the outgoing half is drained by the SSE body.
 //! Dropping the SSE body (client gone) removes the session and cancels the rmcp service; the
 //! service ending (handshake refused, [`LegacySse::close_all`], ...) ends the SSE body.
+//!
+//! Limits: `max_streams` in all and `max_streams_per_client` per client IP (429 above it).
+//! Several instances: a stream lives on the instance that opened it. Session ids start with a
+//! random tag of that instance, so a POST that a load balancer sends to another instance is
+//! answered 404 `session_on_another_instance`, saying to use sticky sessions or Streamable
+//! HTTP, rather than a bare "unknown session".
 
 use std::{
     collections::HashMap,
     convert::Infallible,
+    net::IpAddr,
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::{Context, Poll},
@@ -39,12 +46,19 @@ use tokio_util::sync::{CancellationToken, PollSender};
 const RETRY_AFTER_STREAMS: &str = "5";
 /// `Retry-After` (seconds) sent when a session's incoming queue is full.
 const RETRY_AFTER_QUEUE: &str = "1";
+/// Hex digits of the instance tag at the start of every session id.
+const INSTANCE_TAG_LEN: usize = 8;
+/// Hex digits of a whole session id: the instance tag, then 128 random bits.
+const SESSION_ID_LEN: usize = INSTANCE_TAG_LEN + 32;
 
 /// Limits and timings of the legacy SSE transport.
 #[derive(Debug, Clone)]
 pub struct SseConfig {
     /// Streams open at once; `GET` above this answers 503 + `Retry-After`. Default 1000.
     pub max_streams: usize,
+    /// Streams one client IP may hold open; `GET` above this answers 429 + `Retry-After`.
+    /// Default 16. Streams opened without a known client (`open`) are not counted per client.
+    pub max_streams_per_client: usize,
     /// Interval of the `: ping` comment that keeps proxies from closing an idle stream and lets the
     /// server notice a vanished client. Default 30 s; `Duration::ZERO` disables keep-alives.
     pub keep_alive: Duration,
@@ -55,7 +69,12 @@ pub struct SseConfig {
 
 impl Default for SseConfig {
     fn default() -> Self {
-        Self { max_streams: 1000, keep_alive: Duration::from_secs(30), channel_capacity: 64 }
+        Self {
+            max_streams: 1000,
+            max_streams_per_client: 16,
+            keep_alive: Duration::from_secs(30),
+            channel_capacity: 64,
+        }
     }
 }
 
@@ -67,7 +86,11 @@ pub struct LegacySse {
 
 struct Inner {
     config: SseConfig,
+    /// This instance's tag, the first [`INSTANCE_TAG_LEN`] hex digits of its session ids.
+    instance: String,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Open streams per client IP (entries at zero are removed).
+    per_client: Mutex<HashMap<IpAddr, usize>>,
     /// Number of open streams; the watch channel is the counter (updated under its own lock).
     open: watch::Sender<usize>,
 }
@@ -89,7 +112,16 @@ impl std::fmt::Debug for LegacySse {
 impl LegacySse {
     pub fn new(config: SseConfig) -> Self {
         let (open, _) = watch::channel(0);
-        Self { inner: Arc::new(Inner { config, sessions: Mutex::new(HashMap::new()), open }) }
+        let instance = format!("{:08x}", rand::rng().random::<u32>());
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                instance,
+                sessions: Mutex::new(HashMap::new()),
+                per_client: Mutex::new(HashMap::new()),
+                open,
+            }),
+        }
     }
 
     /// Opens a stream for `GET <path>`: returns the SSE response, or 503 + Retry-After when
@@ -99,6 +131,12 @@ impl LegacySse {
     /// Must be called inside a Tokio runtime (it spawns the service task); outside one it
     /// answers 500. The service is started immediately and waits for the client's `initialize`.
     pub fn open<S: ServerHandler>(&self, service: S, messages_path: &str) -> Response {
+        self.open_for(service, messages_path, None)
+    }
+
+    /// Like [`Self::open`] for a known client IP: above `max_streams_per_client` streams of that
+    /// client it answers 429 + `Retry-After`.
+    pub fn open_for<S: ServerHandler>(&self, service: S, messages_path: &str, client: Option<IpAddr>) -> Response {
         if messages_path.contains(['\r', '\n']) {
             tracing::error!("legacy SSE: messages_path contains a line break; refusing");
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "invalid messages path");
@@ -107,7 +145,29 @@ impl LegacySse {
             tracing::error!("legacy SSE: open() called outside a Tokio runtime");
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "no async runtime");
         };
+        if let Some(ip) = client
+            && !self.inner.try_acquire_for(ip)
+        {
+            tracing::warn!(
+                client = %ip,
+                max = self.inner.config.max_streams_per_client,
+                "legacy SSE: per-client stream limit reached; refusing"
+            );
+            let mut response = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams_for_client",
+                &format!(
+                    "this client already has {} open SSE streams, the most allowed; close one or retry later",
+                    self.inner.config.max_streams_per_client
+                ),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_STREAMS));
+            return response;
+        }
         let Some(open_now) = self.inner.try_acquire() else {
+            if let Some(ip) = client {
+                self.inner.release_for(ip);
+            }
             tracing::warn!(max_streams = self.inner.config.max_streams, "legacy SSE: stream limit reached; refusing");
             let mut response = error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -118,10 +178,10 @@ impl LegacySse {
             return response;
         };
 
-        let id = new_session_id();
+        let id = new_session_id(&self.inner.instance);
         let ct = CancellationToken::new();
-        // From here on, dropping `guard` undoes everything (count, map entry, service).
-        let guard = StreamGuard { inner: Arc::clone(&self.inner), id: id.clone(), ct: ct.clone() };
+        // From here on, dropping `guard` undoes everything (counts, map entry, service).
+        let guard = StreamGuard { inner: Arc::clone(&self.inner), id: id.clone(), ct: ct.clone(), client };
 
         let capacity = self.inner.config.channel_capacity.max(1);
         let (incoming_tx, incoming_rx) = mpsc::channel::<ClientJsonRpcMessage>(capacity);
@@ -199,6 +259,9 @@ impl LegacySse {
             return error_response(StatusCode::BAD_REQUEST, "missing_session_id", "missing sessionId query parameter");
         };
         let Some(incoming) = self.inner.sessions().get(id).map(|s| s.incoming.clone()) else {
+            if self.inner.opened_elsewhere(id) {
+                return session_on_another_instance();
+            }
             return session_not_found();
         };
         let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
@@ -274,6 +337,39 @@ impl Inner {
         drop(removed);
     }
 
+    /// Whether `id` is a well-formed session id of another instance.
+    fn opened_elsewhere(&self, id: &str) -> bool {
+        id.len() == SESSION_ID_LEN
+            && id.bytes().all(|b| b.is_ascii_hexdigit())
+            && id.get(..INSTANCE_TAG_LEN).is_some_and(|tag| !tag.eq_ignore_ascii_case(&self.instance))
+    }
+
+    fn per_client(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.per_client.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes one of `ip`'s stream slots unless it holds `max_streams_per_client`.
+    fn try_acquire_for(&self, ip: IpAddr) -> bool {
+        let mut per_client = self.per_client();
+        let open = per_client.entry(ip).or_insert(0);
+        if *open >= self.config.max_streams_per_client {
+            return false;
+        }
+        *open += 1;
+        true
+    }
+
+    /// Gives one of `ip`'s stream slots back.
+    fn release_for(&self, ip: IpAddr) {
+        let mut per_client = self.per_client();
+        if let Some(open) = per_client.get_mut(&ip) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                per_client.remove(&ip);
+            }
+        }
+    }
+
     /// Takes a stream slot unless `max_streams` are open; returns the new count.
     fn try_acquire(&self) -> Option<usize> {
         let max = self.config.max_streams;
@@ -306,12 +402,16 @@ struct StreamGuard {
     inner: Arc<Inner>,
     id: String,
     ct: CancellationToken,
+    client: Option<IpAddr>,
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.inner.remove_session(&self.id);
         self.ct.cancel();
+        if let Some(ip) = self.client {
+            self.inner.release_for(ip);
+        }
         let open_now = self.inner.release();
         tracing::info!(session = short(&self.id), open_streams = open_now, "legacy SSE stream closed");
     }
@@ -333,8 +433,9 @@ impl Stream for GuardedStream {
     }
 }
 
-fn new_session_id() -> String {
-    format!("{:032x}", rand::rng().random::<u128>())
+/// The instance tag, then 128 random bits, in hex.
+fn new_session_id(instance: &str) -> String {
+    format!("{instance}{:032x}", rand::rng().random::<u128>())
 }
 
 /// Session id prefix for logs (ids are 32 ASCII hex digits).
@@ -344,6 +445,16 @@ fn short(id: &str) -> &str {
 
 fn session_not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "session_not_found", "unknown or closed session; open a new SSE stream")
+}
+
+fn session_on_another_instance() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "session_on_another_instance",
+        "this SSE session's stream is open on another server instance, so this one cannot deliver the \
+         answer; route each client to one instance (sticky sessions) or use Streamable HTTP (POST to the \
+         MCP path), which every instance answers",
+    )
 }
 
 fn error_response(status: StatusCode, error: &str, message: &str) -> Response {
@@ -482,7 +593,7 @@ mod tests {
     }
 
     fn config(max_streams: usize, keep_alive: Duration, channel_capacity: usize) -> SseConfig {
-        SseConfig { max_streams, keep_alive, channel_capacity }
+        SseConfig { max_streams, keep_alive, channel_capacity, ..SseConfig::default() }
     }
 
     async fn get_sse(client: &reqwest::Client, base: &str) -> reqwest::Response {
@@ -571,7 +682,7 @@ mod tests {
 
         let path = endpoint(&mut events).await;
         let session = path.strip_prefix("/sse/messages?sessionId=").expect("endpoint path");
-        assert_eq!(session.len(), 32);
+        assert_eq!(session.len(), SESSION_ID_LEN);
         assert!(session.bytes().all(|b| b.is_ascii_hexdigit()));
         let url = format!("{base}{path}");
 
@@ -838,9 +949,36 @@ mod tests {
 
     #[test]
     fn session_ids_are_unique_128_bit_hex() {
-        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_session_id()).collect();
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_session_id("0badcafe")).collect();
         assert_eq!(ids.len(), 1000);
-        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(ids.iter().all(|id| id.len() == SESSION_ID_LEN && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(ids.iter().all(|id| id.starts_with("0badcafe")));
+    }
+
+    #[test]
+    fn per_client_slots_are_counted_and_given_back() {
+        let sse = LegacySse::new(SseConfig { max_streams_per_client: 2, ..SseConfig::default() });
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        assert!(sse.inner.try_acquire_for(a) && sse.inner.try_acquire_for(a));
+        assert!(!sse.inner.try_acquire_for(a), "a third stream of the same client is refused");
+        assert!(sse.inner.try_acquire_for(b), "another client is not affected");
+        sse.inner.release_for(a);
+        assert!(sse.inner.try_acquire_for(a));
+        for ip in [a, a, b] {
+            sse.inner.release_for(ip);
+        }
+        assert!(sse.inner.per_client().is_empty(), "no entries left at zero");
+    }
+
+    #[test]
+    fn ids_of_other_instances_are_recognised() {
+        let sse = LegacySse::new(SseConfig::default());
+        let own = new_session_id(&sse.inner.instance);
+        assert!(!sse.inner.opened_elsewhere(&own));
+        let other_tag = if sse.inner.instance == "00000000" { "00000001" } else { "00000000" };
+        assert!(sse.inner.opened_elsewhere(&new_session_id(other_tag)));
+        assert!(!sse.inner.opened_elsewhere("00000000"), "too short");
+        assert!(!sse.inner.opened_elsewhere(&"z".repeat(SESSION_ID_LEN)), "not hex");
     }
 
     #[test]

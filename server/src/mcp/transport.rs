@@ -3,8 +3,13 @@
 //!   responses; Host headers checked against the configured allow-list.
 //! - Legacy HTTP+SSE (ours): `GET <path>` with `Accept: text/event-stream` opens the stream,
 //!   `POST <path>/messages?sessionId=…` carries the requests.
+//!
+//! Every POST is answered within `REQUEST_TIMEOUT_SECS` (408 after); an SSE stream is not a
+//! request and stays open. Bodies are limited before they get here (`http/body_limit.rs`), and
+//! rmcp checks the same limit again while reading.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -22,6 +27,8 @@ use super::connector::Connector;
 use super::handler::{McpServices, TargetMcp};
 use super::sse::LegacySse;
 use crate::config::Config;
+use crate::error::AppError;
+use crate::http::client_ip::ClientIp;
 
 /// The Host headers rmcp accepts: loopback, the public base URL's host, and `ALLOWED_HOSTS`.
 pub fn allowed_hosts(config: &Config) -> Vec<String> {
@@ -41,6 +48,7 @@ struct ConnectorState {
     services: McpServices,
     sse: LegacySse,
     streamable: StreamableHttpService<TargetMcp, NeverSessionManager>,
+    timeout: Duration,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +63,7 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_allowed_hosts(allowed_hosts(config))
+        .with_max_request_body_bytes(config.mcp_max_body())
         .with_cancellation_token(shutdown);
     let mut router = Router::new();
     for connector in Connector::ALL {
@@ -64,7 +73,13 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
             Arc::new(NeverSessionManager::default()),
             rmcp_config.clone(),
         );
-        let state = ConnectorState { connector, services: services.clone(), sse: sse.clone(), streamable };
+        let state = ConnectorState {
+            connector,
+            services: services.clone(),
+            sse: sse.clone(),
+            streamable,
+            timeout: config.request_timeout(),
+        };
         let path = connector.path();
         router = router
             .route(path, any(endpoint).with_state(state.clone()))
@@ -87,15 +102,26 @@ fn wants_event_stream(request: &Request<Body>) -> bool {
 async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -> Response {
     if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
         let messages = format!("{}/messages", state.connector.path());
-        return state.sse.open(state.services.handler(state.connector), &messages);
+        let client = request.extensions().get::<ClientIp>().map(|c| c.0);
+        return state.sse.open_for(state.services.handler(state.connector), &messages, client);
     }
-    match state.streamable.oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(never) => match never {},
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(state.timeout, state.streamable.oneshot(request)).await {
+        Ok(Ok(response)) => response.into_response(),
+        Ok(Err(never)) => match never {},
+        Err(_elapsed) => timed_out(&path, state.timeout),
     }
 }
 
 /// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
 async fn sse_message(State(state): State<ConnectorState>, Query(query): Query<MessagesQuery>, body: Bytes) -> Response {
-    state.sse.post(query.session_id.as_deref(), body).await
+    match tokio::time::timeout(state.timeout, state.sse.post(query.session_id.as_deref(), body)).await {
+        Ok(response) => response,
+        Err(_elapsed) => timed_out(&format!("{}/messages", state.connector.path()), state.timeout),
+    }
+}
+
+fn timed_out(path: &str, after: Duration) -> Response {
+    tracing::warn!(path, after_secs = after.as_secs(), "MCP request timed out");
+    AppError::TimedOut.into_response()
 }

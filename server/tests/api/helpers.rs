@@ -41,6 +41,14 @@ pub fn test_config() -> Config {
         log_format: LogFormat::Pretty,
         accounts_file: None,
         max_sse_streams: 50,
+        max_sse_streams_per_client: 16,
+        rate_limit_per_sec: 50,
+        rate_limit_burst: 200,
+        signin_rate_limit_per_min: 30,
+        signin_rate_limit_burst: 10,
+        trust_forwarded_for: false,
+        mcp_max_body_bytes: 1024 * 1024,
+        request_timeout_secs: 30,
     }
 }
 

@@ -1,0 +1,40 @@
+//! The request body limit of the MCP endpoints, checked first: a `Content-Length` above the
+//! limit is refused at once, and a body without one (chunked) stops being read at the limit, so
+//! later layers (the rate limiter's session peek, rmcp, the SSE POST handler) never buffer more.
+//! The refusal is 413 in the API's JSON error shape, naming the limit.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{LengthLimitError, Limited};
+
+use crate::error::AppError;
+
+/// The largest body, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Middleware: 413 for a declared length above the limit; otherwise the body is capped.
+pub async fn layer(State(BodyLimit(limit)): State<BodyLimit>, request: Request, next: Next) -> Response {
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return AppError::BodyTooLarge { limit_bytes: limit }.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    next.run(Request::from_parts(parts, Body::new(Limited::new(body, limit)))).await
+}
+
+/// Whether a body-reading error is the limit being hit (as opposed to the client going away).
+pub fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}

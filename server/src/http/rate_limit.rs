@@ -1,0 +1,188 @@
+//! Rate limits per client IP and per session, answered 429 with `Retry-After`.
+//!
+//! One GCRA limiter (the `governor` crate: a token bucket without a timer task, lock-free per
+//! key) counts every request of a client IP ([`ClientIp`]) and, separately, every request that
+//! names a session: the `sessionId` tool argument of a JSON-RPC `tools/call` (also inside a
+//! batch) or the `sessionId` of a REST body. To find it the layer reads the body — after the body
+//! limit, and only up to it — and hands the same bytes on. Only well-formed session ids count,
+//! so made-up ids cannot mint fresh buckets; the per-IP limit covers those requests.
+//!
+//! Two limiters exist: the general one on every MCP and /api request (`RATE_LIMIT_PER_SEC`,
+//! `RATE_LIMIT_BURST`; 0 per second disables it) and a stricter one on the sign-in endpoint
+//! (`SIGNIN_RATE_LIMIT_PER_MIN`, `SIGNIN_RATE_LIMIT_BURST`), because every attempt there costs
+//! an argon2 hash. Per-account lockout after failed sign-ins is separate (`rest/session.rs`).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use shared::ids::SessionId;
+
+use super::body_limit::is_too_large;
+use super::client_ip::ClientIp;
+use crate::config::Config;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Client(IpAddr),
+    Session(String),
+}
+
+/// One keyed limiter and the most body it reads to find session ids. Cheap to clone.
+#[derive(Clone)]
+pub struct RequestLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<Key>>,
+    max_body: usize,
+}
+
+impl std::fmt::Debug for RequestLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestLimiter").field("keys", &self.limiter.len()).field("max_body", &self.max_body).finish()
+    }
+}
+
+impl RequestLimiter {
+    pub fn new(quota: Quota, max_body: usize) -> Self {
+        RequestLimiter { limiter: Arc::new(DefaultKeyedRateLimiter::keyed(quota)), max_body }
+    }
+
+    /// `Err(seconds to wait)` when `key` is over its quota; a refused request uses no quota.
+    fn check(&self, key: &Key) -> Result<(), u64> {
+        self.limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
+    }
+
+    /// Forgets keys whose bucket is full again (memory stays bounded by recent clients).
+    pub fn retain_recent(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    /// Number of keys with state (for tests and logs).
+    pub fn tracked_keys(&self) -> usize {
+        self.limiter.len()
+    }
+}
+
+/// The configured limiters; `None` where disabled.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub general: Option<RequestLimiter>,
+    pub signin: Option<RequestLimiter>,
+}
+
+impl RateLimits {
+    pub fn from_config(config: &Config, api_max_body: usize) -> Self {
+        let general = NonZeroU32::new(config.rate_limit_per_sec).map(|rate| {
+            let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(rate);
+            RequestLimiter::new(Quota::per_second(rate).allow_burst(burst), config.mcp_max_body().max(api_max_body))
+        });
+        let signin = NonZeroU32::new(config.signin_rate_limit_per_min).map(|rate| {
+            let burst = NonZeroU32::new(config.signin_rate_limit_burst).unwrap_or(rate);
+            RequestLimiter::new(Quota::per_minute(rate).allow_burst(burst), api_max_body)
+        });
+        RateLimits { general, signin }
+    }
+
+    pub fn retain_recent(&self) {
+        for limiter in [&self.general, &self.signin].into_iter().flatten() {
+            limiter.retain_recent();
+        }
+    }
+}
+
+/// Middleware: 429 + `Retry-After` when the client IP, or a session the request names, is over
+/// its quota.
+pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next: Next) -> Response {
+    let client = request.extensions().get::<ClientIp>().copied();
+    if let Some(ClientIp(ip)) = client
+        && let Err(retry_after_secs) = limiter.check(&Key::Client(ip))
+    {
+        tracing::info!(client = %ip, path = %request.uri().path(), "rate limited (client)");
+        return AppError::RateLimited { retry_after_secs }.into_response();
+    }
+    let request = if request.method() == Method::POST {
+        let (parts, body) = request.into_parts();
+        let bytes = match axum::body::to_bytes(body, limiter.max_body).await {
+            Ok(bytes) => bytes,
+            Err(e) if is_too_large(&e) => {
+                return AppError::BodyTooLarge { limit_bytes: limiter.max_body }.into_response();
+            }
+            Err(_) => return AppError::InvalidInput("The request body could not be read.".into()).into_response(),
+        };
+        for session in session_ids(&bytes) {
+            if let Err(retry_after_secs) = limiter.check(&Key::Session(session.as_str().to_owned())) {
+                tracing::info!(session = crate::sessions::log_prefix(session.as_str()), "rate limited (session)");
+                return AppError::RateLimited { retry_after_secs }.into_response();
+            }
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        request
+    };
+    next.run(request).await
+}
+
+/// The well-formed session ids a body names: `sessionId` at the top (REST) or in
+/// `params.arguments` (a JSON-RPC tool call), for one message or a batch. Anything else — not
+/// JSON, other shapes, malformed ids — names none.
+fn session_ids(body: &[u8]) -> Vec<SessionId> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let messages = match &value {
+        serde_json::Value::Array(batch) => batch.iter().collect(),
+        one => vec![one],
+    };
+    let mut ids: Vec<SessionId> = messages
+        .into_iter()
+        .flat_map(|m| [m.get("sessionId"), m.get("params").and_then(|p| p.get("arguments")?.get("sessionId"))])
+        .flatten()
+        .filter_map(|v| SessionId::parse(v.as_str()?).ok())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SID: &str = "sess_0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn session_ids_are_found_in_tool_calls_rest_bodies_and_batches() {
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"get-cart","arguments":{{"sessionId":"{SID}"}}}}}}"#
+        );
+        assert_eq!(session_ids(call.as_bytes()).len(), 1);
+        let rest = format!(r#"{{"sessionId":"{SID}","email":"a@b.co","password":"x"}}"#);
+        assert_eq!(session_ids(rest.as_bytes())[0].as_str(), SID);
+        let batch = format!("[{call},{call}]");
+        assert_eq!(session_ids(batch.as_bytes()).len(), 1, "the same session counts once per request");
+        for none in ["", "{", "[]", r#"{"sessionId":42}"#, r#"{"sessionId":"sess_short"}"#, r#"{"params":[1]}"#] {
+            assert!(session_ids(none.as_bytes()).is_empty(), "{none}");
+        }
+    }
+
+    #[test]
+    fn a_key_over_its_burst_waits_at_least_a_second() {
+        let limiter = RequestLimiter::new(Quota::per_minute(NonZeroU32::MIN).allow_burst(NonZeroU32::MIN), 1024);
+        let key = Key::Client("127.0.0.1".parse().unwrap());
+        assert!(limiter.check(&key).is_ok());
+        let wait = limiter.check(&key).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(limiter.check(&Key::Client("127.0.0.2".parse().unwrap())).is_ok(), "other clients are not affected");
+    }
+}
