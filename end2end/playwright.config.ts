@@ -7,6 +7,10 @@ import { defineConfig } from "@playwright/test";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
+// Where reports, traces and results go (run.sh sets it; default: end2end/ itself). Two runs at
+// once on one checkout need two directories, or each deletes the other's traces.
+const out = (process.env.E2E_OUT || here).replace(/\/$/, "");
+process.env.E2E_OUT = out;
 const serverPort = Number(process.env.TARGET_SERVER_PORT || 8765);
 const hostPort = Number(process.env.HOST_PAGE_PORT || 8790);
 const externalServer = process.env.TARGET_SERVER_URL;
@@ -45,10 +49,10 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: [
     ["list"],
-    ["html", { outputFolder: "playwright-report", open: "never" }],
-    ["json", { outputFile: "results/report.json" }],
+    ["html", { outputFolder: `${out}/playwright-report`, open: "never" }],
+    ["json", { outputFile: `${out}/results/report.json` }],
   ],
-  outputDir: "test-results",
+  outputDir: `${out}/test-results`,
   globalTeardown: "./tests/global-teardown.ts",
   use: {
     browserName: "chromium",

@@ -10,7 +10,9 @@
 # after `cargo xtask widgets` to test new templates), starts it on a free port, runs
 # `npx playwright test`, stops the server, and ends with the line "N passed, N failed".
 # SERVER_BIN=<path> tests another server binary (e.g. one built with CARGO_TARGET_DIR).
-# Report: end2end/playwright-report/; first-render times: end2end/results/first-render.json.
+# Report: end2end/playwright-report/ (traces of failures in end2end/test-results/); first-render
+# times: end2end/results/first-render.json. E2E_OUT=<dir> puts those three there instead (for two
+# runs at once on one checkout). UPDATE_SCREENSHOTS=1 rewrites end2end/screenshots/*.png.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -51,12 +53,15 @@ host_port="$(free_port)"
 while [ "$host_port" = "$port" ]; do host_port="$(free_port)"; done
 base="http://127.0.0.1:$port"
 
-rm -rf results
-mkdir -p results
+out="${E2E_OUT:-$here}"
+out="${out%/}"
+export E2E_OUT="$out"
+rm -rf "$out/results"
+mkdir -p "$out/results"
 step "starting the server on $base ($(date -r "$server_bin" '+built %F %T'))"
 PORT="$port" HOST=127.0.0.1 PUBLIC_BASE_URL="$base" ALLOWED_ORIGINS=null \
     ACCOUNTS_FILE="$here/accounts.json" LOG_FORMAT=json RUST_LOG="${RUST_LOG:-info,rmcp=warn}" \
-    "$server_bin" >results/server.log 2>&1 &
+    "$server_bin" >"$out/results/server.log" 2>&1 &
 server_pid=$!
 stop_server() {
     if kill -0 "$server_pid" 2>/dev/null; then
@@ -69,8 +74,8 @@ trap stop_server EXIT INT TERM
 ready=""
 for _ in $(seq 1 150); do # up to ~30 s
     if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "the server exited during start-up; end2end/results/server.log:" >&2
-        tail -n 30 results/server.log >&2
+        echo "the server exited during start-up; $out/results/server.log:" >&2
+        tail -n 30 "$out/results/server.log" >&2
         exit 1
     fi
     if node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(1000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$base/healthz"; then
@@ -89,12 +94,12 @@ status=0
 TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test "$@" || status=$?
 
 summary="$(node -e '
-const r = JSON.parse(require("fs").readFileSync("results/report.json", "utf8"));
+const r = JSON.parse(require("fs").readFileSync(process.argv[1] + "/results/report.json", "utf8"));
 const s = r.stats || {};
 const extra = [s.flaky ? `${s.flaky} flaky (passed on retry)` : "", s.skipped ? `${s.skipped} skipped` : ""].filter(Boolean);
 if (extra.length) console.log(extra.join(", "));
 console.log(`${(s.expected || 0) + (s.flaky || 0)} passed, ${s.unexpected || 0} failed`);
-' 2>/dev/null || printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
+'  "$out" 2>/dev/null || printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
 stop_server
 echo
 echo "$summary"

@@ -3,7 +3,6 @@
 // A measurement for results/first-render.json (budget 200 ms, reported by global-teardown.ts),
 // not a timed assertion: each test asserts only that the content appeared.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { test, expect, MODES, type Shop } from "./fixtures/host";
 
 const RUNS = 5;
@@ -76,7 +75,7 @@ for (const [widget, c] of Object.entries(WIDGETS)) {
         loadEventMs: round(median(runs.map((r) => r.load))),
         allMs: runs.map((r) => round(r.firstContent)),
       };
-      const dir = fileURLToPath(new URL("../results/first-render/", import.meta.url));
+      const dir = `${process.env.E2E_OUT}/results/first-render/`;
       mkdirSync(dir, { recursive: true });
       writeFileSync(`${dir}${widget}.${mode}.json`, JSON.stringify(row, null, 2));
       test.info().annotations.push({ type: "first render", description: `${firstRenderMs} ms (median of ${RUNS})` });

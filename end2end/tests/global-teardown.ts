@@ -1,12 +1,11 @@
 // Collects the first-render measurements each spec wrote (results/first-render/*.json) into
 // results/first-render.json and prints them. A report, not a test: nothing here fails the run.
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 const BUDGET_MS = 200;
 
 export default async function globalTeardown() {
-  const dir = fileURLToPath(new URL("../results/first-render/", import.meta.url));
+  const dir = `${process.env.E2E_OUT}/results/first-render/`;
   if (!existsSync(dir)) return;
   const rows = readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
@@ -21,7 +20,7 @@ export default async function globalTeardown() {
       "afterLoadMs: iframe load event -> first widget content (negative: content was visible before the load event). Median of `runs` renders; coldMs is the first.",
     widgets: rows,
   };
-  writeFileSync(fileURLToPath(new URL("../results/first-render.json", import.meta.url)), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(`${process.env.E2E_OUT}/results/first-render.json`, JSON.stringify(report, null, 2) + "\n");
   console.log(`\nFirst render (budget ${BUDGET_MS} ms; frame start -> first content, median of runs; cold = first run)`);
   for (const r of rows) {
     const verdict = r.firstRenderMs <= BUDGET_MS ? "within budget" : "OVER budget";
