@@ -1,0 +1,229 @@
+// The small MCP client bench/run.sh uses around wrk (Node.js, no dependencies):
+//
+//   client.mjs call URL TOOL [ARGS_JSON]             one tool call; prints the result
+//   client.mjs prepare URL DIR [SESSIONS]             DIR/search.txt and DIR/cart.txt: wrk request bodies
+//   client.mjs coldstart PATH RUNS CMD [ARGS...]       start CMD (e.g. taskset -c 0 server) on a free PORT, time
+//                                                      to the first answered tools/list; RSS when idle; JSON
+//   client.mjs sessions URL COUNT CONCURRENCY PID      COUNT sessions with a 3-item cart each; PID's RSS; JSON
+//   client.mjs report JSONL OUT_BASE                    the table with the targets; writes OUT_BASE.{txt,json}
+//
+// Every request is a stateless Streamable HTTP POST (no initialize, no Mcp-Session-Id), as wrk sends them.
+import http from 'node:http';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+let nextId = 1;
+
+function post(url, body, { keepAlive = true } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const data = JSON.stringify(body);
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST',
+      agent: keepAlive ? agent : false, headers: { 'content-type': 'application/json',
+        accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        let text = Buffer.concat(chunks).toString('utf8');
+        // Servers may answer as an SSE stream even when JSON was accepted first: take its data line.
+        if ((res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          text = text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() ?? '';
+        }
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${url}: ${text.slice(0, 300)}`));
+        try { resolve(JSON.parse(text)); } catch { reject(new Error(`not JSON from ${url}: ${text.slice(0, 300)}`)); }
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const rpc = (method, params) => ({ jsonrpc: '2.0', id: nextId++, method, ...(params ? { params } : {}) });
+const toolBody = (name, args) => rpc('tools/call', { name, arguments: args });
+
+async function call(url, name, args) {
+  const answer = await post(url, toolBody(name, args));
+  if (answer.error) throw new Error(`${name}: JSON-RPC error ${JSON.stringify(answer.error)}`);
+  if (answer.result?.isError) throw new Error(`${name}: ${JSON.stringify(answer.result.content)}`);
+  return answer.result;
+}
+
+async function newSession(url) {
+  const r = await call(url, 'create-target-session', {});
+  const id = r.structuredContent?.sessionId ?? /sess_[0-9a-zA-Z_-]+/.exec(JSON.stringify(r))?.[0];
+  if (!id) throw new Error(`create-target-session returned no sessionId: ${JSON.stringify(r).slice(0, 300)}`);
+  return id;
+}
+
+async function inStockProducts(url) {
+  const r = await call(url, 'search-target-products', { query: 'desk lamp' });
+  const ids = (r.structuredContent?.products ?? []).filter((p) => p.inStock !== false).map((p) => p.id);
+  if (ids.length < 3) throw new Error(`search for "desk lamp" gave fewer than 3 in-stock products: ${JSON.stringify(r).slice(0, 300)}`);
+  return ids.slice(0, 3);
+}
+
+async function prepare(url, dir, sessions = 64) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/search.txt`, JSON.stringify(toolBody('search-target-products', { query: 'desk lamp' })) + '\n');
+  const tools = (await post(url, rpc('tools/list'))).result?.tools?.map((t) => t.name) ?? [];
+  if (!tools.includes('search-target-products')) throw new Error(`${url} has no search-target-products tool (tools: ${tools.join(', ')})`);
+  const products = await inStockProducts(url);
+  if (!tools.includes('create-target-session') || !tools.includes('add-to-cart')) {
+    writeFileSync(`${dir}/cart.txt`, '');
+    console.log(`prepare: ${url} lists no create-target-session/add-to-cart: add-to-cart is skipped`);
+    return;
+  }
+  const lines = [];
+  for (let s = 0; s < sessions; s++) {
+    const sessionId = await newSession(url);
+    for (const productId of products) lines.push(JSON.stringify(toolBody('add-to-cart', { sessionId, productId, quantity: 1 })));
+  }
+  writeFileSync(`${dir}/cart.txt`, lines.join('\n') + '\n');
+  console.log(`prepare: ${sessions} sessions × products ${products.join(', ')}`);
+}
+
+const freePort = () => new Promise((resolve) => {
+  const srv = net.createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+});
+
+const rssKb = (pid, field = 'VmRSS') => {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : null;
+};
+
+async function coldstart(path, runs, [bin, ...binArgs]) {
+  const times = [];
+  let idle = null;
+  for (let run = 0; run < runs; run++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}${path}`;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(bin, binArgs, { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    let exited = false;
+    child.on('exit', () => { exited = true; });
+    for (;;) {
+      if (exited) throw new Error(`${bin} exited before answering tools/list`);
+      if (Number(process.hrtime.bigint() - t0) > 30e9) throw new Error(`${bin}: no tools/list answer within 30 s`);
+      try {
+        const answer = await post(url, rpc('tools/list'), { keepAlive: false });
+        if (answer.result?.tools?.length) break;
+      } catch { await new Promise(setImmediate); }
+    }
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (run === 0) { await sleep(2000); idle = rssKb(child.pid); }
+    child.kill('SIGTERM');
+    await new Promise((r) => (exited ? r() : child.on('exit', r)));
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { kind: 'coldstart', runs_ms: times.map((t) => +t.toFixed(1)), median_ms: +sorted[Math.floor(sorted.length / 2)].toFixed(1),
+    idle_rss_kb: idle };
+}
+
+async function sessions(url, count, concurrency, pid) {
+  const products = await inStockProducts(url);
+  const before = rssKb(pid);
+  const t0 = Date.now();
+  let made = 0;
+  const worker = async () => {
+    while (made < count) {
+      made++;
+      const sessionId = await newSession(url);
+      for (const productId of products) await call(url, 'add-to-cart', { sessionId, productId, quantity: 1 });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (Date.now() - t0) / 1000;
+  await sleep(1000);
+  return { kind: 'sessions', count, seconds: +seconds.toFixed(2), rss_before_kb: before, rss_kb: rssKb(pid), hwm_kb: rssKb(pid, 'VmHWM') };
+}
+
+// ---------------------------------------------------------------------------------------- report
+const mb = (kb) => (kb == null ? 'n/a' : `${(kb / 1024).toFixed(1)} MB`);
+// The share of a core the server (and redis-server) got during the run, and their CPU time per request:
+// when other work on the machine takes the server's core, req/s drops but CPU µs/req stays comparable.
+const cpuOf = (r) => (r.server_cpu_s == null ? null : r.server_cpu_s + (r.redis_cpu_s ?? 0));
+const core = (r) => (r.server_cpu_s == null ? 'n/a' : `${Math.round((100 * r.server_cpu_s) / r.seconds)}%` +
+  (r.redis_cpu_s == null ? '' : `+${Math.round((100 * r.redis_cpu_s) / r.seconds)}%`));
+const cpuPerReq = (r) => (cpuOf(r) == null || !r.requests ? 'n/a' : ((1e6 * cpuOf(r)) / r.requests).toFixed(0));
+const verdict = (ok) => (ok == null ? 'n/a' : ok ? 'met' : 'NOT met');
+
+function report(jsonl, outBase) {
+  const rows = readFileSync(jsonl, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const meta = rows.find((r) => r.kind === 'meta') ?? {};
+  const loads = rows.filter((r) => r.kind === 'load');
+  const out = [];
+  out.push(`MCP load benchmark — ${meta.date ?? ''}`);
+  if (meta.machine) out.push(`machine: ${meta.machine}`);
+  if (meta.command) out.push(`command: ${meta.command}`);
+  if (meta.pinning) out.push(`pinning: ${meta.pinning}`);
+  out.push('');
+  out.push('server      store   tool         conc   req/s      p50 ms   p99 ms   failed  peak RSS   server core  CPU µs/req');
+  for (const r of loads) {
+    const peak = rows.find((x) => x.kind === 'peak_rss' && x.server === r.server && x.store === r.store);
+    out.push(`${r.server.padEnd(11)} ${(r.store ?? '-').padEnd(7)} ${r.tool.padEnd(12)} ${String(r.concurrency).padStart(4)} ` +
+      `${r.rps.toFixed(0).padStart(8)} ${r.p50_ms.toFixed(2).padStart(10)} ${r.p99_ms.toFixed(2).padStart(8)} ` +
+      `${String(r.failed + r.socket_errors).padStart(8)}  ${mb(peak?.hwm_kb).padEnd(9)}  ${core(r).padStart(11)}  ${cpuPerReq(r).padStart(10)}`);
+  }
+  const find = (server, store, tool, c) => loads.find((r) => r.server === server && (store == null || r.store === store) && r.tool === tool && r.concurrency === c);
+  const ours64 = find('ours', 'memory', 'search', 64);
+  const ts64 = find('typescript', null, 'search', 64);
+  const py64 = find('python', null, 'search', 64);
+  const ratio = (a, b) => (a && b ? a.rps / b.rps : null);
+  const targets = [];
+  if (ours64 && (ts64 || py64)) {
+    targets.push({ what: 'search req/s at c=64, ours / TypeScript SDK', value: ratio(ours64, ts64), unit: '×', target: '≥ 20×', ok: ratio(ours64, ts64) == null ? null : ratio(ours64, ts64) >= 20 });
+    targets.push({ what: 'search req/s at c=64, ours / Python SDK', value: ratio(ours64, py64), unit: '×', target: '≥ 40×', ok: ratio(ours64, py64) == null ? null : ratio(ours64, py64) >= 40 });
+    const cpuRatio = (a, b) => (a && b && cpuOf(a) && cpuOf(b) ? (cpuOf(b) / b.requests) / (cpuOf(a) / a.requests) : null);
+    targets.push({ what: '  the same by CPU time per request, peer / ours (TypeScript)', value: cpuRatio(ours64, ts64), unit: '×', target: '(info)', ok: null });
+    targets.push({ what: '  the same by CPU time per request, peer / ours (Python)', value: cpuRatio(ours64, py64), unit: '×', target: '(info)', ok: null });
+  }
+  for (const store of ['memory', 'redis']) {
+    for (const tool of ['search', 'add-to-cart']) {
+      const r = find('ours', store, tool, 16) ?? (store === 'memory' ? find('url', null, tool, 16) : null);
+      if (r) targets.push({ what: `p99 at c=16, ${tool} (${r.server === 'url' ? 'target URL' : store + ' store'})`, value: r.p99_ms, unit: 'ms', target: '≤ 5 ms', ok: r.p99_ms <= 5 });
+    }
+  }
+  const cold = rows.find((r) => r.kind === 'coldstart');
+  if (cold) {
+    targets.push({ what: `cold start to first tools/list (median of ${cold.runs_ms.length}: ${cold.runs_ms.join(', ')})`, value: cold.median_ms, unit: 'ms', target: '≤ 100 ms', ok: cold.median_ms <= 100 });
+    targets.push({ what: 'idle RSS (2 s after the first answer)', value: cold.idle_rss_kb / 1024, unit: 'MB', target: '≤ 30 MB', ok: cold.idle_rss_kb / 1024 <= 30 });
+  }
+  for (const s of rows.filter((r) => r.kind === 'sessions')) {
+    targets.push({ what: `RSS with ${s.count} sessions × 3-item cart (${s.store} store; made in ${s.seconds} s)`, value: s.rss_kb / 1024, unit: 'MB', target: s.store === 'memory' ? '≤ 100 MB' : '(info)', ok: s.store === 'memory' ? s.rss_kb / 1024 <= 100 : null });
+  }
+  if (targets.length) {
+    out.push('');
+    out.push('targets');
+    for (const t of targets) {
+      const v = t.value == null ? 'n/a' : `${t.value.toFixed(t.unit === '×' ? 1 : t.unit === 'MB' ? 1 : 2)}${t.unit === '×' ? '×' : ' ' + t.unit}`;
+      out.push(`  ${t.what.padEnd(78)} ${v.padStart(10)}   target ${t.target.padEnd(9)} ${verdict(t.ok)}`);
+    }
+  }
+  const peers = rows.filter((r) => r.kind === 'peak_rss' && r.server !== 'ours');
+  if (peers.length) out.push('', 'peer peak RSS: ' + peers.map((p) => `${p.server} ${mb(p.hwm_kb)}`).join(', '));
+  const redisRss = rows.find((r) => r.kind === 'redis_rss');
+  if (redisRss) out.push(`redis-server RSS after the Redis runs: ${mb(redisRss.rss_kb)}`);
+  const text = out.join('\n') + '\n';
+  writeFileSync(`${outBase}.txt`, text);
+  writeFileSync(`${outBase}.json`, JSON.stringify({ meta, loads, targets, rows }, null, 2) + '\n');
+  process.stdout.write(text);
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+try {
+  switch (cmd) {
+    case 'call': console.log(JSON.stringify(await call(args[0], args[1], JSON.parse(args[2] ?? '{}')))); break;
+    case 'prepare': await prepare(args[0], args[1], Number(args[2] ?? 64)); break;
+    case 'coldstart': console.log(JSON.stringify(await coldstart(args[0], Number(args[1]), args.slice(2)))); break;
+    case 'sessions': console.log(JSON.stringify(await sessions(args[0], Number(args[1]), Number(args[2]), Number(args[3])))); break;
+    case 'report': report(args[0], args[1]); break;
+    default: throw new Error(`unknown command ${cmd ?? '(none)'}; see the top of bench/lib/client.mjs`);
+  }
+  agent.destroy();
+} catch (e) {
+  console.error(`client.mjs ${cmd}: ${e.message}`);
+  process.exit(1);
+}
