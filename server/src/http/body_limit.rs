@@ -23,7 +23,9 @@ pub async fn layer(State(BodyLimit(limit)): State<BodyLimit>, request: Request, 
     if declared.is_some_and(|len| len > limit as u64) {
         return AppError::BodyTooLarge { limit_bytes: limit }.into_response();
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // Later layers that read the body name this limit in their 413.
+    parts.extensions.insert(BodyLimit(limit));
     next.run(Request::from_parts(parts, Body::new(Limited::new(body, limit)))).await
 }
 

@@ -25,7 +25,7 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::ids::SessionId;
 
-use super::body_limit::is_too_large;
+use super::body_limit::{BodyLimit, is_too_large};
 use super::client_ip::ClientIp;
 use crate::config::Config;
 use crate::error::AppError;
@@ -36,7 +36,8 @@ enum Key {
     Session(String),
 }
 
-/// One keyed limiter and the most body it reads to find session ids. Cheap to clone.
+/// One keyed limiter and the most body it reads to find session ids (when no body limit layer
+/// ran before it). Cheap to clone.
 #[derive(Clone)]
 pub struct RequestLimiter {
     limiter: Arc<DefaultKeyedRateLimiter<Key>>,
@@ -113,10 +114,11 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
     }
     let request = if request.method() == Method::POST {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, limiter.max_body).await {
+        let max_body = parts.extensions.get::<BodyLimit>().map_or(limiter.max_body, |limit| limit.0);
+        let bytes = match axum::body::to_bytes(body, max_body).await {
             Ok(bytes) => bytes,
             Err(e) if is_too_large(&e) => {
-                return AppError::BodyTooLarge { limit_bytes: limiter.max_body }.into_response();
+                return AppError::BodyTooLarge { limit_bytes: max_body }.into_response();
             }
             Err(_) => return AppError::InvalidInput("The request body could not be read.".into()).into_response(),
         };

@@ -3,6 +3,7 @@
 
 mod contract;
 mod flow;
+mod hardening;
 mod helpers;
 mod mcp_sse;
 mod mcp_streamable;

@@ -110,3 +110,33 @@ async fn a_frozen_redis_gives_clear_errors_and_the_servers_recover_with_orders_i
     let after = place_order(&app, &sid, "after-outage-01").await;
     assert_ne!(after.order.order_id, before.order.order_id);
 }
+
+#[tokio::test]
+async fn a_legacy_sse_post_on_the_wrong_instance_says_where_the_stream_lives() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
+    let mut events = stream.bytes_stream().eventsource();
+    let endpoint = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+        .await
+        .expect("endpoint event in time")
+        .expect("endpoint event")
+        .expect("parses");
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    // The load balancer sends the POST to B: a clear 404 naming the cause and the fixes.
+    let elsewhere = b.post_json(&endpoint.data, ping.clone()).await;
+    assert_eq!(elsewhere.status(), 404);
+    let body: serde_json::Value = elsewhere.json().await.expect("JSON body");
+    assert_eq!(body["error"], "session_on_another_instance");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("sticky sessions") && message.contains("Streamable HTTP"), "{message}");
+    // On A, the instance that holds the stream, the same POST is accepted.
+    assert_eq!(a.post_json(&endpoint.data, ping.clone()).await.status(), 202);
+    // A made-up id is just unknown.
+    let unknown = b.post_json("/mcp/all/messages?sessionId=not-a-session", ping).await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<serde_json::Value>().await.expect("JSON body")["error"], "session_not_found");
+}
