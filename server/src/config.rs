@@ -86,11 +86,11 @@ pub struct Config {
 
     /// Sign-in attempts per minute allowed to each client IP and each session on
     /// /api/session/authenticate (on top of the per-account lockout). 0 disables this limit.
-    #[arg(long, env = "SIGNIN_RATE_LIMIT_PER_MIN", default_value_t = 30)]
+    #[arg(long, env = "SIGNIN_RATE_LIMIT_PER_MIN", default_value_t = 60)]
     pub signin_rate_limit_per_min: u32,
 
     /// Sign-in attempts a client IP or session may make at once above the per-minute rate.
-    #[arg(long, env = "SIGNIN_RATE_LIMIT_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "SIGNIN_RATE_LIMIT_BURST", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub signin_rate_limit_burst: u32,
 
     /// Take the client IP from the last `X-Forwarded-For` entry (the one our own proxy added)
@@ -198,7 +198,8 @@ mod tests {
         assert_eq!(c.public_base(), "http://localhost:8000");
         assert_eq!(c.rate_limit_per_sec, 50);
         assert_eq!(c.rate_limit_burst, 200);
-        assert_eq!(c.signin_rate_limit_per_min, 30);
+        assert_eq!(c.signin_rate_limit_per_min, 60);
+        assert_eq!(c.signin_rate_limit_burst, 30);
         assert_eq!(c.max_sse_streams_per_client, 16);
         assert!(!c.trust_forwarded_for);
         assert_eq!(c.mcp_max_body_bytes, 1024 * 1024);

@@ -4,7 +4,8 @@
 //! - Legacy HTTP+SSE (ours): `GET <path>` with `Accept: text/event-stream` opens the stream,
 //!   `POST <path>/messages?sessionId=…` carries the requests.
 //!
-//! Every POST is answered within `REQUEST_TIMEOUT_SECS` (408 after); an SSE stream is not a
+//! A JSON body that is not a JSON-RPC message gets a JSON-RPC error (`invalid_message.rs`)
+//! rather than rmcp's plain-text 415. Every POST is answered within `REQUEST_TIMEOUT_SECS` (408 after); an SSE stream is not a
 //! request and stays open. Bodies are limited before they get here (`http/body_limit.rs`), and
 //! rmcp checks the same limit again while reading.
 
@@ -25,6 +26,7 @@ use tower::ServiceExt;
 
 use super::connector::Connector;
 use super::handler::{McpServices, TargetMcp};
+use super::invalid_message;
 use super::sse::LegacySse;
 use crate::config::Config;
 use crate::error::AppError;
@@ -106,7 +108,17 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
         return state.sse.open_for(state.services.handler(state.connector), &messages, client);
     }
     let path = request.uri().path().to_owned();
+    // The body limit layer has read the body already; keep a cheap handle for error answers.
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return AppError::InvalidInput("The request body could not be read.".into()).into_response();
+    };
+    let headers = parts.headers.clone();
+    let request = Request::from_parts(parts, Body::from(bytes.clone()));
     match tokio::time::timeout(state.timeout, state.streamable.oneshot(request)).await {
+        Ok(Ok(response)) if invalid_message::is_refused_json(&headers, response.status()) => {
+            invalid_message::answer(&bytes)
+        }
         Ok(Ok(response)) => response.into_response(),
         Ok(Err(never)) => match never {},
         Err(_elapsed) => timed_out(&path, state.timeout),

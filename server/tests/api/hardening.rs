@@ -153,6 +153,17 @@ async fn bodies_above_the_limit_get_413_with_a_clear_message() {
     config.rate_limit_per_sec = 0;
     let unlimited = spawn_app_with(config).await;
     check(mcp_post(&unlimited, &huge, None).await).await;
+    let chunks = futures::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(bytes_of(&"z".repeat(500)))));
+    let chunked = unlimited
+        .client
+        .post(unlimited.url("/mcp2"))
+        .header("content-type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .expect("sent");
+    check(chunked).await;
     let small = mcp_post(&unlimited, &tools_list(), None).await;
     assert_eq!(small.status(), 200);
 }
@@ -249,4 +260,25 @@ async fn responses_carry_security_headers_and_widget_pages_a_tight_csp() {
     let page = app.client.get(app.url("/widgets/cart.html")).send().await.expect("sent");
     let csp = page.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
     assert!(csp.contains("connect-src 'self' https://shop.example.com"), "{csp}");
+}
+
+#[tokio::test]
+async fn json_that_is_not_json_rpc_gets_a_json_rpc_error_not_a_415() {
+    let app = spawn_app().await;
+    for (body, code) in [("{not json", -32700), (r#"{"jsonrpc":"2.0","id":1,"method":7}"#, -32600), ("[]", -32600)] {
+        let response = app
+            .client
+            .post(app.url("/mcp/all"))
+            .header("content-type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("JSON-RPC error");
+        assert_eq!(answer["jsonrpc"], "2.0");
+        assert_eq!(answer["id"], Value::Null);
+        assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
+    }
 }

@@ -3,8 +3,10 @@
 
 mod contract;
 mod flow;
+mod fuzz;
 mod hardening;
 mod helpers;
+mod isolation;
 mod mcp_sse;
 mod mcp_streamable;
 mod redis_mode;
