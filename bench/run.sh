@@ -9,14 +9,15 @@
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
 # 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
-# --out BASE (results file name without extension) --no-build. It installs what it lacks: wrk,
+# --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured run,
+# wait up to S seconds, default 60, for both CPUs to be under 15% busy: other work skews the figures). It installs what it lacks: wrk,
 # redis-server, python3-venv, nodejs/npm from apt; the peers' packages with npm ci and pip.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 LIB="$BENCH_DIR/lib"
-URL="" PID_GIVEN="" DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
+URL="" PID_GIVEN="" QUIET_MAX=60 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
 SERVER_CPU=0 LOAD_CPU=1 OUT=""
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
@@ -28,6 +29,7 @@ while [[ $# -gt 0 ]]; do
     --pid) PID_GIVEN="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
+    --quiet-wait) QUIET_MAX="$2"; shift 2 ;;
     --sessions) SESSIONS="$2"; shift 2 ;;
     --skip-redis) SKIP_REDIS=1; shift ;;
     --skip-peers) SKIP_PEERS=1; shift ;;
@@ -89,6 +91,21 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 TICKS=$(getconf CLK_TCK)
 cpu_ticks() { [[ -n "$1" && -r "/proc/$1/stat" ]] || return 0; sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 cpu_seconds() { awk -v a="$2" -v b="$(cpu_ticks "$1")" -v t="$TICKS" 'BEGIN{printf "%.2f", (b - a) / t}'; }
+# busy and total ticks of one CPU from /proc/stat
+cpu_line() { awk -v c="cpu$1" '$1==c{t=0; for(i=2;i<=NF;i++) t+=$i; print t - $5 - $6, t}' /proc/stat; }
+# wait_quiet: until both CPUs are under 15% busy over one second (at most QUIET_MAX seconds)
+wait_quiet() {
+  local waited=0 a0 a1 b0 b1 busy
+  while (( waited < QUIET_MAX )); do
+    a0=$(cpu_line "$SERVER_CPU"); a1=$(cpu_line "$LOAD_CPU"); sleep 1; b0=$(cpu_line "$SERVER_CPU"); b1=$(cpu_line "$LOAD_CPU")
+    busy=$(awk -v a="$a0" -v b="$b0" -v c="$a1" -v d="$b1" 'BEGIN{split(a,x," ");split(b,y," ");split(c,u," ");split(d,v," ");
+      p=(y[1]-x[1])/((y[2]-x[2])||1); q=(v[1]-u[1])/((v[2]-u[2])||1); print int(100*(p>q?p:q))}')
+    (( busy < 15 )) && return 0
+    (( waited == 0 )) && say "waiting for the machine to calm down (a CPU is ${busy}% busy with other work)"
+    waited=$(( waited + 1 ))
+  done
+  say "still busy after ${QUIET_MAX}s; measuring anyway (see the 'other' column)"
+}
 kb() { awk -v f="$2:" '$1==f{print $2}' "/proc/$1/status" 2>/dev/null || true; }
 client() { taskset -c "$LOAD_CPU" node "$LIB/client.mjs" "$@"; }
 
@@ -113,14 +130,19 @@ load() {
   for c in "${CONCURRENCIES[@]}"; do
     [[ -z "${ONLY_C:-}" || "$c" == "$ONLY_C" ]] || continue
     threads=1
-    local before_server before_redis
-    before_server=$(cpu_ticks "${LOAD_PID:-}"); before_redis=$(cpu_ticks "${LOAD_REDIS_PID:-}")
+    local before_server before_redis before_core after_core
+    wait_quiet
+    before_server=$(cpu_ticks "${LOAD_PID:-}"); before_redis=$(cpu_ticks "${LOAD_REDIS_PID:-}"); before_core=$(cpu_line "$SERVER_CPU")
     line=$(BENCH_BODIES="$bodies" BENCH_LABEL="{\"kind\":\"load\",\"server\":\"$server\",\"store\":\"$store\",\"tool\":\"$tool\",\"concurrency\":$c" \
       taskset -c "$LOAD_CPU" wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s -s "$LIB/mcp.lua" "$url" | tail -n 1)
     [[ "$line" == '{"kind":"load"'* ]] || die "wrk printed no result for $server $tool c=$c: $line"
     # CPU seconds the server (and redis-server) used during the run: /proc/PID/stat utime + stime.
     [[ -z "$before_server" ]] || line="${line%\}},\"server_cpu_s\":$(cpu_seconds "$LOAD_PID" "$before_server")}"
     [[ -z "$before_redis" ]] || line="${line%\}},\"redis_cpu_s\":$(cpu_seconds "$LOAD_REDIS_PID" "$before_redis")}"
+    # Busy time of the server's CPU during the run, all processes: what is not the server's (or
+    # redis-server's) is other work that took the core from it.
+    after_core=$(cpu_line "$SERVER_CPU")
+    line="${line%\}},\"core_busy_s\":$(awk -v a="$before_core" -v b="$after_core" -v t="$TICKS" 'BEGIN{split(a,x," ");split(b,y," ");printf "%.2f",(y[1]-x[1])/t}')}"
     echo "$line" >> "$JSONL"
     say "$server ($store) $tool c=$c: $(node -e 'const r=JSON.parse(process.argv[1]);console.log(`${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, failed ${r.failed + r.socket_errors}`)' "$line")"
   done
