@@ -85,12 +85,12 @@ test("hostile input: markup typed as the email is kept as typed and never runs",
 // error result has none, so there the widget cannot tell an error from a result still on its way.
 test("unknown session, mcp-apps host: the cart says the session has expired", async ({ host }) => {
   const { result } = await host.render("mcp-apps", "get-cart", { sessionId: unknownSession() });
-    expect(result.isError).toBe(true);
-    const cart = new CartPage(host.widget);
-    await expect(cart.error).toBeVisible();
-    await expect(cart.error).toContainText(EXPIRED);
-    await expect(cart.error).toContainText("create-target-session");
-    await expect(cart.checkout).toHaveCount(0);
+  expect(result.isError).toBe(true);
+  const cart = new CartPage(host.widget);
+  await expect(cart.error).toBeVisible();
+  await expect(cart.error).toContainText(EXPIRED);
+  await expect(cart.error).toContainText("create-target-session");
+  await expect(cart.checkout).toHaveCount(0);
 });
 
 test("unknown session: signing in on a session the server no longer has says to start over", async ({ host, shop }) => {
