@@ -83,6 +83,11 @@ impl Application {
             max_streams_per_client: usize::try_from(state.config.max_sse_streams_per_client).unwrap_or(usize::MAX),
             ..SseConfig::default()
         });
+        if let Some(url) = state.config.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            crate::store::redis_sse_relay::start(url, sse.clone(), shutdown.clone())
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?;
+        }
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
         let router = router(state.clone(), sse.clone(), &limits, shutdown.clone());
         Ok(Application { listener, router, state, sse, limits, shutdown })

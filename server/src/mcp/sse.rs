@@ -9,16 +9,18 @@
 //!
 //! Limits: `max_streams` in all and `max_streams_per_client` per client IP (429 above it).
 //! Several instances: a stream lives on the instance that opened it. Session ids start with a
-//! random tag of that instance, so a POST that a load balancer sends to another instance is
-//! answered 404 `session_on_another_instance`, saying to use sticky sessions or Streamable
-//! HTTP, rather than a bare "unknown session".
+//! random tag of that instance, so an instance that gets a POST for another instance's session
+//! knows where it belongs: with a [`SseForwarder`] (Redis pub/sub, `store/redis_sse_relay.rs`)
+//! it checks the message and forwards it (202; 404 when no instance holds that tag any more);
+//! without one it answers 404 `session_on_another_instance`, saying to use sticky sessions or
+//! Streamable HTTP, rather than a bare "unknown session".
 
 use std::{
     collections::HashMap,
     convert::Infallible,
     net::IpAddr,
     pin::Pin,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
     task::{Context, Poll},
     time::Duration,
 };
@@ -78,6 +80,14 @@ impl Default for SseConfig {
     }
 }
 
+/// Carries a POSTed message to the instance whose tag starts the session id, which hands it to
+/// [`LegacySse::deliver`].
+#[async_trait::async_trait]
+pub trait SseForwarder: Send + Sync {
+    /// `Ok(true)` when an instance with that tag took the message, `Ok(false)` when none exists.
+    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<bool, String>;
+}
+
 /// Serves rmcp [`ServerHandler`]s over the legacy HTTP+SSE transport. Cheap to clone (an `Arc`).
 #[derive(Clone)]
 pub struct LegacySse {
@@ -91,6 +101,8 @@ struct Inner {
     sessions: Mutex<HashMap<String, Session>>,
     /// Open streams per client IP (entries at zero are removed).
     per_client: Mutex<HashMap<IpAddr, usize>>,
+    /// Where POSTs for other instances' sessions go, when several instances share a relay.
+    forwarder: OnceLock<Arc<dyn SseForwarder>>,
     /// Number of open streams; the watch channel is the counter (updated under its own lock).
     open: watch::Sender<usize>,
 }
@@ -119,6 +131,7 @@ impl LegacySse {
                 instance,
                 sessions: Mutex::new(HashMap::new()),
                 per_client: Mutex::new(HashMap::new()),
+                forwarder: OnceLock::new(),
                 open,
             }),
         }
@@ -132,6 +145,36 @@ impl LegacySse {
     /// answers 500. The service is started immediately and waits for the client's `initialize`.
     pub fn open<S: ServerHandler>(&self, service: S, messages_path: &str) -> Response {
         self.open_for(service, messages_path, None)
+    }
+
+    /// This instance's tag, the start of its session ids.
+    pub fn instance_tag(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// Sends POSTs for other instances' sessions through `forwarder` from now on (set once;
+    /// later calls are ignored).
+    pub fn set_forwarder(&self, forwarder: Arc<dyn SseForwarder>) {
+        if self.inner.forwarder.set(forwarder).is_err() {
+            tracing::warn!("legacy SSE: a forwarder is already set; keeping the first");
+        }
+    }
+
+    /// A message another instance forwarded for one of this instance's sessions. It is queued like
+    /// a local POST; there is nobody to answer, so a refusal is only logged.
+    pub async fn deliver(&self, session_id: &str, body: Bytes) {
+        if !session_id.get(..INSTANCE_TAG_LEN).is_some_and(|tag| tag.eq_ignore_ascii_case(&self.inner.instance)) {
+            tracing::warn!(session = short(session_id), "legacy SSE: forwarded message for another instance; dropped");
+            return;
+        }
+        let response = self.post(Some(session_id), body).await;
+        if response.status() != StatusCode::ACCEPTED {
+            tracing::info!(
+                session = short(session_id),
+                status = %response.status(),
+                "legacy SSE: forwarded message not delivered"
+            );
+        }
     }
 
     /// Like [`Self::open`] for a known client IP: above `max_streams_per_client` streams of that
@@ -260,7 +303,7 @@ impl LegacySse {
         };
         let Some(incoming) = self.inner.sessions().get(id).map(|s| s.incoming.clone()) else {
             if self.inner.opened_elsewhere(id) {
-                return session_on_another_instance();
+                return self.forward(id, body).await;
             }
             return session_not_found();
         };
@@ -301,6 +344,40 @@ impl LegacySse {
                 // The service ended; its task removes the entry too, this just wins the race.
                 self.inner.remove_session(id);
                 session_not_found()
+            }
+        }
+    }
+
+    /// A POST for another instance's session: checked here (400 for what is not a message, as a
+    /// local POST), then forwarded when a forwarder is set.
+    async fn forward(&self, id: &str, body: Bytes) -> Response {
+        let Some(forwarder) = self.inner.forwarder.get() else {
+            return session_on_another_instance();
+        };
+        if let Err(error) = serde_json::from_slice::<ClientJsonRpcMessage>(&body) {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_message",
+                &format!("body is not a JSON-RPC message: {error}"),
+            );
+        }
+        let instance = id.get(..INSTANCE_TAG_LEN).unwrap_or_default();
+        match forwarder.forward(instance, id, body).await {
+            Ok(true) => StatusCode::ACCEPTED.into_response(),
+            Ok(false) => error_response(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "the server instance that held this SSE stream is gone; open a new SSE stream",
+            ),
+            Err(detail) => {
+                tracing::warn!(session = short(id), %detail, "legacy SSE: forwarding failed");
+                let mut response = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "forwarding_failed",
+                    "this SSE session lives on another server instance and could not be reached; retry later",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_STREAMS));
+                response
             }
         }
     }

@@ -9,6 +9,7 @@
 pub(crate) mod contract;
 pub mod memory;
 pub mod redis;
+pub mod redis_sse_relay;
 #[cfg(test)]
 pub(crate) mod redis_test_server;
 

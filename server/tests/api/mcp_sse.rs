@@ -163,3 +163,24 @@ async fn sse_streams_respect_the_origin_allow_list() {
         .status();
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn without_a_shared_relay_a_post_on_the_wrong_instance_says_where_the_stream_lives() {
+    let (a, b) = (spawn_app().await, spawn_app().await);
+    let sse = open(&a, "/mcp/all").await;
+    let path = sse.messages_url.strip_prefix(&a.base).expect("a path on A").to_owned();
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    // A load balancer sends the POST to B: a clear 404 naming the cause and the fixes.
+    let elsewhere = b.post_json(&path, ping.clone()).await;
+    assert_eq!(elsewhere.status(), 404);
+    let body: Value = elsewhere.json().await.expect("JSON body");
+    assert_eq!(body["error"], "session_on_another_instance");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("sticky sessions") && message.contains("Streamable HTTP"), "{message}");
+    // On A, which holds the stream, the same POST is accepted.
+    assert_eq!(a.post_json(&path, ping.clone()).await.status(), 202);
+    // A made-up id is just unknown.
+    let unknown = b.post_json("/mcp/all/messages?sessionId=not-a-session", ping).await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<Value>().await.expect("JSON body")["error"], "session_not_found");
+}

@@ -112,31 +112,54 @@ async fn a_frozen_redis_gives_clear_errors_and_the_servers_recover_with_orders_i
 }
 
 #[tokio::test]
-async fn a_legacy_sse_post_on_the_wrong_instance_says_where_the_stream_lives() {
+async fn legacy_sse_posts_on_another_instance_are_forwarded_to_the_stream() {
     use eventsource_stream::Eventsource;
     use futures::StreamExt;
 
     let redis = RedisTestServer::start().await;
     let (a, b) = (instance(&redis).await, instance(&redis).await);
     let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
-    let mut events = stream.bytes_stream().eventsource();
-    let endpoint = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
-        .await
-        .expect("endpoint event in time")
-        .expect("endpoint event")
-        .expect("parses");
-    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
-    // The load balancer sends the POST to B: a clear 404 naming the cause and the fixes.
-    let elsewhere = b.post_json(&endpoint.data, ping.clone()).await;
-    assert_eq!(elsewhere.status(), 404);
-    let body: serde_json::Value = elsewhere.json().await.expect("JSON body");
-    assert_eq!(body["error"], "session_on_another_instance");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(message.contains("sticky sessions") && message.contains("Streamable HTTP"), "{message}");
-    // On A, the instance that holds the stream, the same POST is accepted.
-    assert_eq!(a.post_json(&endpoint.data, ping.clone()).await.status(), 202);
-    // A made-up id is just unknown.
-    let unknown = b.post_json("/mcp/all/messages?sessionId=not-a-session", ping).await;
-    assert_eq!(unknown.status(), 404);
-    assert_eq!(unknown.json::<serde_json::Value>().await.expect("JSON body")["error"], "session_not_found");
+    let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+    let mut next = async || {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open");
+        if event.event == "endpoint" { json!(event.data) } else { serde_json::from_str(&event.data).expect("JSON") }
+    };
+    let endpoint = next().await.as_str().expect("endpoint path").to_owned();
+
+    // The load balancer sends every POST to B; the answers arrive on A's stream.
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "old", "version": "1"}}});
+    assert_eq!(b.post_json(&endpoint, initialize).await.status(), 202);
+    let init = next().await;
+    assert_eq!(init["id"], 1);
+    assert!(init["result"]["serverInfo"]["name"].is_string(), "{init}");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(b.post_json(&endpoint, initialized).await.status(), 202);
+    let create = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "create-target-session", "arguments": {}}});
+    assert_eq!(b.post_json(&endpoint, create).await.status(), 202);
+    let created = next().await;
+    assert_eq!(created["id"], 2);
+    let sid = created["result"]["structuredContent"]["sessionId"].as_str().expect("a session id").to_owned();
+    // A POST that is not a message is refused by B itself.
+    assert_eq!(b.post_json(&endpoint, json!({"hello": "world"})).await.status(), 400);
+    // The shopper's session is in Redis: B knows it too.
+    let cart: CartOutput = b.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(cart.cart.items.is_empty());
+
+    // A session of an instance that no longer exists: a clear 404.
+    let (prefix, id) = endpoint.split_once("sessionId=").expect("query");
+    let foreign_tag = if id.starts_with("00000000") { "00000001" } else { "00000000" };
+    let gone = b
+        .post_json(
+            &format!("{prefix}sessionId={foreign_tag}{}", &id[8..]),
+            json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+        )
+        .await;
+    assert_eq!(gone.status(), 404);
+    let body: serde_json::Value = gone.json().await.expect("JSON body");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("gone")), "{body}");
 }
