@@ -10,14 +10,14 @@
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
 # 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
 # --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured run,
-# wait up to S seconds, default 60, for both CPUs to be under 15% busy: other work skews the figures). It installs what it lacks: wrk,
+# wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews the figures). It installs what it lacks: wrk,
 # redis-server, python3-venv, nodejs/npm from apt; the peers' packages with npm ci and pip.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 LIB="$BENCH_DIR/lib"
-URL="" PID_GIVEN="" QUIET_MAX=60 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
+URL="" PID_GIVEN="" QUIET_MAX=30 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
 SERVER_CPU=0 LOAD_CPU=1 OUT=""
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
@@ -99,7 +99,7 @@ wait_quiet() {
   while (( waited < QUIET_MAX )); do
     a0=$(cpu_line "$SERVER_CPU"); a1=$(cpu_line "$LOAD_CPU"); sleep 1; b0=$(cpu_line "$SERVER_CPU"); b1=$(cpu_line "$LOAD_CPU")
     busy=$(awk -v a="$a0" -v b="$b0" -v c="$a1" -v d="$b1" 'BEGIN{split(a,x," ");split(b,y," ");split(c,u," ");split(d,v," ");
-      p=(y[1]-x[1])/((y[2]-x[2])||1); q=(v[1]-u[1])/((v[2]-u[2])||1); print int(100*(p>q?p:q))}')
+      d=y[2]-x[2]; e=v[2]-u[2]; if (d<=0) d=1; if (e<=0) e=1; p=(y[1]-x[1])/d; q=(v[1]-u[1])/e; print int(100*(p>q?p:q))}')
     (( busy < 15 )) && return 0
     (( waited == 0 )) && say "waiting for the machine to calm down (a CPU is ${busy}% busy with other work)"
     waited=$(( waited + 1 ))
