@@ -14,13 +14,17 @@ use serde_json::json;
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 
+/// Whether a request declares a JSON body (rmcp's 415 to it is then about the content).
+pub fn declares_json(request_headers: &HeaderMap) -> bool {
+    request_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+}
+
 /// Whether rmcp refused the body of a request that declared JSON (the case to re-answer).
-pub fn is_refused_json(request_headers: &HeaderMap, status: StatusCode) -> bool {
-    status == StatusCode::UNSUPPORTED_MEDIA_TYPE
-        && request_headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+pub fn is_refused_json(declared_json: bool, status: StatusCode) -> bool {
+    declared_json && status == StatusCode::UNSUPPORTED_MEDIA_TYPE
 }
 
 /// The JSON-RPC error answer to `body`.
@@ -63,9 +67,9 @@ mod tests {
     #[test]
     fn only_refused_json_bodies_are_re_answered() {
         let mut headers = HeaderMap::new();
-        assert!(!is_refused_json(&headers, StatusCode::UNSUPPORTED_MEDIA_TYPE), "no content type");
+        assert!(!is_refused_json(declares_json(&headers), StatusCode::UNSUPPORTED_MEDIA_TYPE), "no content type");
         headers.insert(header::CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
-        assert!(is_refused_json(&headers, StatusCode::UNSUPPORTED_MEDIA_TYPE));
-        assert!(!is_refused_json(&headers, StatusCode::OK));
+        assert!(is_refused_json(declares_json(&headers), StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        assert!(!is_refused_json(declares_json(&headers), StatusCode::OK));
     }
 }

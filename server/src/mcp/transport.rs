@@ -113,10 +113,10 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return AppError::InvalidInput("The request body could not be read.".into()).into_response();
     };
-    let headers = parts.headers.clone();
+    let declares_json = invalid_message::declares_json(&parts.headers);
     let request = Request::from_parts(parts, Body::from(bytes.clone()));
     match tokio::time::timeout(state.timeout, state.streamable.oneshot(request)).await {
-        Ok(Ok(response)) if invalid_message::is_refused_json(&headers, response.status()) => {
+        Ok(Ok(response)) if invalid_message::is_refused_json(declares_json, response.status()) => {
             invalid_message::answer(&bytes)
         }
         Ok(Ok(response)) => response.into_response(),
