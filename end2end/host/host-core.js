@@ -212,10 +212,12 @@ export function probeSource(selector) {
     if (r.width === 0 && r.height === 0) return;
     done = true;
     post("first-content", performance.now());
-    if (observer) observer.disconnect();
+    observer.disconnect();
   }
   observer = new MutationObserver(check);
   observer.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+  // Content can also become visible without a DOM change (layout, the frame's size): every frame too.
+  (function frame() { check(); if (!done && selector) requestAnimationFrame(frame); })();
   window.addEventListener("load", function () { post("load", performance.now()); check(); });
 })();`;
 }

@@ -73,14 +73,9 @@ for (const mode of MODES) {
   });
 }
 
-// BUG (widgets-app/src/bridge/mod.rs `connect`, not fixed here: the bridge is someone else's):
-// in a window.openai host the widget paints the globals present at start, then waits for the MCP
-// Apps handshake to time out (HANDSHAKE_TIMEOUT_MS, 1.5 s) before `OpenAiBridge::connect` adds its
-// `openai:set_globals` listener. A tool result ChatGPT sets after the frame loaded (it mounts the
-// widget while the tool still runs) is applied only then: measured 1.7 s after set_globals, against
-// ~0.1 s once the bridge is connected. Until then the shopper sees the loading skeleton or stale data,
-// and a click acts on the old result. Un-fixme once the listener is added before the handshake.
-test.fixme("openai mode: a result the host sets right after load shows without waiting out the MCP Apps handshake", async ({
+// ChatGPT mounts the widget while the tool still runs and sets the result later: a window.openai
+// host's set_globals must apply at once, not after the MCP Apps handshake times out (1.5 s).
+test("openai mode: a result the host sets right after load shows without waiting out the MCP Apps handshake", async ({
   host,
   shop,
 }) => {

@@ -150,21 +150,21 @@ pub type EventSink = Rc<dyn Fn(HostEvent)>;
 /// Picks the bridge: MCP Apps if the host answers `ui/initialize`, else `window.openai` if
 /// present, else standalone. Events (including the data already available) go to `sink`.
 pub async fn connect(sink: EventSink) -> Rc<dyn HostBridge> {
-    // ChatGPT sets `window.openai` before the page runs: paint its data right away instead of
-    // after the MCP Apps handshake, which a host that does not speak it lets time out. Calls made
-    // meanwhile wait for the bridge (`Host::call_tool`); repeated events are harmless.
-    if js::openai().is_some() {
-        for event in protocol::events_from_openai_globals(&openai::read_globals(&protocol::OPENAI_GLOBALS)) {
-            sink(event);
+    // ChatGPT sets `window.openai` before the page runs: paint its data and follow its
+    // `openai:set_globals` right away instead of after the MCP Apps handshake, which a host that
+    // does not speak it lets time out. Calls made meanwhile wait for the bridge
+    // (`Host::call_tool`); repeated events are harmless.
+    let openai = openai::OpenAiBridge::connect(sink.clone());
+    if let Some(bridge) = mcp_apps::McpAppsBridge::connect(sink).await {
+        if let Some(openai) = &openai {
+            openai.stop_following();
         }
-    }
-    if let Some(bridge) = mcp_apps::McpAppsBridge::connect(sink.clone()).await {
         return Rc::new(bridge);
     }
-    if let Some(bridge) = openai::OpenAiBridge::connect(sink) {
-        return Rc::new(bridge);
+    match openai {
+        Some(bridge) => Rc::new(bridge),
+        None => Rc::new(Standalone),
     }
-    Rc::new(Standalone)
 }
 
 /// No host: the page was opened on its own.

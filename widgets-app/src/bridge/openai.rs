@@ -33,6 +33,8 @@ struct Inner {
     saved_state: RefCell<Option<Value>>,
     /// The height last reported, so an unchanged height is not sent again.
     last_height: Cell<Option<f64>>,
+    /// Whether `openai:set_globals` still becomes events (off once MCP Apps carries them).
+    following: Cell<bool>,
 }
 
 impl OpenAiBridge {
@@ -41,12 +43,20 @@ impl OpenAiBridge {
     pub fn connect(sink: EventSink) -> Option<Self> {
         let window = web_sys::window()?;
         js::openai()?;
-        let inner = Rc::new(Inner { sink, saved_state: RefCell::new(None), last_height: Cell::new(None) });
+        let inner = Rc::new(Inner {
+            sink,
+            saved_state: RefCell::new(None),
+            last_height: Cell::new(None),
+            following: Cell::new(true),
+        });
         inner.emit(&OPENAI_GLOBALS);
 
         let listener = {
             let inner = Rc::clone(&inner);
             Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+                if !inner.following.get() {
+                    return;
+                }
                 let detail = event
                     .dyn_ref::<web_sys::CustomEvent>()
                     .and_then(|event| js::to_json(&event.detail()))
@@ -60,6 +70,12 @@ impl OpenAiBridge {
             Err(error) => js::warn(&format!("cannot follow {SET_GLOBALS_EVENT}: {}", js::error_text(&error))),
         }
         Some(OpenAiBridge { inner })
+    }
+
+    /// Stops turning `openai:set_globals` into events: the host speaks MCP Apps, whose
+    /// notifications carry the same changes.
+    pub fn stop_following(&self) {
+        self.inner.following.set(false);
     }
 }
 
