@@ -1,6 +1,8 @@
 //! A property-based fuzz target (proptest) for the MCP endpoints: malformed JSON-RPC, wrong
 //! types, huge and odd unicode strings, unknown tools and unknown methods, raw bytes and
-//! batches, POSTed over real HTTP to every connector of one running server.
+//! batches, POSTed over real HTTP to every connector of one running server, and to the
+//! `…/messages` URL of an initialized legacy SSE session (202, or 400/413/503 with a reason;
+//! everything its stream carries is well-formed JSON-RPC, and the session still answers).
 //!
 //! Every answer must be: a well-formed JSON-RPC response (a result — for tools/call possibly an
 //! `isError` one — or an error with an integer code and a message) echoing the request id; 202
@@ -285,5 +287,82 @@ fn raw_bytes_and_batches_never_break_the_server() {
             runtime.block_on(check(&app, path, body, sent.as_ref()))
         })
         .expect("every body gets an answer below 500");
+    still_serves(&runtime, &app);
+}
+
+#[test]
+fn hostile_posts_to_a_legacy_sse_session_get_clear_statuses_and_well_formed_answers() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let (runtime, app) = fuzz_app();
+    // An initialized legacy session; a task drains its stream into a channel.
+    let (mut answers, messages_url) = runtime.block_on(async {
+        let response =
+            app.client.get(app.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
+        let mut events = response.bytes_stream().eventsource().boxed();
+        let first = events.next().await.expect("endpoint event").expect("parses");
+        assert_eq!(first.event, "endpoint");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            while let Some(Ok(event)) = events.next().await {
+                if tx.send(event.data).is_err() {
+                    return;
+                }
+            }
+        });
+        (rx, app.url(&first.data))
+    });
+    let post =
+        |body: Vec<u8>| app.client.post(&messages_url).header("content-type", "application/json").body(body).send();
+    runtime.block_on(async {
+        let init = json!({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
+            "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "1"}}});
+        assert_eq!(post(serde_json::to_vec(&init).expect("JSON")).await.expect("sent").status(), 202);
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), answers.recv()).await;
+        assert!(answer.expect("in time").expect("stream open").contains("\"init\""));
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        assert_eq!(post(serde_json::to_vec(&initialized).expect("JSON")).await.expect("sent").status(), 202);
+    });
+
+    let bodies = prop_oneof![
+        3 => message().prop_map(|m| serde_json::to_vec(&m).expect("serializes")),
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+    ];
+    runner()
+        .run(&bodies, |body| {
+            runtime.block_on(async {
+                let response = post(body).await.map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
+                let status = response.status().as_u16();
+                prop_assert!(matches!(status, 202 | 400 | 413 | 503), "unexpected {}", status);
+                if status != 202 {
+                    let answer: Value = response.json().await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert!(answer["message"].is_string(), "a {} without a reason: {}", status, answer);
+                }
+                Ok(())
+            })
+        })
+        .expect("every POST gets a clear status");
+
+    // The session survived: a last ping is answered on the stream, and every message the stream
+    // carried on the way is well-formed JSON-RPC.
+    runtime.block_on(async {
+        let ping = json!({"jsonrpc": "2.0", "id": "last-ping", "method": "ping"});
+        assert_eq!(post(serde_json::to_vec(&ping).expect("JSON")).await.expect("sent").status(), 202);
+        let mut seen = 0;
+        loop {
+            let data = tokio::time::timeout(std::time::Duration::from_secs(10), answers.recv())
+                .await
+                .expect("the last ping is answered in time")
+                .expect("the stream is still open");
+            let answer: Value = serde_json::from_str(&data).expect("every event is JSON");
+            well_formed(&answer, None).expect("every event is JSON-RPC");
+            seen += 1;
+            if answer["id"] == "last-ping" {
+                break;
+            }
+        }
+        assert!(seen >= 1);
+    });
     still_serves(&runtime, &app);
 }
