@@ -163,3 +163,46 @@ async fn legacy_sse_posts_on_another_instance_are_forwarded_to_the_stream() {
     let body: serde_json::Value = gone.json().await.expect("JSON body");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("gone")), "{body}");
 }
+
+#[tokio::test]
+async fn forwarding_with_redis_away_answers_503_and_works_again_when_it_returns() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
+    let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+    let mut next = async || {
+        tokio::time::timeout(std::time::Duration::from_secs(20), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .data
+    };
+    let endpoint = next().await;
+    let ping = json!({"jsonrpc": "2.0", "id": 7, "method": "ping"});
+
+    redis.pause();
+    let away = tokio::time::timeout(std::time::Duration::from_secs(20), b.post_json(&endpoint, ping.clone()))
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!(away.status(), 503);
+    assert!(away.headers().get("retry-after").is_some());
+    let body: serde_json::Value = away.json().await.expect("JSON body");
+    assert_eq!(body["error"], "forwarding_failed");
+
+    redis.resume();
+    // Before `initialize`, rmcp answers a ping; it arrives on A's stream through B.
+    let back = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            if b.post_json(&endpoint, ping.clone()).await.status() == 202 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    back.await.expect("forwarding works again");
+    let pong: serde_json::Value = serde_json::from_str(&next().await).expect("JSON");
+    assert_eq!(pong["id"], 7);
+}
