@@ -6,7 +6,8 @@
 //! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP and legacy SSE.
 //! - [`tools`]: the tools, one file per group (auth, products, checkout, membership).
 //! - [`rest`]: sign-in/sign-out for the auth widget, health checks, images, widget pages.
-//! - [`store`]: sessions, carts, orders, memberships; the in-memory backend.
+//! - [`store`]: sessions, carts, orders, memberships; the in-memory and Redis backends, and the
+//!   Redis pub/sub relay that carries legacy SSE POSTs to the instance holding the stream.
 //! - [`catalog`]: product sources: the embedded catalog and the Unwrangle API.
 //! - [`pricing`]: Circle offers, shipping and tax, in one place.
 //! - [`recommend`]: recommendations with reasons.

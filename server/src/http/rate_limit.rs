@@ -11,6 +11,10 @@
 //! `RATE_LIMIT_BURST`; 0 per second disables it) and a stricter one on the sign-in endpoint
 //! (`SIGNIN_RATE_LIMIT_PER_MIN`, `SIGNIN_RATE_LIMIT_BURST`), because every attempt there costs
 //! an argon2 hash. Per-account lockout after failed sign-ins is separate (`rest/session.rs`).
+//!
+//! Why `governor` under a small axum middleware rather than `tower_governor`: the per-session key
+//! lives in the body, which a tower_governor key extractor cannot read, and the refusal should
+//! be our JSON error shape (`AppError::RateLimited`) like every other 4xx.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
