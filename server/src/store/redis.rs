@@ -844,8 +844,11 @@ mod tests {
         assert_eq!(s.version, 70, "every add bumped the version once");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_checkouts_with_one_key_place_one_order() {
+    /// Ten checkouts of one member's two-item cart at once, alternating between two instances,
+    /// all with `key` (or none). Returns one store and every outcome.
+    async fn ten_concurrent_checkouts(
+        key: Option<&'static str>,
+    ) -> (RedisTestServer, RedisStore, Vec<Result<Placed, StoreError>>) {
         let (server, a) = redis_store().await;
         let b = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
         let now = Utc::now();
@@ -857,18 +860,26 @@ mod tests {
             let store = if n % 2 == 0 { a.clone() } else { b.clone() };
             let cart = cart.clone();
             tasks.push(tokio::spawn(async move {
-                let key = idem("same-checkout-key");
-                store.place_order(&sid(1), Some(&key), &cart, order(n + 1, "a@b.co", now), Cents(40)).await
+                let key = key.map(idem);
+                store.place_order(&sid(1), key.as_ref(), &cart, order(n + 1, "a@b.co", now), Cents(40)).await
             }));
         }
-        let mut placed = Vec::new();
+        let mut outcomes = Vec::new();
         for task in tasks {
-            placed.push(task.await.unwrap().unwrap());
+            outcomes.push(task.await.unwrap());
         }
+        (server, a, outcomes)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_checkouts_with_one_key_place_one_order() {
+        let (_server, a, outcomes) = ten_concurrent_checkouts(Some("same-checkout-key")).await;
+        let placed: Vec<Placed> = outcomes.into_iter().map(Result::unwrap).collect();
         let fresh: Vec<_> = placed.iter().filter(|p| !p.replayed).collect();
         assert_eq!(fresh.len(), 1, "exactly one order is placed");
         let winner = fresh[0].order.order_id.clone();
         assert!(placed.iter().all(|p| p.order.order_id == winner), "every replay answers the same order");
+        let now = Utc::now();
         for n in 1..=10 {
             let id = order(n, "", now).order_id;
             assert_eq!(a.order(&id).await.unwrap().is_some(), id == winner);
@@ -881,23 +892,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_checkouts_without_a_key_place_exactly_one() {
-        let (server, a) = redis_store().await;
-        let b = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
-        let now = Utc::now();
-        a.create_session(session(1, now)).await.unwrap();
-        a.join_membership("a@b.co", member()).await.unwrap();
-        let cart = a.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap().cart;
-        let mut tasks = Vec::new();
-        for n in 0..10u64 {
-            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
-            let cart = cart.clone();
-            tasks.push(tokio::spawn(async move {
-                store.place_order(&sid(1), None, &cart, order(n + 1, "a@b.co", now), Cents(40)).await
-            }));
-        }
+        let (_server, a, outcomes) = ten_concurrent_checkouts(None).await;
         let (mut ok, mut changed) = (0, 0);
-        for task in tasks {
-            match task.await.unwrap() {
+        for outcome in outcomes {
+            match outcome {
                 Ok(p) => {
                     assert!(!p.replayed);
                     ok += 1;
