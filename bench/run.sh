@@ -9,9 +9,10 @@
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
 # 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
-# --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured run,
-# wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews the figures). It installs what it lacks: wrk,
-# redis-server, python3-venv, nodejs/npm from apt; the peers' packages with npm ci and pip.
+# --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured
+# run, wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews figures).
+# It installs what it lacks: wrk, redis-server, python3-venv, nodejs/npm from apt; the peers'
+# packages with npm ci and pip.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +23,7 @@ SERVER_CPU=0 LOAD_CPU=1 OUT=""
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --url) URL="$2"; shift 2 ;;
