@@ -81,17 +81,19 @@ test("hostile input: markup typed as the email is kept as typed and never runs",
   await expectNothingRan(host);
 });
 
-// MCP Apps host only: a window.openai host hands the widget `structuredContent` as toolOutput, and an
-// error result has none, so there the widget cannot tell an error from a result still on its way.
-test("unknown session, mcp-apps host: the cart says the session has expired", async ({ host }) => {
-  const { result } = await host.render("mcp-apps", "get-cart", { sessionId: unknownSession() });
-  expect(result.isError).toBe(true);
-  const cart = new CartPage(host.widget);
-  await expect(cart.error).toBeVisible();
-  await expect(cart.error).toContainText(EXPIRED);
-  await expect(cart.error).toContainText("create-target-session");
-  await expect(cart.checkout).toHaveCount(0);
-});
+// In a window.openai host the error reaches the widget only through toolResponseMetadata (the
+// server repeats the message under `target/error`): an error result has no structuredContent.
+for (const mode of MODES) {
+  test(`unknown session, ${mode} host: the cart says the session has expired`, async ({ host }) => {
+    const { result } = await host.render(mode, "get-cart", { sessionId: unknownSession() });
+    expect(result.isError).toBe(true);
+    const cart = new CartPage(host.widget);
+    await expect(cart.error).toBeVisible();
+    await expect(cart.error).toContainText(EXPIRED);
+    await expect(cart.error).toContainText("create-target-session");
+    await expect(cart.checkout).toHaveCount(0);
+  });
+}
 
 test("unknown session: signing in on a session the server no longer has says to start over", async ({ host, shop }) => {
   const sessionId = await shop.newSession();

@@ -4,9 +4,10 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResult, ContentBlock, MetaObject};
 use shared::InputError;
 use shared::api::{ApiError, ApiErrorCode};
+use shared::widget::{ERROR_META_KEY, ErrorMeta};
 
 use crate::catalog::CatalogError;
 use crate::store::StoreError;
@@ -68,23 +69,24 @@ impl From<StoreError> for AppError {
 
 impl AppError {
     /// The tool-call form: the shopper-facing errors become `isError` results the model can read
-    /// and recover from; only a broken server becomes a JSON-RPC error, without details.
+    /// and recover from (the message repeated in `_meta` for the widget, see
+    /// [`ERROR_META_KEY`]); only a broken server becomes a JSON-RPC error, without details.
     pub fn into_tool_result(self) -> Result<CallToolResult, ErrorData> {
-        match self {
+        match &self {
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "tool failed");
-                Err(ErrorData::internal_error("internal error", None))
+                return Err(ErrorData::internal_error("internal error", None));
             }
-            AppError::Catalog(ref e) => {
-                tracing::warn!(error = ?e, "product source failed");
-                Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]))
-            }
-            AppError::Unavailable(ref detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]))
-            }
-            other => Ok(CallToolResult::error(vec![ContentBlock::text(other.to_string())])),
+            AppError::Catalog(e) => tracing::warn!(error = ?e, "product source failed"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "store unavailable"),
+            _ => {}
         }
+        let message = self.to_string();
+        let mut result = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
+        let mut meta = serde_json::Map::new();
+        meta.insert(ERROR_META_KEY.to_owned(), serde_json::json!(ErrorMeta { message }));
+        result.meta = Some(MetaObject(meta));
+        Ok(result)
     }
 
     fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {

@@ -7,6 +7,18 @@ use crate::product::Product;
 /// The `_meta` key under which the server puts [`WidgetMeta`].
 pub const WIDGET_META_KEY: &str = "target/widget";
 
+/// The `_meta` key under which an `isError` result repeats its message as [`ErrorMeta`]: hosts
+/// that hand the widget only `structuredContent` and `_meta` (ChatGPT's `window.openai`) would
+/// otherwise leave it waiting for a result that never comes.
+pub const ERROR_META_KEY: &str = "target/error";
+
+/// The shopper-readable message of a failed tool call, for its widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ErrorMeta {
+    pub message: String,
+}
+
 /// Widget-only data of a tool result: full product records (images, ratings, links) for every
 /// product the `structuredContent` mentions, and a version that orders results.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -33,6 +33,9 @@ async fn malformed_and_unknown_session_ids_get_readable_errors() {
         app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": "sess_0123456789abcdef0123456789abcdef"})).await;
     assert!(unknown.is_error());
     assert!(unknown.text().contains("create-target-session"), "{}", unknown.text());
+    let for_widget: shared::widget::ErrorMeta =
+        serde_json::from_value(unknown.0["_meta"][shared::widget::ERROR_META_KEY].clone()).expect("error meta");
+    assert_eq!(for_widget.message, unknown.text(), "the widget gets the message through _meta too");
 }
 
 #[tokio::test]

@@ -547,7 +547,21 @@ pub fn tool_result_from_globals(tool_output: Option<&Value>, metadata: Option<&V
     }
     let mut result = ToolResult { structured: tool_output.cloned(), meta: metadata.cloned(), ..ToolResult::default() };
     fill_from_nested(&mut result);
+    fill_from_error_meta(&mut result);
     Some(result)
+}
+
+/// A failed call whose host passed on only `_meta` (`window.openai`): the server's
+/// [`ErrorMeta`](shared::widget::ErrorMeta) makes it an error with the server's message.
+fn fill_from_error_meta(result: &mut ToolResult) {
+    let error = result.meta.as_ref().and_then(|meta| meta.get(shared::widget::ERROR_META_KEY)).cloned();
+    let Some(error) = error.and_then(|e| serde_json::from_value::<shared::widget::ErrorMeta>(e).ok()) else {
+        return;
+    };
+    result.is_error = true;
+    if result.text.is_none() {
+        result.text = Some(error.message);
+    }
 }
 
 /// The events for a set of `window.openai` globals (only the keys read; `null` = nothing yet):
@@ -966,6 +980,17 @@ mod tests {
         assert_eq!(tool_result_from_json(&json!("plain")).text.as_deref(), Some("plain"));
         assert_eq!(tool_result_from_json(&Value::Null), ToolResult::default());
         assert_eq!(tool_result_from_json(&json!({ "structuredContent": null })), ToolResult::default());
+    }
+
+    #[test]
+    fn an_error_in_meta_makes_a_window_openai_result_an_error() {
+        let metadata = json!({ "target/error": { "message": "Your Target session has expired." } });
+        let result = tool_result_from_globals(None, Some(&metadata)).expect("a result");
+        assert!(result.is_error);
+        assert_eq!(result.text.as_deref(), Some("Your Target session has expired."));
+        let plain =
+            tool_result_from_globals(None, Some(&json!({ "target/error": "not the shape" }))).expect("a result");
+        assert!(!plain.is_error, "only the server's ErrorMeta counts");
     }
 
     #[test]
