@@ -149,11 +149,25 @@ load() {
   done
 }
 
+answer() { # answer SERVER DIR: what the search for "desk lamp" found, for the report's comparison
+  [[ -s "$2/search-answer.json" ]] || return 0
+  echo "{\"kind\":\"answer\",\"server\":\"$1\",$(sed -E 's/^\{//' "$2/search-answer.json")" >> "$JSONL"
+}
+
 peak() { # peak SERVER STORE PID
   local hwm; hwm=$(kb "$3" VmHWM)
   [[ -n "$hwm" ]] || return 0
   echo "{\"kind\":\"peak_rss\",\"server\":\"$1\",\"store\":\"$2\",\"hwm_kb\":$hwm,\"rss_kb\":$(kb "$3" VmRSS)}" >> "$JSONL"
   say "$1 ($2): peak RSS $(( hwm / 1024 )) MB"
+}
+
+versions() {
+  local v="wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), node $(node --version)"
+  command -v rustc >/dev/null && v+=", $(rustc --version | awk '{print $1, $2}')"
+  command -v redis-server >/dev/null && v+=", redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-)"
+  v+=", @modelcontextprotocol/sdk $(node -p 'require(process.argv[1]).dependencies["@modelcontextprotocol/sdk"]' "$BENCH_DIR/peers/typescript/package.json")"
+  v+=", mcp (PyPI) $(sed -n 's/^mcp==//p' "$BENCH_DIR/peers/python/requirements.txt")"
+  echo "$v"
 }
 
 machine() {
@@ -166,7 +180,7 @@ machine() {
 node -e 'const [m,d,c,p,v]=process.argv.slice(1);console.log(JSON.stringify({kind:"meta",date:d,machine:m,command:c,pinning:p,versions:v}))' \
   "$(machine)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
   "server (and redis-server) on CPU $SERVER_CPU, wrk and the client on CPU $LOAD_CPU; wrk -t1, ${DURATION}s per run after a ${WARMUP}s warm-up" \
-  "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), node $(node --version)" >> "$JSONL"
+  "$(versions)" >> "$JSONL"
 
 # ------------------------------------------------------------------------ any MCP URL
 if [[ -n "$URL" ]]; then
@@ -224,6 +238,7 @@ for store in memory redis; do
   fi
   start_ours "ours-$store" "$REDIS_URL_NOW"
   client prepare "$OURS_URL" "$WORK/ours-$store"
+  [[ $store != memory ]] || answer ours "$WORK/ours-$store"
   LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
   LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" add-to-cart "$WORK/ours-$store/cart.txt" "$OURS_URL"
   peak ours "$store" "$OURS_PID"
@@ -270,6 +285,7 @@ if [[ $SKIP_PEERS == 0 ]]; then
     wait_mcp "$PEER_URL" "$PEER_PID" "$peer"
     say "$peer peer started: pid $PEER_PID, $PEER_URL"
     client prepare "$PEER_URL" "$WORK/$peer" 1 >/dev/null
+    answer "$peer" "$WORK/$peer"
     ONLY_C=64 LOAD_PID=$PEER_PID load "$peer" - search "$WORK/$peer/search.txt" "$PEER_URL"
     peak "$peer" - "$PEER_PID"
     stop_pid "$PEER_PID"

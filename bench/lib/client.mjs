@@ -58,8 +58,11 @@ async function newSession(url) {
   return id;
 }
 
-async function inStockProducts(url) {
+async function inStockProducts(url, dir) {
   const r = await call(url, 'search-target-products', { query: 'desk lamp' });
+  // What the search found, so the report can check that the peers answer like the server does.
+  if (dir) writeFileSync(`${dir}/search-answer.json`, JSON.stringify({ total: r.structuredContent?.total,
+    ids: (r.structuredContent?.products ?? []).map((p) => p.id), bytes: JSON.stringify(r).length }) + '\n');
   const ids = (r.structuredContent?.products ?? []).filter((p) => p.inStock !== false).map((p) => p.id);
   if (ids.length < 3) throw new Error(`search for "desk lamp" gave fewer than 3 in-stock products: ${JSON.stringify(r).slice(0, 300)}`);
   return ids.slice(0, 3);
@@ -70,7 +73,7 @@ async function prepare(url, dir, sessions = 64) {
   writeFileSync(`${dir}/search.txt`, JSON.stringify(toolBody('search-target-products', { query: 'desk lamp' })) + '\n');
   const tools = (await post(url, rpc('tools/list'))).result?.tools?.map((t) => t.name) ?? [];
   if (!tools.includes('search-target-products')) throw new Error(`${url} has no search-target-products tool (tools: ${tools.join(', ')})`);
-  const products = await inStockProducts(url);
+  const products = await inStockProducts(url, dir);
   if (!tools.includes('create-target-session') || !tools.includes('add-to-cart')) {
     writeFileSync(`${dir}/cart.txt`, '');
     console.log(`prepare: ${url} lists no create-target-session/add-to-cart: add-to-cart is skipped`);
@@ -162,6 +165,7 @@ function report(jsonl, outBase) {
   if (meta.machine) out.push(`machine: ${meta.machine}`);
   if (meta.command) out.push(`command: ${meta.command}`);
   if (meta.pinning) out.push(`pinning: ${meta.pinning}`);
+  if (meta.versions) out.push(`versions: ${meta.versions}`);
   out.push('');
   out.push('server      store   tool         conc   req/s      p50 ms   p99 ms   failed  peak RSS   server core  CPU µs/req  other');
   for (const r of loads) {
@@ -207,6 +211,13 @@ function report(jsonl, outBase) {
       const v = t.value == null ? 'n/a' : `${t.value.toFixed(t.unit === '×' ? 1 : t.unit === 'MB' ? 1 : 2)}${t.unit === '×' ? '×' : ' ' + t.unit}`;
       out.push(`  ${t.what.padEnd(78)} ${v.padStart(10)}   target ${t.target.padEnd(9)} ${verdict(t.ok)}`);
     }
+  }
+  for (const e of rows.filter((r) => r.kind === 'answer' && r.server !== 'ours')) {
+    const ours = rows.find((r) => r.kind === 'answer' && r.server === 'ours');
+    if (!ours) continue;
+    const same = ours.total === e.total && ours.ids.join() === e.ids.join();
+    out.push(`${e.server} answers "desk lamp" ${same ? 'exactly like ours' : 'DIFFERENTLY from ours'}: ${e.total} matches, ` +
+      `first ${e.ids.slice(0, 3).join(', ')}… (ours ${ours.total}: ${ours.ids.slice(0, 3).join(', ')}…); result ${e.bytes} bytes, ours ${ours.bytes}`);
   }
   const peers = rows.filter((r) => r.kind === 'peak_rss' && r.server !== 'ours');
   if (peers.length) out.push('', 'peer peak RSS: ' + peers.map((p) => `${p.server} ${mb(p.hwm_kb)}`).join(', '));
