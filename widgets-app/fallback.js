@@ -119,6 +119,8 @@
     if (version < newest) return; // never replace fresher data
     if (!out || typeof out !== "object") {
       var text = (content || []).filter(function (c) { return c && c.type === "text"; }).map(function (c) { return c.text; });
+      var error = meta && meta["target/error"]; // a failed call, where only _meta reaches us (window.openai)
+      if (!text.length && error && typeof error.message === "string") text = [error.message];
       if (!text.length) return;
       start("Target");
       text.forEach(function (t) { root.appendChild(el("p", t)); });

@@ -93,6 +93,13 @@ for (const mode of MODES) {
     await expect(cart.error).toContainText("create-target-session");
     await expect(cart.checkout).toHaveCount(0);
   });
+
+  test(`unknown session, ${mode} host without WebAssembly: the fallback says the session has expired`, async ({
+    host,
+  }) => {
+    await host.render(mode, "get-cart", { sessionId: unknownSession() }, { wasm: false });
+    await expect(host.widget.locator("#root.tw-fallback")).toContainText(EXPIRED);
+  });
 }
 
 test("unknown session: signing in on a session the server no longer has says to start over", async ({ host, shop }) => {
