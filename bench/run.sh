@@ -241,6 +241,8 @@ for store in memory redis; do
   [[ $store != memory ]] || answer ours "$WORK/ours-$store"
   LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
   LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" add-to-cart "$WORK/ours-$store/cart.txt" "$OURS_URL"
+  # The floor: a JSON-RPC ping through the same HTTP and MCP layers, no tool.
+  [[ $store != memory ]] || ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" ping "$WORK/ours-$store/ping.txt" "$OURS_URL"
   peak ours "$store" "$OURS_PID"
   stop_pid "$OURS_PID"
 
@@ -287,6 +289,7 @@ if [[ $SKIP_PEERS == 0 ]]; then
     client prepare "$PEER_URL" "$WORK/$peer" 1 >/dev/null
     answer "$peer" "$WORK/$peer"
     ONLY_C=64 LOAD_PID=$PEER_PID load "$peer" - search "$WORK/$peer/search.txt" "$PEER_URL"
+    ONLY_C=64 LOAD_PID=$PEER_PID load "$peer" - ping "$WORK/$peer/ping.txt" "$PEER_URL"
     peak "$peer" - "$PEER_PID"
     stop_pid "$PEER_PID"
   done

@@ -71,6 +71,7 @@ async function inStockProducts(url, dir) {
 async function prepare(url, dir, sessions = 64) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/search.txt`, JSON.stringify(toolBody('search-target-products', { query: 'desk lamp' })) + '\n');
+  writeFileSync(`${dir}/ping.txt`, JSON.stringify(rpc('ping')) + '\n'); // the floor: HTTP + JSON-RPC, no tool
   const tools = (await post(url, rpc('tools/list'))).result?.tools?.map((t) => t.name) ?? [];
   if (!tools.includes('search-target-products')) throw new Error(`${url} has no search-target-products tool (tools: ${tools.join(', ')})`);
   const products = await inStockProducts(url, dir);
@@ -190,6 +191,11 @@ function report(jsonl, outBase) {
     targets.push({ what: '  the same by server CPU time per request, peer / ours (TypeScript)', value: cts, unit: '×', target: '≥ 20×', ok: cts == null ? null : cts >= 20 });
     targets.push({ what: '  the same by server CPU time per request, peer / ours (Python)', value: cpy, unit: '×', target: '≥ 40×', ok: cpy == null ? null : cpy >= 40 });
   }
+  const pingOurs = find('ours', 'memory', 'ping', 64);
+  if (pingOurs && py64 && cpuOf(pingOurs) && cpuOf(py64)) {
+    const need = (1e6 * cpuOf(py64)) / py64.requests / 40, floor = (1e6 * cpuOf(pingOurs)) / pingOurs.requests;
+    targets.push({ what: `  40× Python needs a search in ≤ ${need.toFixed(0)} µs of CPU; a JSON-RPC ping costs ours`, value: floor, unit: 'µs', target: '(info)', ok: null });
+  }
   for (const store of ['memory', 'redis']) {
     for (const tool of ['search', 'add-to-cart']) {
       const r = find('ours', store, tool, 16) ?? (store === 'memory' ? find('url', null, tool, 16) : null);
@@ -208,7 +214,7 @@ function report(jsonl, outBase) {
     out.push('');
     out.push('targets');
     for (const t of targets) {
-      const v = t.value == null ? 'n/a' : `${t.value.toFixed(t.unit === '×' ? 1 : t.unit === 'MB' ? 1 : 2)}${t.unit === '×' ? '×' : ' ' + t.unit}`;
+      const v = t.value == null ? 'n/a' : `${t.value.toFixed(t.unit === 'µs' ? 0 : t.unit === '×' || t.unit === 'MB' ? 1 : 2)}${t.unit === '×' ? '×' : ' ' + t.unit}`;
       out.push(`  ${t.what.padEnd(78)} ${v.padStart(10)}   target ${t.target.padEnd(9)} ${verdict(t.ok)}`);
     }
   }
