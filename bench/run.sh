@@ -189,6 +189,7 @@ if [[ -n "$URL" ]]; then
   client prepare "$URL" "$WORK/url"
   LOAD_PID="$PID_GIVEN" load url - search "$WORK/url/search.txt" "$URL"
   LOAD_PID="$PID_GIVEN" load url - add-to-cart "$WORK/url/cart.txt" "$URL"
+  ONLY_C=64 LOAD_PID="$PID_GIVEN" load url - ping "$WORK/url/ping.txt" "$URL"
   [[ -z "$PID_GIVEN" ]] || peak url - "$PID_GIVEN"
   client report "$JSONL" "$OUT"
   exit 0
@@ -197,9 +198,14 @@ fi
 # ------------------------------------------------------------------------ our server
 if [[ $NO_BUILD == 0 ]]; then
   say "cargo build --release -p server (waits for the cargo lock if another build holds it)"
-  (cd "$ROOT" && cargo build --release -p server 2>&1 | grep -E '^(error|warning: unused|\s+Finished|\s+Compiling server)' || true)
+  if ! (cd "$ROOT" && cargo build --release -p server > "$WORK/build.log" 2>&1); then
+    tail -n 30 "$WORK/build.log" >&2
+    die "cargo build --release -p server failed (another change to server/ may be half-way: try again later); log: $WORK/build.log"
+  fi
+  grep -E '^\s+(Compiling server|Finished)' "$WORK/build.log" || true
 fi
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/server"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"; [[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+BIN="$TARGET_DIR/release/server"
 [[ -x "$BIN" ]] || die "$BIN was not built: run cargo build --release -p server and look at its errors"
 export RATE_LIMIT_PER_SEC=0   # rate limits off for the load (the knob is harmless where it does not exist)
 # The server runs on its defaults (embedded catalog, default log filter), whatever this shell has set.
