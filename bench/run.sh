@@ -4,8 +4,8 @@
 #   bench/run.sh                      build and start the release server, measure it with the memory
 #                                     store and with Redis, cold start, idle RSS, 10k sessions, and the
 #                                     TypeScript and Python SDK peers; results in bench/results/latest.*
-#   bench/run.sh --url URL [--pid P]  measure any MCP endpoint (search, and add-to-cart if it has
-#                                     create-target-session); RSS only with --pid; bench/results/url.*
+#   bench/run.sh --url URL [--pid P]  measure any MCP endpoint (search, ping, and add-to-cart if it has
+#                                     create-target-session); RSS and CPU only with --pid; results/url.*
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
 # 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
