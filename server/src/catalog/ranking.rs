@@ -472,6 +472,23 @@ impl IndexedDoc {
     }
 }
 
+/// Word id → the positions of the documents having that word in a field or compound.
+fn postings(docs: &[IndexedDoc], words: usize) -> Vec<Vec<u32>> {
+    let mut postings = vec![Vec::new(); words];
+    for (i, doc) in docs.iter().enumerate() {
+        let position = u32::try_from(i).unwrap_or(u32::MAX);
+        let ids = doc.segments.iter().flatten().flatten().chain(doc.compounds.iter().flatten());
+        for &word in ids {
+            if let Some(list) = postings.get_mut(word as usize)
+                && list.last() != Some(&position)
+            {
+                list.push(position);
+            }
+        }
+    }
+    postings
+}
+
 /// A term's acceptable spellings in the catalog's vocabulary and how much each is worth.
 type Variants = Vec<(WordId, u32)>;
 
@@ -503,6 +520,9 @@ pub struct SearchIndex {
     /// The vocabulary as characters, for typo matching.
     vocabulary_chars: Vec<Vec<char>>,
     docs: Vec<IndexedDoc>,
+    /// Word id → the documents having it in some field, ascending: a search scores only
+    /// documents that have one of its words.
+    postings: Vec<Vec<u32>>,
 }
 
 impl SearchIndex {
@@ -557,7 +577,7 @@ impl SearchIndex {
             .collect();
         let id_of = |w: &String| lookup.get(w).copied().unwrap_or(WordId::MAX);
 
-        let docs = pending
+        let docs: Vec<IndexedDoc> = pending
             .into_iter()
             .map(|p| IndexedDoc {
                 segments: p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
@@ -570,7 +590,8 @@ impl SearchIndex {
             })
             .collect();
         let vocabulary_chars = vocabulary.iter().map(|w| w.chars().collect()).collect();
-        SearchIndex { vocabulary, lookup, vocabulary_chars, docs }
+        let postings = postings(&docs, vocabulary.len());
+        SearchIndex { vocabulary, lookup, vocabulary_chars, docs, postings }
     }
 
     /// How many products are indexed.
@@ -668,8 +689,11 @@ impl SearchIndex {
             (a, b) => a.or(b),
         };
 
-        let scored: Vec<(usize, Relevance)> =
-            self.docs.iter().enumerate().filter_map(|(i, doc)| self.score(doc, &variants).map(|r| (i, r))).collect();
+        let scored: Vec<(usize, Relevance)> = self
+            .candidates(&variants)
+            .into_iter()
+            .filter_map(|i| self.score(&self.docs[i], &variants).map(|r| (i, r)))
+            .collect();
         let best = scored.iter().map(|(_, r)| r.matched).max().unwrap_or(0);
         let floor = best.div_ceil(2).max(1);
         let mut required = best.max(1);
@@ -686,6 +710,18 @@ impl SearchIndex {
         let total = hits.len();
         hits.truncate(limit);
         Ranked { total, hits: hits.into_iter().map(|(i, _)| i).collect() }
+    }
+
+    /// The documents having at least one variant of some term, ascending (the only ones
+    /// [`SearchIndex::score`] can match).
+    fn candidates(&self, variants: &[Variants]) -> Vec<usize> {
+        let mut seen = vec![false; self.docs.len()];
+        for &(word, _) in variants.iter().flatten() {
+            for &doc in self.postings.get(word as usize).map_or(&[][..], Vec::as_slice) {
+                seen[doc as usize] = true;
+            }
+        }
+        seen.iter().enumerate().filter(|(_, hit)| **hit).map(|(i, _)| i).collect()
     }
 
     fn compare(&self, (ia, ra): &(usize, Relevance), (ib, rb): &(usize, Relevance), sort: SortOrder) -> Ordering {
@@ -805,6 +841,25 @@ mod tests {
 
     fn ids(index: &SearchIndex, items: &[Item], query: &str, sort: SortOrder) -> Vec<&'static str> {
         index.search(query, None, sort, 50).hits.into_iter().map(|i| items[i].id).collect()
+    }
+
+    #[test]
+    fn every_document_a_query_matches_is_a_candidate() {
+        let items = sample();
+        let index = index(&items);
+        let queries =
+            ["desk lamp", "lmap", "kmini", "k-mini coffee", "lamb", "desktop storage", "threshold", "zzz", ""];
+        for query in queries {
+            let variants: Vec<Variants> = parse_query(query).terms.iter().map(|t| index.variants(t)).collect();
+            let candidates = index.candidates(&variants);
+            for (i, doc) in index.docs.iter().enumerate() {
+                if index.score(doc, &variants).is_some() {
+                    assert!(candidates.contains(&i), "{query:?} matches {} but it is no candidate", items[i].id);
+                }
+            }
+        }
+        let lamp: Vec<Variants> = vec![index.variants("lamp")];
+        assert_eq!(index.candidates(&lamp), vec![0, 2, 3, 7], "exactly the lamps, in catalog order");
     }
 
     #[test]
