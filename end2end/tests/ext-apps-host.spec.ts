@@ -15,8 +15,8 @@ test("ext-apps host: the handshake is AppBridge's, and the view gets no window.o
   await extHost.initialized();
   const records = await extHost.records();
   expect(records.appInfo?.name, "the view introduced itself in ui/initialize").toBeTruthy();
-  const frame = extHost.page.frame({ url: /about:srcdoc/ });
-  expect(await frame?.evaluate(() => typeof (window as any).openai)).toBe("undefined");
+  // Through the frame's locator (it waits for the frame), not page.frame(), which can miss it.
+  expect(await extHost.widget.locator("html").evaluate(() => typeof (window as any).openai)).toBe("undefined");
 });
 
 test("ext-apps host, target-auth: the sign-in form, and signing in tells the conversation", async ({ extHost, shop }) => {
