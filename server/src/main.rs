@@ -4,10 +4,6 @@ use clap::Parser;
 use server::app::Application;
 use server::config::Config;
 
-/// Tool calls build and drop many small JSON values; mimalloc makes that cheaper than glibc's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
