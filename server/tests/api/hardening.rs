@@ -131,19 +131,8 @@ async fn bodies_above_the_limit_get_413_with_a_clear_message() {
     };
     check(mcp_post(&app, &huge, None).await).await;
     // Chunked, without Content-Length: cut off while reading.
-    let chunks = futures::stream::iter(
-        (0..8).map(|_| Ok::<_, std::io::Error>(bytes_of(&format!("{{\"pad\":\"{}\"}}", "y".repeat(500))))),
-    );
-    let chunked = app
-        .client
-        .post(app.url("/mcp/all"))
-        .header("content-type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .body(reqwest::Body::wrap_stream(chunks))
-        .send()
-        .await
-        .expect("sent");
-    check(chunked).await;
+    let pad = format!("{{\"pad\":\"{}\"}}", "y".repeat(500));
+    check(post_chunked(&app, "/mcp/all", &pad).await).await;
     // The legacy SSE message endpoint has the same limit.
     let sse = app.post_json("/mcp/all/messages?sessionId=00000000000000000000000000000000", huge.clone()).await;
     check(sse).await;
@@ -153,23 +142,23 @@ async fn bodies_above_the_limit_get_413_with_a_clear_message() {
     config.rate_limit_per_sec = 0;
     let unlimited = spawn_app_with(config).await;
     check(mcp_post(&unlimited, &huge, None).await).await;
-    let chunks = futures::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(bytes_of(&"z".repeat(500)))));
-    let chunked = unlimited
-        .client
-        .post(unlimited.url("/mcp2"))
+    check(post_chunked(&unlimited, "/mcp2", &"z".repeat(500)).await).await;
+    let small = mcp_post(&unlimited, &tools_list(), None).await;
+    assert_eq!(small.status(), 200);
+}
+
+/// POSTs `chunk` eight times as a chunked body (no Content-Length), so the limit is found while reading.
+async fn post_chunked(app: &TestApp, path: &str, chunk: &str) -> reqwest::Response {
+    let chunk = chunk.as_bytes().to_vec();
+    let chunks = futures::stream::iter((0..8).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    app.client
+        .post(app.url(path))
         .header("content-type", "application/json")
         .header("Accept", "application/json, text/event-stream")
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
         .await
-        .expect("sent");
-    check(chunked).await;
-    let small = mcp_post(&unlimited, &tools_list(), None).await;
-    assert_eq!(small.status(), 200);
-}
-
-fn bytes_of(s: &str) -> Vec<u8> {
-    s.as_bytes().to_vec()
+        .expect("sent")
 }
 
 #[tokio::test]
