@@ -12,7 +12,7 @@
 
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { AppBridge, PostMessageTransport, getToolUiResourceUri } from "@modelcontextprotocol/ext-apps/app-bridge";
-import { templateCsp, templateSrcdoc } from "./host-core.js";
+import { templateCsp, templateSrcdoc, widgetFrame } from "./host-core.js";
 
 const params = new URLSearchParams(location.search);
 const server = (params.get("server") || "http://127.0.0.1:8000").replace(/\/$/, "");
@@ -101,11 +101,7 @@ async function render({ tool: name, args = {}, context = {} }) {
   if (!content || typeof content.text !== "string") throw new Error(`resources/read ${uri}: no text content`);
 
   const old = document.getElementById("widget");
-  const frame = document.createElement("iframe");
-  frame.id = "widget";
-  frame.title = `${name} widget`;
-  frame.setAttribute("sandbox", "allow-scripts allow-forms");
-  frame.dataset.templateUri = uri;
+  const frame = widgetFrame(name, uri);
   old.replaceWith(frame);
 
   hostCtx = { ...hostContext(context), toolInfo: { tool: descriptor } };

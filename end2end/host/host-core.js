@@ -222,6 +222,16 @@ export function probeSource(selector) {
 })();`;
 }
 
+/** A new widget iframe (`#widget`), sandboxed like ChatGPT's: scripts and forms, no same-origin. */
+export function widgetFrame(tool, templateUri) {
+  const frame = document.createElement("iframe");
+  frame.id = "widget";
+  frame.title = `${tool} widget`;
+  frame.setAttribute("sandbox", "allow-scripts allow-forms");
+  frame.dataset.templateUri = templateUri;
+  return frame;
+}
+
 /** The template as srcdoc: CSP meta, then the probe, then (openai mode) the window.openai shim. */
 export function templateSrcdoc(html, { csp, globals, probeSelector } = {}) {
   let head = "";

@@ -6,7 +6,7 @@
 //
 // Everything the widget asked for is on window.__host.records() for assertions.
 
-import { McpClient, WidgetHost, templateCsp, templateSrcdoc } from "./host-core.js";
+import { McpClient, WidgetHost, templateCsp, templateSrcdoc, widgetFrame } from "./host-core.js";
 
 const params = new URLSearchParams(location.search);
 const server = (params.get("server") || "http://127.0.0.1:8000").replace(/\/$/, "");
@@ -34,12 +34,8 @@ async function render({ tool, args = {}, mode = "openai", context, widgetState =
   const template = await mcp.template(tool, mode);
 
   const old = document.getElementById("widget");
-  const frame = document.createElement("iframe");
-  frame.id = "widget";
-  frame.title = `${tool} widget`;
-  frame.setAttribute("sandbox", "allow-scripts allow-forms");
+  const frame = widgetFrame(tool, template.uri);
   frame.dataset.mode = mode;
-  frame.dataset.templateUri = template.uri;
 
   current = new WidgetHost({
     mode,

@@ -14,6 +14,14 @@ async function cartWithTwo(shop: Shop, sessionId: string) {
   return [a, b];
 }
 
+/** Renders the cart widget for `sessionId`, once it shows the two lines of `cartWithTwo`. */
+async function renderCartOfTwo(host: HostPage, mode: Mode, sessionId: string) {
+  await host.render(mode, "get-cart", { sessionId });
+  const cart = new CartPage(host.widget);
+  await expect(cart.lines).toHaveCount(2);
+  return cart;
+}
+
 /** The totals the widget shows are the server's cart, row by row. */
 async function expectTotals(cart: CartPage, server: any) {
   await expect(cart.subtotal).toHaveText(usd(server.subtotalCents));
@@ -29,9 +37,7 @@ for (const mode of MODES) {
   }) => {
     const sessionId = await shop.newSession();
     const [a, b] = await cartWithTwo(shop, sessionId);
-    await host.render(mode, "get-cart", { sessionId });
-    const cart = new CartPage(host.widget);
-    await expect(cart.lines).toHaveCount(2);
+    const cart = await renderCartOfTwo(host, mode, sessionId);
     await expect(cart.count).toHaveText("2 items");
     await expectTotals(cart, await shop.cart(sessionId));
 
@@ -73,9 +79,7 @@ for (const mode of MODES) {
   }) => {
     const sessionId = await shop.newSession();
     const [a, b] = await cartWithTwo(shop, sessionId);
-    await host.render(mode, "get-cart", { sessionId });
-    let cart = new CartPage(host.widget);
-    await expect(cart.lines).toHaveCount(2);
+    let cart = await renderCartOfTwo(host, mode, sessionId);
 
     await cart.checkout.click();
     const refused = await host.toolCall("checkout");
@@ -122,9 +126,7 @@ for (const mode of MODES) {
     const priced = await shop.cart(sessionId);
     expect(priced.circleSavingsCents).toBeGreaterThan(0);
 
-    await host.render(mode, "get-cart", { sessionId });
-    const cart = new CartPage(host.widget);
-    await expect(cart.lines).toHaveCount(2);
+    const cart = await renderCartOfTwo(host, mode, sessionId);
     await cart.checkout.dblclick();
     await expect(cart.confirmation).toBeVisible();
 
