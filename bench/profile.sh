@@ -2,7 +2,7 @@
 # Where the release server's time goes per request: callgrind instruction counts (repeatable, whatever
 # else the machine is doing) for one tool under a steady wrk load at concurrency 1.
 #
-#   bench/profile.sh [search|add-to-cart] [--seconds S] [--no-build]
+#   bench/profile.sh [search|add-to-cart|ping] [--seconds S] [--no-build]
 #
 # Writes bench/results/profile-<tool>.txt: requests, instructions per request, and the functions with
 # the most inclusive instructions. The raw callgrind file stays in bench/results/work/.
@@ -14,7 +14,7 @@ LIB="$BENCH_DIR/lib"
 TOOL=search SECONDS_RUN=15 NO_BUILD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    search|add-to-cart) TOOL="$1"; shift ;;
+    search|add-to-cart|ping) TOOL="$1"; shift ;;
     --seconds) SECONDS_RUN="$2"; shift 2 ;;
     --no-build) NO_BUILD=1; shift ;;
     -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -56,7 +56,7 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 node "$LIB/client.mjs" prepare "$URL" "$WORK" 4 >/dev/null
-BODIES="$WORK/search.txt"; [[ $TOOL == search ]] || BODIES="$WORK/cart.txt"
+case $TOOL in search) BODIES="$WORK/search.txt" ;; ping) BODIES="$WORK/ping.txt" ;; *) BODIES="$WORK/cart.txt" ;; esac
 say "warm-up"
 BENCH_BODIES="$BODIES" wrk -t1 -c1 -d3s --timeout 30s -s "$LIB/mcp.lua" "$URL" >/dev/null
 callgrind_control -z "$VPID" >/dev/null

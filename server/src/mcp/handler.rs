@@ -96,6 +96,39 @@ impl TargetMcp {
     }
 }
 
+/// How a tool call ended, for its log line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CallOutcome {
+    Ok,
+    /// An `isError` result the shopper reads.
+    ToolError,
+    /// A JSON-RPC error with this code.
+    RpcError(i32),
+}
+
+impl TargetMcp {
+    /// Whether this connector offers the tool `name`.
+    pub(crate) fn offers(&self, name: &str) -> bool {
+        self.tools.has_route(name)
+    }
+
+    /// One log line per tool call, whichever path served it: tool, session prefix, connector,
+    /// latency and outcome.
+    pub(crate) fn log_call(&self, tool: &str, session: &str, started: Instant, outcome: CallOutcome) {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let connector = self.connector.path();
+        match outcome {
+            CallOutcome::Ok => tracing::info!(%tool, %session, connector, latency_ms, outcome = "ok", "tool call"),
+            CallOutcome::ToolError => {
+                tracing::info!(%tool, %session, connector, latency_ms, outcome = "tool_error", "tool call")
+            }
+            CallOutcome::RpcError(code) => {
+                tracing::warn!(%tool, %session, connector, latency_ms, outcome = "rpc_error", code, "tool call")
+            }
+        }
+    }
+}
+
 /// The session id argument of a call, shortened for logs.
 fn session_for_log(request: &CallToolRequestParams) -> String {
     request
@@ -135,17 +168,12 @@ impl ServerHandler for TargetMcp {
         let tool = request.name.to_string();
         let session = session_for_log(&request);
         let result = self.tools.call(ToolCallContext::new(self, request, context)).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let connector = self.connector.path();
-        match &result {
-            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
-                tracing::info!(%tool, %session, connector, latency_ms, outcome = "tool_error", "tool call")
-            }
-            Ok(_) => tracing::info!(%tool, %session, connector, latency_ms, outcome = "ok", "tool call"),
-            Err(e) => {
-                tracing::warn!(%tool, %session, connector, latency_ms, outcome = "rpc_error", code = e.code.0, "tool call")
-            }
-        }
+        let outcome = match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => CallOutcome::ToolError,
+            Ok(_) => CallOutcome::Ok,
+            Err(e) => CallOutcome::RpcError(e.code.0),
+        };
+        self.log_call(&tool, &session, started, outcome);
         result
     }
 

@@ -6,11 +6,13 @@
 //! deserialization (`#[tool_router]`), and output schemas from our types.
 //! What we wrote: the connectors and their hidden app-only tools (`connector.rs`), both
 //! metadata dialects (`tool_meta.rs`), results split into content / structuredContent / `_meta`
-//! (`reply.rs`), resources (`handler.rs`), JSON-RPC errors for bodies that are not messages
+//! (`reply.rs`) and written straight to JSON on the direct path for stateless tool calls
+//! (`direct.rs`), resources (`handler.rs`), JSON-RPC errors for bodies that are not messages
 //! (`invalid_message.rs`), and the legacy HTTP+SSE transport (`sse.rs`), which
 //! rmcp no longer ships.
 
 pub mod connector;
+pub mod direct;
 pub mod handler;
 pub mod invalid_message;
 pub mod reply;

@@ -4,14 +4,18 @@
 
 use rmcp::ErrorData;
 use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, MetaObject};
-use serde::Serialize;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, MetaObject, RequestId};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use shared::ids::SessionId;
 use shared::product::Product;
 use shared::widget::{WIDGET_META_KEY, WidgetMeta};
 
 use crate::error::AppError;
 use crate::store::Session;
+
+/// The `_meta` key tying a result to the shopper's session (ChatGPT's `openai/widgetSessionId`).
+const WIDGET_SESSION_KEY: &str = "openai/widgetSessionId";
 
 /// A successful tool outcome.
 pub struct Reply<T> {
@@ -45,7 +49,7 @@ impl<T: Serialize> Reply<T> {
             meta.insert(WIDGET_META_KEY.to_owned(), serde_json::Value::Object(crate::mcp::json_object(widget)));
         }
         if let Some(session) = self.session {
-            meta.insert("openai/widgetSessionId".to_owned(), session.as_str().into());
+            meta.insert(WIDGET_SESSION_KEY.to_owned(), session.as_str().into());
         }
         let mut result = CallToolResult::success(vec![ContentBlock::text(self.sentence)]);
         result.structured_content = Some(structured);
@@ -53,6 +57,61 @@ impl<T: Serialize> Reply<T> {
             result.meta = Some(MetaObject(meta));
         }
         Ok(result)
+    }
+
+    /// The whole JSON-RPC answer to request `id` for a client before protocol 2026-07-28, written
+    /// straight from the typed output: the same JSON rmcp writes from [`Self::into_result`] (a test
+    /// compares the two), without building a `serde_json::Value` first. `mcp/direct.rs` uses it.
+    pub fn to_response_json(self, id: &RequestId) -> Result<Vec<u8>, serde_json::Error> {
+        let result = ResultBody {
+            content: [ContentBlock::text(self.sentence)],
+            structured_content: &self.output,
+            is_error: false,
+            meta: ReplyMeta { widget: self.widget.as_ref(), session: self.session.as_ref() },
+        };
+        serde_json::to_vec(&JsonRpcResult { jsonrpc: "2.0", id, result })
+    }
+}
+
+#[derive(Serialize)]
+struct JsonRpcResult<'a, R> {
+    jsonrpc: &'static str,
+    id: &'a RequestId,
+    result: R,
+}
+
+/// A successful `CallToolResult` as an older-protocol peer gets it (no `resultType`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultBody<'a, T> {
+    content: [ContentBlock; 1],
+    structured_content: &'a T,
+    is_error: bool,
+    #[serde(rename = "_meta", skip_serializing_if = "ReplyMeta::is_empty")]
+    meta: ReplyMeta<'a>,
+}
+
+struct ReplyMeta<'a> {
+    widget: Option<&'a WidgetMeta>,
+    session: Option<&'a SessionId>,
+}
+
+impl ReplyMeta<'_> {
+    fn is_empty(&self) -> bool {
+        self.widget.is_none() && self.session.is_none()
+    }
+}
+
+impl Serialize for ReplyMeta<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(widget) = self.widget {
+            map.serialize_entry(WIDGET_META_KEY, widget)?;
+        }
+        if let Some(session) = self.session {
+            map.serialize_entry(WIDGET_SESSION_KEY, session.as_str())?;
+        }
+        map.end()
     }
 }
 

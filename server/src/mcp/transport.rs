@@ -4,6 +4,9 @@
 //! - Legacy HTTP+SSE (ours): `GET <path>` with `Accept: text/event-stream` opens the stream,
 //!   `POST <path>/messages?sessionId=…` carries the requests.
 //!
+//! A stateless `tools/call` of a client before protocol 2026-07-28 takes the direct path
+//! (`direct.rs`) unless `MCP_DIRECT_TOOL_CALLS=false`; rmcp answers everything else.
+//!
 //! A JSON body that is not a JSON-RPC message gets a JSON-RPC error (`invalid_message.rs`)
 //! rather than rmcp's plain-text 415. Every POST is answered within `REQUEST_TIMEOUT_SECS` (408 after); an SSE stream is not a
 //! request and stays open. Bodies are limited before they get here (`http/body_limit.rs`), and
@@ -25,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use super::connector::Connector;
+use super::direct;
 use super::handler::{McpServices, TargetMcp};
 use super::invalid_message;
 use super::sse::LegacySse;
@@ -50,6 +54,8 @@ struct ConnectorState {
     services: McpServices,
     sse: LegacySse,
     streamable: StreamableHttpService<TargetMcp, NeverSessionManager>,
+    /// The allowed Host headers when the direct path (`direct.rs`) is on.
+    direct_hosts: Option<Arc<[String]>>,
     timeout: Duration,
 }
 
@@ -67,6 +73,7 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
         .with_allowed_hosts(allowed_hosts(config))
         .with_max_request_body_bytes(config.mcp_max_body())
         .with_cancellation_token(shutdown);
+    let direct_hosts: Option<Arc<[String]>> = config.direct_tool_calls.then(|| allowed_hosts(config).into());
     let mut router = Router::new();
     for connector in Connector::ALL {
         let factory_services = services.clone();
@@ -80,6 +87,7 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
             services: services.clone(),
             sse: sse.clone(),
             streamable,
+            direct_hosts: direct_hosts.clone(),
             timeout: config.request_timeout(),
         };
         let path = connector.path();
@@ -114,13 +122,24 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
         return AppError::InvalidInput("The request body could not be read.".into()).into_response();
     };
     let declares_json = invalid_message::declares_json(&parts.headers);
-    let request = Request::from_parts(parts, Body::from(bytes.clone()));
-    match tokio::time::timeout(state.timeout, state.streamable.oneshot(request)).await {
-        Ok(Ok(response)) if invalid_message::is_refused_json(declares_json, response.status()) => {
-            invalid_message::answer(&bytes)
+    let answer = async {
+        if let Some(hosts) = state.direct_hosts.as_deref() {
+            let handler = state.services.handler(state.connector);
+            if let Some(response) = direct::answer(&handler, &parts, &bytes, hosts).await {
+                return response;
+            }
         }
-        Ok(Ok(response)) => response.into_response(),
-        Ok(Err(never)) => match never {},
+        let request = Request::from_parts(parts, Body::from(bytes.clone()));
+        match state.streamable.oneshot(request).await {
+            Ok(response) if invalid_message::is_refused_json(declares_json, response.status()) => {
+                invalid_message::answer(&bytes)
+            }
+            Ok(response) => response.into_response(),
+            Err(never) => match never {},
+        }
+    };
+    match tokio::time::timeout(state.timeout, answer).await {
+        Ok(response) => response,
         Err(_elapsed) => timed_out(&path, state.timeout),
     }
 }

@@ -23,7 +23,7 @@ impl TargetMcp {
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CreateSessionOutput>()
     )]
-    async fn create_target_session(
+    pub(crate) async fn create_target_session(
         &self,
         Parameters(_): Parameters<CreateSessionInput>,
     ) -> ToolOutcome<CreateSessionOutput> {
@@ -44,7 +44,7 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<AuthenticateOutput>()
     )]
-    async fn authenticate_target(
+    pub(crate) async fn authenticate_target(
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<AuthenticateOutput> {
@@ -64,7 +64,7 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<AuthStatusOutput>()
     )]
-    async fn get_target_auth_status(
+    pub(crate) async fn get_target_auth_status(
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<AuthStatusOutput> {

@@ -60,7 +60,7 @@ impl TargetMcp {
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
+    pub(crate) async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
         input.validate()?;
         sessions::require(&self.state, &input.session_id).await?;
         let product = self
@@ -85,7 +85,7 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> ToolOutcome<CartOutput> {
+    pub(crate) async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> ToolOutcome<CartOutput> {
         let session = sessions::require(&self.state, &input.session_id).await?;
         cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
     }
@@ -97,7 +97,10 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
-    async fn update_cart_item(&self, Parameters(input): Parameters<UpdateCartItemInput>) -> ToolOutcome<CartOutput> {
+    pub(crate) async fn update_cart_item(
+        &self,
+        Parameters(input): Parameters<UpdateCartItemInput>,
+    ) -> ToolOutcome<CartOutput> {
         input.validate()?;
         sessions::require(&self.state, &input.session_id).await?;
         let session = self
@@ -122,7 +125,7 @@ impl TargetMcp {
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CheckoutOutput>()
     )]
-    async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> ToolOutcome<CheckoutOutput> {
+    pub(crate) async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> ToolOutcome<CheckoutOutput> {
         let session = sessions::require(&self.state, &input.session_id).await?;
         let user = sessions::require_user(&session)?.clone();
         let key = input.idempotency_key.as_ref();

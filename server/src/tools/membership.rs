@@ -63,7 +63,7 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<MembershipOutput>()
     )]
-    async fn check_circle_membership(
+    pub(crate) async fn check_circle_membership(
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<MembershipOutput> {
@@ -96,7 +96,10 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<MembershipOutput>()
     )]
-    async fn circle_signup(&self, Parameters(input): Parameters<CircleSignupInput>) -> ToolOutcome<MembershipOutput> {
+    pub(crate) async fn circle_signup(
+        &self,
+        Parameters(input): Parameters<CircleSignupInput>,
+    ) -> ToolOutcome<MembershipOutput> {
         let session = sessions::require(&self.state, &input.session_id).await?;
         let user = sessions::require_user(&session)?.clone();
         let tier = input.tier.unwrap_or(MembershipTier::Circle);

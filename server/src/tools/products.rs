@@ -23,7 +23,10 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<SearchOutput>()
     )]
-    async fn search_target_products(&self, Parameters(input): Parameters<SearchInput>) -> ToolOutcome<SearchOutput> {
+    pub(crate) async fn search_target_products(
+        &self,
+        Parameters(input): Parameters<SearchInput>,
+    ) -> ToolOutcome<SearchOutput> {
         input.validate()?;
         let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
         let query = SearchQuery {
@@ -65,7 +68,7 @@ impl TargetMcp {
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<RecommendationsOutput>()
     )]
-    async fn get_agentforce_recommendations(
+    pub(crate) async fn get_agentforce_recommendations(
         &self,
         Parameters(input): Parameters<RecommendationsInput>,
     ) -> ToolOutcome<RecommendationsOutput> {

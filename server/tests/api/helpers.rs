@@ -49,6 +49,7 @@ pub fn test_config() -> Config {
         trust_forwarded_for: false,
         mcp_max_body_bytes: 1024 * 1024,
         request_timeout_secs: 30,
+        direct_tool_calls: true,
     }
 }
 
