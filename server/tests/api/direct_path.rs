@@ -7,6 +7,9 @@ use server::config::Config;
 
 use crate::helpers::{TestApp, spawn_app_with, test_config};
 
+/// A named request: its extra headers and its body (`{session}` stands for the side's session).
+type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+
 struct Answer {
     status: u16,
     content_type: String,
@@ -112,7 +115,7 @@ async fn direct_answers_equal_rmcp_answers_for_a_whole_shopping_session() {
     let lamp = direct.app.find_product("desk lamp", 1).await.id.to_string();
     let other = direct.app.find_product("towel", 0).await.id.to_string();
     let s = "{session}";
-    let steps: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+    let steps: Vec<Step> = vec![
         ("search, no session", vec![], call(1, "search-target-products", json!({"query": "desk lamp"}))),
         (
             "search, session, budget, sort",
@@ -156,7 +159,7 @@ async fn direct_answers_equal_rmcp_answers_for_a_whole_shopping_session() {
             .to_string(),
         ),
     ];
-    let signed_in: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+    let signed_in: Vec<Step> = vec![
         (
             "checkout signed in",
             vec![],
@@ -177,7 +180,7 @@ async fn direct_answers_equal_rmcp_answers_for_a_whole_shopping_session() {
     compare(&direct, &rmcp, &signed_in).await;
 }
 
-async fn compare(direct: &Side, rmcp: &Side, steps: &[(&str, Vec<(&str, &str)>, String)]) {
+async fn compare(direct: &Side, rmcp: &Side, steps: &[Step<'_>]) {
     for (name, headers, body) in steps {
         let a = direct.send(headers, body).await;
         let b = rmcp.send(headers, body).await;
