@@ -25,7 +25,6 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 
 use super::connector::Connector;
 use super::direct;
@@ -48,7 +47,7 @@ pub fn allowed_hosts(config: &Config) -> Vec<String> {
     hosts
 }
 
-#[derive(Clone)]
+/// What a connector's handlers share; behind an `Arc`, so a request clones one pointer.
 struct ConnectorState {
     connector: Connector,
     services: McpServices,
@@ -82,14 +81,14 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
             Arc::new(NeverSessionManager::default()),
             rmcp_config.clone(),
         );
-        let state = ConnectorState {
+        let state = Arc::new(ConnectorState {
             connector,
             services: services.clone(),
             sse: sse.clone(),
             streamable,
             direct_hosts: direct_hosts.clone(),
             timeout: config.request_timeout(),
-        };
+        });
         let path = connector.path();
         router = router
             .route(path, any(endpoint).with_state(state.clone()))
@@ -109,7 +108,7 @@ fn wants_event_stream(request: &Request<Body>) -> bool {
 
 /// `<path>`: a GET asking for an event stream opens a legacy SSE session; everything else is
 /// Streamable HTTP.
-async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -> Response {
+async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Body>) -> Response {
     if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
         let messages = format!("{}/messages", state.connector.path());
         let client = request.extensions().get::<ClientIp>().map(|c| c.0);
@@ -130,13 +129,11 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
             }
         }
         let request = Request::from_parts(parts, Body::from(bytes.clone()));
-        match state.streamable.oneshot(request).await {
-            Ok(response) if invalid_message::is_refused_json(declares_json, response.status()) => {
-                invalid_message::answer(&bytes)
-            }
-            Ok(response) => response.into_response(),
-            Err(never) => match never {},
+        let response = state.streamable.handle(request).await;
+        if invalid_message::is_refused_json(declares_json, response.status()) {
+            return invalid_message::answer(&bytes);
         }
+        response.into_response()
     };
     match tokio::time::timeout(state.timeout, answer).await {
         Ok(response) => response,
@@ -145,7 +142,7 @@ async fn endpoint(State(state): State<ConnectorState>, request: Request<Body>) -
 }
 
 /// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
-async fn sse_message(State(state): State<ConnectorState>, Query(query): Query<MessagesQuery>, body: Bytes) -> Response {
+async fn sse_message(State(state): State<Arc<ConnectorState>>, Query(query): Query<MessagesQuery>, body: Bytes) -> Response {
     match tokio::time::timeout(state.timeout, state.sse.post(query.session_id.as_deref(), body)).await {
         Ok(response) => response,
         Err(_elapsed) => timed_out(&format!("{}/messages", state.connector.path()), state.timeout),
