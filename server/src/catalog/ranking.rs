@@ -457,9 +457,10 @@ struct IndexedDoc {
     /// Per field (title, brand, category, keywords): segments of word ids in reading order.
     /// Keywords have one segment each; phrases never span segments.
     segments: [Vec<Vec<WordId>>; 4],
-    /// Per field: run-together forms, matched like words but not used for phrases.
-    compounds: [Vec<WordId>; 4],
     head: Option<WordId>,
+    /// Every word of the document, run-together forms (compounds) included, with the fields it
+    /// appears in (a bit per field), sorted by word: what scoring asks for each query term.
+    fields: Vec<(WordId, u8)>,
     id: String,
     price: Cents,
     rating: u8,
@@ -467,8 +468,35 @@ struct IndexedDoc {
 }
 
 impl IndexedDoc {
-    fn field_has(&self, field: usize, word: WordId) -> bool {
-        self.segments[field].iter().any(|s| s.contains(&word)) || self.compounds[field].contains(&word)
+    /// `compounds`: per field, run-together forms, matched like words but not used for phrases.
+    fn new(
+        segments: [Vec<Vec<WordId>>; 4],
+        compounds: [Vec<WordId>; 4],
+        head: Option<WordId>,
+        id: String,
+        price: Cents,
+        rating: u8,
+        review_count: u32,
+    ) -> Self {
+        let mut fields: Vec<(WordId, u8)> = Vec::new();
+        for field in 0..4 {
+            let words = segments[field].iter().flatten().chain(&compounds[field]);
+            fields.extend(words.map(|&word| (word, 1u8 << field)));
+        }
+        fields.sort_unstable();
+        fields.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 |= later.1;
+            }
+            same
+        });
+        IndexedDoc { segments, head, fields, id, price, rating, review_count }
+    }
+
+    /// The fields `word` appears in, a bit per field (bit 0: title).
+    fn fields_of(&self, word: WordId) -> u8 {
+        self.fields.binary_search_by_key(&word, |&(w, _)| w).map_or(0, |i| self.fields[i].1)
     }
 }
 
@@ -477,11 +505,8 @@ fn postings(docs: &[IndexedDoc], words: usize) -> Vec<Vec<u32>> {
     let mut postings = vec![Vec::new(); words];
     for (i, doc) in docs.iter().enumerate() {
         let position = u32::try_from(i).unwrap_or(u32::MAX);
-        let ids = doc.segments.iter().flatten().flatten().chain(doc.compounds.iter().flatten());
-        for &word in ids {
-            if let Some(list) = postings.get_mut(word as usize)
-                && list.last() != Some(&position)
-            {
+        for &(word, _) in &doc.fields {
+            if let Some(list) = postings.get_mut(word as usize) {
                 list.push(position);
             }
         }
@@ -579,14 +604,16 @@ impl SearchIndex {
 
         let docs: Vec<IndexedDoc> = pending
             .into_iter()
-            .map(|p| IndexedDoc {
-                segments: p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
-                compounds: p.compounds.map(|f| f.iter().map(id_of).collect()),
-                head: p.head.as_ref().and_then(|h| lookup.get(h).copied()),
-                id: p.id,
-                price: p.price,
-                rating: p.rating,
-                review_count: p.review_count,
+            .map(|p| {
+                IndexedDoc::new(
+                    p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
+                    p.compounds.map(|f| f.iter().map(id_of).collect()),
+                    p.head.as_ref().and_then(|h| lookup.get(h).copied()),
+                    p.id,
+                    p.price,
+                    p.rating,
+                    p.review_count,
+                )
             })
             .collect();
         let vocabulary_chars = vocabulary.iter().map(|w| w.chars().collect()).collect();
@@ -638,10 +665,11 @@ impl SearchIndex {
         for term in variants {
             let mut best = 0;
             for &(word, percent) in term {
+                let fields = doc.fields_of(word);
                 let field = FIELD_POINTS
                     .iter()
                     .enumerate()
-                    .filter(|(field, _)| doc.field_has(*field, word))
+                    .filter(|(field, _)| fields & (1 << field) != 0)
                     .map(|(_, points)| *points)
                     .max()
                     .unwrap_or(0);

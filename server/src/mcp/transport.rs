@@ -142,7 +142,11 @@ async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Bod
 }
 
 /// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
-async fn sse_message(State(state): State<Arc<ConnectorState>>, Query(query): Query<MessagesQuery>, body: Bytes) -> Response {
+async fn sse_message(
+    State(state): State<Arc<ConnectorState>>,
+    Query(query): Query<MessagesQuery>,
+    body: Bytes,
+) -> Response {
     match tokio::time::timeout(state.timeout, state.sse.post(query.session_id.as_deref(), body)).await {
         Ok(response) => response,
         Err(_elapsed) => timed_out(&format!("{}/messages", state.connector.path()), state.timeout),
