@@ -1,6 +1,7 @@
 // First render of each widget from a real tool result, measured in the widget frame's own clock:
-// frame navigation start → the first widget content visible (and the iframe load event → it).
-// A measurement for results/first-render.json (budget 200 ms, reported by global-teardown.ts),
+// the iframe load event → the first widget content visible (the budget's measure), and frame
+// navigation start → it. A measurement for results/first-render.json (budget 200 ms after the
+// load event, reported by global-teardown.ts),
 // not a timed assertion: each test asserts only that the content appeared.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { test, expect, MODES, type Shop } from "./fixtures/host";

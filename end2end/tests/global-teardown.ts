@@ -16,16 +16,21 @@ export default async function globalTeardown() {
     budgetMs: BUDGET_MS,
     measuredAt: new Date().toISOString(),
     note:
-      "firstRenderMs: frame navigation start -> first widget content visible (frame clock, performance.now() in the srcdoc frame). " +
-      "afterLoadMs: iframe load event -> first widget content (negative: content was visible before the load event). Median of `runs` renders; coldMs is the first.",
+      "afterLoadMs (the budget's measure): iframe load event -> first widget content visible (negative: the content was visible before the load event). " +
+      "firstRenderMs: frame navigation start -> first widget content visible (frame clock, performance.now() in the srcdoc frame). Median of `runs` renders; coldMs is the first.",
     widgets: rows,
   };
   writeFileSync(`${process.env.E2E_OUT}/results/first-render.json`, JSON.stringify(report, null, 2) + "\n");
-  console.log(`\nFirst render (budget ${BUDGET_MS} ms; frame start -> first content, median of runs; cold = first run)`);
+  // The budget (issue 3): first render within 200 ms after the iframe loads, i.e. from the frame's
+  // load event. Frame navigation start -> first content is printed too: it adds the host's frame
+  // set-up and the template's parsing, which come before the load event.
+  console.log(
+    `\nFirst render (budget ${BUDGET_MS} ms after the iframe's load event; median of runs; also frame start -> first content, and the cold first run)`,
+  );
   for (const r of rows) {
-    const verdict = r.firstRenderMs <= BUDGET_MS ? "within budget" : "OVER budget";
+    const verdict = r.afterLoadMs <= BUDGET_MS ? "within budget" : "OVER budget";
     console.log(
-      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} ${String(r.firstRenderMs).padStart(7)} ms (cold ${r.coldMs} ms, after load ${r.afterLoadMs} ms) ${verdict}`,
+      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} after load ${String(r.afterLoadMs).padStart(6)} ms  ${verdict}  (frame start ${r.firstRenderMs} ms, cold ${r.coldMs} ms)`,
     );
   }
 }
