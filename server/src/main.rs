@@ -7,7 +7,7 @@ use server::config::Config;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
-    server::telemetry::init(config.log_format);
+    let _log_writer = server::telemetry::init(config.log_format);
     // reqwest is built without a default TLS provider; use ring's.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = match Application::build(config).await {

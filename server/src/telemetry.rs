@@ -1,17 +1,24 @@
 //! Structured logs with `tracing`: pretty for people, JSON for log pipelines (`LOG_FORMAT=json`).
 //! The filter comes from `RUST_LOG` (default `info,rmcp=warn`: rmcp logs every stateless request). Passwords and API keys are never logged.
+//!
+//! Lines go to standard output through a writer thread (`tracing-appender`), so a request never
+//! waits on the terminal or the log pipe; under load the thread writes many lines per system
+//! call. It is not lossy: when its queue is full, loggers wait rather than drop lines.
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-pub fn init(format: LogFormat) {
+/// Installs the subscriber. Keep the guard until exit: dropping it flushes the last lines.
+pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(writer);
     let result = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     // A second init (tests that start several servers) keeps the first subscriber.
-    let _ = result;
+    result.ok().map(|()| guard)
 }

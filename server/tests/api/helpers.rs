@@ -60,7 +60,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(config: Config) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init(LogFormat::Pretty);
+        std::mem::forget(server::telemetry::init(LogFormat::Pretty));
     }
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().expect("valid date")));
     let app = Application::build_with_clock(config, clock.clone()).await.expect("the app builds");
