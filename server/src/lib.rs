@@ -3,7 +3,8 @@
 //! Codemap:
 //! - [`app`]: builds the state and the router, binds, serves, shuts down gracefully.
 //! - [`config`]: environment variables and flags (`--help`).
-//! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP and legacy SSE.
+//! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP (rmcp, and the direct
+//!   path for stateless tool calls) and legacy SSE.
 //! - [`tools`]: the tools, one file per group (auth, products, checkout, membership).
 //! - [`rest`]: sign-in/sign-out for the auth widget, health checks, images, widget pages.
 //! - [`store`]: sessions, carts, orders, memberships; the in-memory and Redis backends, and the

@@ -468,36 +468,29 @@ struct IndexedDoc {
 }
 
 impl IndexedDoc {
-    /// `compounds`: per field, run-together forms, matched like words but not used for phrases.
-    fn new(
-        segments: [Vec<Vec<WordId>>; 4],
-        compounds: [Vec<WordId>; 4],
-        head: Option<WordId>,
-        id: String,
-        price: Cents,
-        rating: u8,
-        review_count: u32,
-    ) -> Self {
-        let mut fields: Vec<(WordId, u8)> = Vec::new();
-        for field in 0..4 {
-            let words = segments[field].iter().flatten().chain(&compounds[field]);
-            fields.extend(words.map(|&word| (word, 1u8 << field)));
-        }
-        fields.sort_unstable();
-        fields.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                kept.1 |= later.1;
-            }
-            same
-        });
-        IndexedDoc { segments, head, fields, id, price, rating, review_count }
-    }
-
     /// The fields `word` appears in, a bit per field (bit 0: title).
     fn fields_of(&self, word: WordId) -> u8 {
         self.fields.binary_search_by_key(&word, |&(w, _)| w).map_or(0, |i| self.fields[i].1)
     }
+}
+
+/// Every word of a document with the fields it appears in (a bit per field), sorted by word.
+/// `compounds`: per field, run-together forms, matched like words but not used for phrases.
+fn word_fields(segments: &[Vec<Vec<WordId>>; 4], compounds: &[Vec<WordId>; 4]) -> Vec<(WordId, u8)> {
+    let mut fields: Vec<(WordId, u8)> = Vec::new();
+    for field in 0..4 {
+        let words = segments[field].iter().flatten().chain(&compounds[field]);
+        fields.extend(words.map(|&word| (word, 1u8 << field)));
+    }
+    fields.sort_unstable();
+    fields.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 |= later.1;
+        }
+        same
+    });
+    fields
 }
 
 /// Word id → the positions of the documents having that word in a field or compound.
@@ -605,15 +598,17 @@ impl SearchIndex {
         let docs: Vec<IndexedDoc> = pending
             .into_iter()
             .map(|p| {
-                IndexedDoc::new(
-                    p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect()),
-                    p.compounds.map(|f| f.iter().map(id_of).collect()),
-                    p.head.as_ref().and_then(|h| lookup.get(h).copied()),
-                    p.id,
-                    p.price,
-                    p.rating,
-                    p.review_count,
-                )
+                let segments = p.segments.map(|f| f.iter().map(|s| s.iter().map(id_of).collect()).collect());
+                let compounds: [Vec<WordId>; 4] = p.compounds.map(|f| f.iter().map(id_of).collect());
+                IndexedDoc {
+                    fields: word_fields(&segments, &compounds),
+                    segments,
+                    head: p.head.as_ref().and_then(|h| lookup.get(h).copied()),
+                    id: p.id,
+                    price: p.price,
+                    rating: p.rating,
+                    review_count: p.review_count,
+                }
             })
             .collect();
         let vocabulary_chars = vocabulary.iter().map(|w| w.chars().collect()).collect();

@@ -16,6 +16,7 @@
 //! lives in the body, which a tower_governor key extractor cannot read, and the refusal should
 //! be our JSON error shape (`AppError::RateLimited`) like every other 4xx.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use shared::ids::SessionId;
 
 use super::body_limit::{BodyLimit, is_too_large};
@@ -142,7 +145,62 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
 /// The well-formed session ids a body names: `sessionId` at the top (REST) or in
 /// `params.arguments` (a JSON-RPC tool call), for one message or a batch. Anything else — not
 /// JSON, other shapes, malformed ids — names none.
+///
+/// Read without building a `serde_json::Value` (this runs on every POST): each message's
+/// `sessionId`, `params` and `arguments` are borrowed from the body and everything else is
+/// skipped. A body that does not fit that reading (duplicate keys, say) is read again as a
+/// `Value`, so no shape hides an id.
 fn session_ids(body: &[u8]) -> Vec<SessionId> {
+    let mut ids = narrow_session_ids(body).unwrap_or_else(|| value_session_ids(body));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn narrow_session_ids(body: &[u8]) -> Option<Vec<SessionId>> {
+    #[derive(Deserialize)]
+    struct Message<'a> {
+        #[serde(rename = "sessionId", borrow, default)]
+        session_id: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        params: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Params<'a> {
+        #[serde(borrow, default)]
+        arguments: Option<&'a RawValue>,
+    }
+    fn id(raw: Option<&RawValue>) -> Option<SessionId> {
+        let text: Cow<'_, str> = serde_json::from_str(raw?.get()).ok()?;
+        SessionId::parse(text.as_ref()).ok()
+    }
+    /// `Ok(None)`: absent or not an object (names nothing, as in the `Value` reading); `Err`: an
+    /// object this reading cannot take.
+    fn object<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Result<Option<T>, serde_json::Error> {
+        match raw {
+            Some(raw) if raw.get().starts_with('{') => serde_json::from_str(raw.get()).map(Some),
+            _ => Ok(None),
+        }
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let messages: Vec<&RawValue> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).ok()?
+    } else {
+        vec![serde_json::from_str(text).ok()?]
+    };
+    let mut ids = Vec::new();
+    for message in messages {
+        let Some(message) = object::<Message<'_>>(Some(message)).ok()? else { continue };
+        ids.extend(id(message.session_id));
+        let Some(params) = object::<Params<'_>>(message.params).ok()? else { continue };
+        let Some(arguments) = object::<Message<'_>>(params.arguments).ok()? else { continue };
+        ids.extend(id(arguments.session_id));
+    }
+    Some(ids)
+}
+
+/// The same reading through a `serde_json::Value`: any JSON, the last of duplicate keys.
+fn value_session_ids(body: &[u8]) -> Vec<SessionId> {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
         return Vec::new();
     };
@@ -150,15 +208,12 @@ fn session_ids(body: &[u8]) -> Vec<SessionId> {
         serde_json::Value::Array(batch) => batch.iter().collect(),
         one => vec![one],
     };
-    let mut ids: Vec<SessionId> = messages
+    messages
         .into_iter()
         .flat_map(|m| [m.get("sessionId"), m.get("params").and_then(|p| p.get("arguments")?.get("sessionId"))])
         .flatten()
         .filter_map(|v| SessionId::parse(v.as_str()?).ok())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+        .collect()
 }
 
 #[cfg(test)]
@@ -175,11 +230,33 @@ mod tests {
         assert_eq!(session_ids(call.as_bytes()).len(), 1);
         let rest = format!(r#"{{"sessionId":"{SID}","email":"a@b.co","password":"x"}}"#);
         assert_eq!(session_ids(rest.as_bytes())[0].as_str(), SID);
+        assert!(narrow_session_ids(call.as_bytes()).is_some_and(|ids| ids.len() == 1), "read without a Value");
         let batch = format!("[{call},{call}]");
         assert_eq!(session_ids(batch.as_bytes()).len(), 1, "the same session counts once per request");
         for none in ["", "{", "[]", r#"{"sessionId":42}"#, r#"{"sessionId":"sess_short"}"#, r#"{"params":[1]}"#] {
             assert!(session_ids(none.as_bytes()).is_empty(), "{none}");
         }
+    }
+
+    #[test]
+    fn odd_shapes_hide_no_session_id() {
+        let other = SID.replace('0', "1");
+        let cases = [
+            // one odd message in a batch does not hide the others'
+            format!(r#"[42, "x", null, {{"params":{{"arguments":{{"sessionId":"{SID}"}}}}}}]"#),
+            // duplicate keys: the last one counts, as rmcp reads it
+            format!(r#"{{"params":{{"arguments":{{"sessionId":"{other}","sessionId":"{SID}"}}}}}}"#),
+            // escapes in the id
+            format!(r#"{{"sessionId":"{}"}}"#, SID.replace('_', "\\u005f")),
+            // arguments that are not an object next to a REST-style id
+            format!(r#"{{"sessionId":"{SID}","params":{{"arguments":[1,2]}}}}"#),
+        ];
+        assert!(narrow_session_ids(cases[1].as_bytes()).is_none(), "duplicate keys are read as a Value");
+        for body in cases {
+            assert_eq!(session_ids(body.as_bytes()).iter().map(|s| s.as_str()).collect::<Vec<_>>(), [SID], "{body}");
+        }
+        let both = format!(r#"[{{"sessionId":"{SID}"}},{{"params":{{"arguments":{{"sessionId":"{other}"}}}}}}]"#);
+        assert_eq!(session_ids(both.as_bytes()).len(), 2);
     }
 
     #[test]
