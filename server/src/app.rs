@@ -26,6 +26,7 @@ use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::rate_limit::{self, RateLimits};
 use crate::http::security_headers;
 use crate::mcp::handler::McpServices;
+use crate::mcp::product_json::ProductJson;
 use crate::mcp::sse::{LegacySse, SseConfig};
 use crate::origin::OriginPolicy;
 use crate::pricing::PricingRules;
@@ -155,6 +156,7 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
         widgets: Arc::new(WidgetTemplates::embedded(&public_base)),
         csp: Arc::new(WidgetCsp::new(&public_base, live_images)),
         products,
+        product_json: Arc::new(ProductJson::new(catalog.products())),
         catalog,
         clock,
         config: Arc::new(config),

@@ -8,6 +8,7 @@ use crate::catalog::ProductSource;
 use crate::catalog::embedded::EmbeddedCatalog;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::mcp::product_json::ProductJson;
 use crate::pricing::PricingRules;
 use crate::store::Store;
 use crate::widgets::{WidgetCsp, WidgetTemplates};
@@ -20,6 +21,8 @@ pub struct AppState {
     pub products: Arc<dyn ProductSource>,
     /// The embedded catalog, always loaded: it serves the product images.
     pub catalog: Arc<EmbeddedCatalog>,
+    /// The embedded catalog's records as JSON, written once (for direct-path answers).
+    pub product_json: Arc<ProductJson>,
     pub accounts: Accounts,
     pub clock: Arc<dyn Clock>,
     pub pricing: PricingRules,

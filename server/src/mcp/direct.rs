@@ -27,6 +27,7 @@ use serde_json::value::RawValue;
 use shared::tool::ToolName;
 
 use super::handler::{CallOutcome, TargetMcp};
+use super::product_json::ProductJson;
 use super::reply::ToolOutcome;
 use crate::sessions::log_prefix;
 
@@ -66,24 +67,30 @@ pub async fn answer(handler: &TargetMcp, parts: &Parts, body: &[u8], allowed_hos
 async fn call(handler: &TargetMcp, tool: ToolName, arguments: &str, id: &RequestId) -> Option<(Vec<u8>, CallOutcome)> {
     use ToolName::*;
     let h = handler;
+    let json = &handler.state.product_json;
     match tool {
-        CreateTargetSession => run(arguments, id, |p| h.create_target_session(p)).await,
-        AuthenticateTarget => run(arguments, id, |p| h.authenticate_target(p)).await,
-        GetTargetAuthStatus => run(arguments, id, |p| h.get_target_auth_status(p)).await,
-        SearchTargetProducts => run(arguments, id, |p| h.search_target_products(p)).await,
-        GetAgentforceRecommendations => run(arguments, id, |p| h.get_agentforce_recommendations(p)).await,
-        AddToCart => run(arguments, id, |p| h.add_to_cart(p)).await,
-        GetCart => run(arguments, id, |p| h.get_cart(p)).await,
-        UpdateCartItem => run(arguments, id, |p| h.update_cart_item(p)).await,
-        Checkout => run(arguments, id, |p| h.checkout(p)).await,
-        CheckCircleMembership => run(arguments, id, |p| h.check_circle_membership(p)).await,
-        CircleSignup => run(arguments, id, |p| h.circle_signup(p)).await,
+        CreateTargetSession => run(arguments, id, json, |p| h.create_target_session(p)).await,
+        AuthenticateTarget => run(arguments, id, json, |p| h.authenticate_target(p)).await,
+        GetTargetAuthStatus => run(arguments, id, json, |p| h.get_target_auth_status(p)).await,
+        SearchTargetProducts => run(arguments, id, json, |p| h.search_target_products(p)).await,
+        GetAgentforceRecommendations => run(arguments, id, json, |p| h.get_agentforce_recommendations(p)).await,
+        AddToCart => run(arguments, id, json, |p| h.add_to_cart(p)).await,
+        GetCart => run(arguments, id, json, |p| h.get_cart(p)).await,
+        UpdateCartItem => run(arguments, id, json, |p| h.update_cart_item(p)).await,
+        Checkout => run(arguments, id, json, |p| h.checkout(p)).await,
+        CheckCircleMembership => run(arguments, id, json, |p| h.check_circle_membership(p)).await,
+        CircleSignup => run(arguments, id, json, |p| h.circle_signup(p)).await,
     }
 }
 
 /// Parses the arguments into the tool's input (`None` if they do not parse: rmcp then answers
 /// with its error naming the field), runs the tool and writes the JSON-RPC answer.
-async fn run<I, O, F, Fut>(arguments: &str, id: &RequestId, tool: F) -> Option<(Vec<u8>, CallOutcome)>
+async fn run<I, O, F, Fut>(
+    arguments: &str,
+    id: &RequestId,
+    products: &ProductJson,
+    tool: F,
+) -> Option<(Vec<u8>, CallOutcome)>
 where
     I: DeserializeOwned,
     O: serde::Serialize,
@@ -92,7 +99,7 @@ where
 {
     let input: I = serde_json::from_str(arguments).ok()?;
     let (message, outcome) = match tool(Parameters(input)).await {
-        Ok(reply) => match reply.to_response_json(id) {
+        Ok(reply) => match reply.to_response_json(id, products) {
             Ok(body) => return Some((body, CallOutcome::Ok)),
             Err(e) => {
                 tracing::error!(error = %e, "tool output does not serialize");

@@ -15,6 +15,7 @@ pub mod connector;
 pub mod direct;
 pub mod handler;
 pub mod invalid_message;
+pub mod product_json;
 pub mod reply;
 pub mod sse;
 pub mod tool_meta;

@@ -11,6 +11,7 @@ use shared::ids::SessionId;
 use shared::product::Product;
 use shared::widget::{WIDGET_META_KEY, WidgetMeta};
 
+use super::product_json::ProductJson;
 use crate::error::AppError;
 use crate::store::Session;
 
@@ -62,12 +63,13 @@ impl<T: Serialize> Reply<T> {
     /// The whole JSON-RPC answer to request `id` for a client before protocol 2026-07-28, written
     /// straight from the typed output: the same JSON rmcp writes from [`Self::into_result`] (a test
     /// compares the two), without building a `serde_json::Value` first. `mcp/direct.rs` uses it.
-    pub fn to_response_json(self, id: &RequestId) -> Result<Vec<u8>, serde_json::Error> {
+    /// Catalog products in the widget data are copied from `products` rather than written again.
+    pub fn to_response_json(self, id: &RequestId, products: &ProductJson) -> Result<Vec<u8>, serde_json::Error> {
         let result = ResultBody {
             content: [ContentBlock::text(self.sentence)],
             structured_content: &self.output,
             is_error: false,
-            meta: ReplyMeta { widget: self.widget.as_ref(), session: self.session.as_ref() },
+            meta: ReplyMeta { widget: self.widget.as_ref(), session: self.session.as_ref(), products },
         };
         serde_json::to_vec(&JsonRpcResult { jsonrpc: "2.0", id, result })
     }
@@ -94,6 +96,16 @@ struct ResultBody<'a, T> {
 struct ReplyMeta<'a> {
     widget: Option<&'a WidgetMeta>,
     session: Option<&'a SessionId>,
+    products: &'a ProductJson,
+}
+
+/// [`WidgetMeta`] as its derived `Serialize` writes it, with the products from [`ProductJson`]
+/// (the direct-path test compares the two, so a field added there must be added here).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WidgetJson<P> {
+    state_version: u64,
+    products: P,
 }
 
 impl ReplyMeta<'_> {
@@ -106,7 +118,9 @@ impl Serialize for ReplyMeta<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         if let Some(widget) = self.widget {
-            map.serialize_entry(WIDGET_META_KEY, widget)?;
+            let json =
+                WidgetJson { state_version: widget.state_version, products: self.products.list(&widget.products) };
+            map.serialize_entry(WIDGET_META_KEY, &json)?;
         }
         if let Some(session) = self.session {
             map.serialize_entry(WIDGET_SESSION_KEY, session.as_str())?;
