@@ -10,10 +10,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// Lines waiting for the writer thread at most. The queue is allocated whole up front: the
+/// crate's default of 128,000 lines took 4 MB of the idle RSS.
+const LINES_QUEUED: usize = 4096;
+
 /// Installs the subscriber. Keep the guard until exit: dropping it flushes the last lines.
 pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
-    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
+    let (writer, guard) =
+        NonBlockingBuilder::default().lossy(false).buffered_lines_limit(LINES_QUEUED).finish(std::io::stdout());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(writer);
     let result = match format {
         LogFormat::Pretty => builder.try_init(),
