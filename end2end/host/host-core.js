@@ -212,6 +212,10 @@ export function probeSource(selector) {
     if (r.width === 0 && r.height === 0) return;
     done = true;
     post("first-content", performance.now());
+    // The template's own marks (boot.js, start.js) so far, for the phase breakdown.
+    performance.getEntriesByType("mark").forEach(function (m) {
+      if (m.name.indexOf("tw:") === 0) post(m.name, m.startTime);
+    });
     observer.disconnect();
   }
   observer = new MutationObserver(check);

@@ -30,7 +30,7 @@ export default async function globalTeardown() {
   for (const r of rows) {
     const verdict = r.afterLoadMs <= BUDGET_MS ? "within budget" : "OVER budget";
     console.log(
-      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} after load ${String(r.afterLoadMs).padStart(6)} ms  ${verdict}  (frame start ${r.firstRenderMs} ms, cold ${r.coldMs} ms)`,
+      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} after load ${String(r.afterLoadMs).padStart(6)} ms  ${verdict}  (frame start ${r.firstRenderMs} ms, cold ${r.coldMs} ms; from frame start: boot.js ${r.bootMs}, WASM compiled ${r.compiledMs}, load ${r.loadEventMs})`,
     );
   }
 }

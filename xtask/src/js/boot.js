@@ -5,6 +5,9 @@
 // WebAssembly. Inlined by `cargo xtask widgets`; the two markers are filled in there.
 (function () {
   "use strict";
+  // Marks for performance tools and the e2e first-render report: tw:boot (this script runs),
+  // tw:compiled (the WASM module is compiled), tw:started (start.js: the widget is mounted).
+  if (window.performance && performance.mark) performance.mark("tw:boot");
   var root = document.getElementById("root");
   var wasm = false;
   try {
@@ -76,7 +79,10 @@
   window.addEventListener("unhandledrejection", function (e) { fatal(e.reason); });
   if (wasm) {
     try {
-      window.__targetWidget.module = compile(document.getElementById("tw-wasm"));
+      window.__targetWidget.module = compile(document.getElementById("tw-wasm")).then(function (module) {
+        if (window.performance && performance.mark) performance.mark("tw:compiled");
+        return module;
+      });
     } catch (e) {
       window.__targetWidget.module = Promise.reject(e);
     }
