@@ -212,10 +212,13 @@ export function probeSource(selector) {
     if (r.width === 0 && r.height === 0) return;
     done = true;
     post("first-content", performance.now());
-    // The template's own marks (boot.js, start.js) so far, for the phase breakdown.
+    // The template's own marks (boot.js, start.js) so far, and when the document was parsed,
+    // for the phase breakdown.
     performance.getEntriesByType("mark").forEach(function (m) {
       if (m.name.indexOf("tw:") === 0) post(m.name, m.startTime);
     });
+    var nav = performance.getEntriesByType("navigation")[0];
+    if (nav && nav.domInteractive > 0) post("dom-interactive", nav.domInteractive);
     observer.disconnect();
   }
   observer = new MutationObserver(check);

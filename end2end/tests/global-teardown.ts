@@ -16,21 +16,22 @@ export default async function globalTeardown() {
     budgetMs: BUDGET_MS,
     measuredAt: new Date().toISOString(),
     note:
-      "afterLoadMs (the budget's measure): iframe load event -> first widget content visible (negative: the content was visible before the load event). " +
-      "firstRenderMs: frame navigation start -> first widget content visible (frame clock, performance.now() in the srcdoc frame). Median of `runs` renders; coldMs is the first.",
+      "firstRenderMs (the budget's measure): frame navigation start -> first widget content visible (frame clock, performance.now() in the srcdoc frame). " +
+      "parsedMs, bootMs, compiledMs, loadEventMs: from frame start, the document parsed (domInteractive), boot.js running, the WASM compiled, the load event. " +
+      "afterLoadMs: load event -> first content (negative: the content was visible before the load event). Median of `runs` renders; coldMs is the first.",
     widgets: rows,
   };
   writeFileSync(`${process.env.E2E_OUT}/results/first-render.json`, JSON.stringify(report, null, 2) + "\n");
-  // The budget (issue 3): first render within 200 ms after the iframe loads, i.e. from the frame's
-  // load event. Frame navigation start -> first content is printed too: it adds the host's frame
-  // set-up and the template's parsing, which come before the load event.
+  // The budget (issue 3): first render within 200 ms of the iframe loading, read strictly: from
+  // the frame's navigation start. The iframe's load event is printed too but is not the measure:
+  // the widget's own start-up can run before it fires (then "after load" is negative).
   console.log(
-    `\nFirst render (budget ${BUDGET_MS} ms after the iframe's load event; median of runs; also frame start -> first content, and the cold first run)`,
+    `\nFirst render (budget ${BUDGET_MS} ms from frame navigation start; median of runs; phases from frame start)`,
   );
   for (const r of rows) {
-    const verdict = r.afterLoadMs <= BUDGET_MS ? "within budget" : "OVER budget";
+    const verdict = r.firstRenderMs <= BUDGET_MS ? "within budget" : "OVER budget";
     console.log(
-      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} after load ${String(r.afterLoadMs).padStart(6)} ms  ${verdict}  (frame start ${r.firstRenderMs} ms, cold ${r.coldMs} ms; from frame start: boot.js ${r.bootMs}, WASM compiled ${r.compiledMs}, load ${r.loadEventMs})`,
+      `  ${r.widget.padEnd(13)} ${r.mode.padEnd(9)} ${String(r.firstRenderMs).padStart(6)} ms ${verdict}  (cold ${r.coldMs}; parsed ${r.parsedMs}, boot.js ${r.bootMs}, WASM compiled ${r.compiledMs}, load ${r.loadEventMs}, after load ${r.afterLoadMs})`,
     );
   }
 }
