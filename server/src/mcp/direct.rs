@@ -63,7 +63,8 @@ pub async fn answer(handler: &TargetMcp, parts: &Parts, body: &[u8], allowed_hos
 }
 
 /// The one place a tool name meets its typed method on this path (rmcp's `#[tool_router]` is
-/// the other); a tool missing here is served by rmcp, so the two can only differ in speed.
+/// the other). The match is exhaustive, so a new tool cannot be forgotten here, and the
+/// direct-path test compares both paths' answers for every tool.
 async fn call(handler: &TargetMcp, tool: ToolName, arguments: &str, id: &RequestId) -> Option<(Vec<u8>, CallOutcome)> {
     use ToolName::*;
     let h = handler;
@@ -84,7 +85,8 @@ async fn call(handler: &TargetMcp, tool: ToolName, arguments: &str, id: &Request
 }
 
 /// Parses the arguments into the tool's input (`None` if they do not parse: rmcp then answers
-/// with its error naming the field), runs the tool and writes the JSON-RPC answer.
+/// with its error naming the field), runs the tool and writes the JSON-RPC answer. Once the tool
+/// has run the answer is always `Some`, so rmcp never runs it a second time.
 async fn run<I, O, F, Fut>(
     arguments: &str,
     id: &RequestId,
@@ -120,8 +122,15 @@ where
             }
         },
     };
-    serde_json::to_vec(&message).ok().map(|body| (body, outcome))
+    let body = serde_json::to_vec(&message).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "JSON-RPC answer does not serialize");
+        INTERNAL_ERROR.to_vec()
+    });
+    Some((body, outcome))
 }
+
+/// The answer when even an error answer cannot be written.
+const INTERNAL_ERROR: &[u8] = br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}"#;
 
 /// The headers of a request rmcp would accept and serve statelessly with a JSON answer: a POST
 /// of JSON that accepts JSON and event streams, no session, an allowed Host, and no protocol
