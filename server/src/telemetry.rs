@@ -5,6 +5,8 @@
 //! waits on the terminal or the log pipe; under load the thread writes many lines per system
 //! call. It is not lossy: when its queue is full, loggers wait rather than drop lines.
 
+use std::io::IsTerminal;
+
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +21,10 @@ pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let (writer, guard) =
         NonBlockingBuilder::default().lossy(false).buffered_lines_limit(LINES_QUEUED).finish(std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(writer);
+    // Colours only on a terminal: a log file or pipe gets plain text (and writing it costs less).
+    let ansi = std::io::stdout().is_terminal();
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(writer);
     let result = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
