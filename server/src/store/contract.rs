@@ -87,6 +87,22 @@ pub(crate) async fn sessions_expire_when_idle_and_use_slides_expiry(store: &dyn 
     assert!(store.session(&sid(2), t0 + ttl()).await.unwrap().is_none());
 }
 
+pub(crate) async fn adding_to_the_cart_uses_the_session_like_a_read(store: &dyn Store) {
+    let t0 = Utc::now();
+    store.create_session(session(1, t0)).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, t0 + Duration::seconds(599)).await.unwrap();
+    assert_eq!(s.last_seen, t0 + Duration::seconds(599), "the add marks the session used");
+    // Used at 599 s, so it lives until 1199 s.
+    assert!(store.session(&sid(1), t0 + Duration::seconds(1198)).await.unwrap().is_some());
+    // An add after the session went idle past its TTL finds no session, and does not revive it.
+    let late = t0 + Duration::seconds(1198) + ttl();
+    assert!(matches!(
+        store.add_to_cart(&sid(1), product("10000002"), 1, 99, late).await,
+        Err(StoreError::SessionNotFound)
+    ));
+    assert!(store.session(&sid(1), t0).await.unwrap().is_none(), "the idle session is gone");
+}
+
 pub(crate) async fn a_session_round_trips_with_everything_in_it(store: &dyn Store) {
     let t0 = Utc::now();
     let full = Session {
@@ -129,7 +145,10 @@ pub(crate) async fn unknown_sessions_are_absent_or_not_found(store: &dyn Store) 
     assert!(store.session(&ghost, now).await.unwrap().is_none());
     assert!(matches!(store.set_user(&ghost, None).await, Err(StoreError::SessionNotFound)));
     assert!(matches!(store.record_search(&ghost, "lamp").await, Err(StoreError::SessionNotFound)));
-    assert!(matches!(store.add_to_cart(&ghost, product("10000001"), 1, 99).await, Err(StoreError::SessionNotFound)));
+    assert!(matches!(
+        store.add_to_cart(&ghost, product("10000001"), 1, 99, now).await,
+        Err(StoreError::SessionNotFound)
+    ));
     assert!(matches!(store.set_quantity(&ghost, &pid(1), 1).await, Err(StoreError::SessionNotFound)));
     assert!(matches!(store.bump_version(&ghost).await, Err(StoreError::SessionNotFound)));
     let placed = store.place_order(&ghost, None, &[], order(1, "a@b.co", now), Cents::ZERO).await;
@@ -170,12 +189,12 @@ pub(crate) async fn searches_are_normalized_deduplicated_and_capped(store: &dyn 
 pub(crate) async fn cart_adds_merge_cap_and_remove(store: &dyn Store) {
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
-    store.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap();
-    let s = store.add_to_cart(&sid(1), product("10000001"), 98, 99).await.unwrap();
+    store.add_to_cart(&sid(1), product("10000001"), 2, 99, now).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 98, 99, now).await.unwrap();
     assert_eq!(s.cart.len(), 1);
     assert_eq!(s.cart[0].quantity, 99, "capped");
     assert_eq!(s.version, 2);
-    let s = store.add_to_cart(&sid(1), product("10000002"), 150, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000002"), 150, 99, now).await.unwrap();
     assert_eq!(s.cart[1].quantity, 99, "a new line is capped too");
     let s = store.set_quantity(&sid(1), &product("10000002").id, 5).await.unwrap().unwrap();
     assert_eq!(s.cart[1].quantity, 5);
@@ -192,15 +211,15 @@ pub(crate) async fn cart_keeps_line_order_and_refreshes_the_product(store: &dyn 
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
     for id in ["30000003", "10000001", "20000002"] {
-        store.add_to_cart(&sid(1), product(id), 1, 99).await.unwrap();
+        store.add_to_cart(&sid(1), product(id), 1, 99, now).await.unwrap();
     }
     let repriced = crate::test_support::product("10000001", 750, Some(5));
-    let s = store.add_to_cart(&sid(1), repriced.clone(), 2, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), repriced.clone(), 2, 99, now).await.unwrap();
     let ids: Vec<&str> = s.cart.iter().map(|e| e.product.id.as_str()).collect();
     assert_eq!(ids, ["30000003", "10000001", "20000002"], "lines stay in the order they were added");
     assert_eq!(s.cart[1], CartEntry { product: repriced, quantity: 3 }, "the newest product record wins");
     store.set_quantity(&sid(1), &product("30000003").id, 0).await.unwrap();
-    let s = store.add_to_cart(&sid(1), rich_product("30000003"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), rich_product("30000003"), 1, 99, now).await.unwrap();
     let ids: Vec<&str> = s.cart.iter().map(|e| e.product.id.as_str()).collect();
     assert_eq!(ids, ["10000001", "20000002", "30000003"], "a removed product comes back at the end");
     assert_eq!(store.session(&sid(1), now).await.unwrap().unwrap().cart, s.cart);
@@ -210,11 +229,12 @@ pub(crate) async fn a_full_cart_refuses_new_lines(store: &dyn Store) {
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
     for n in 0..CART_MAX_LINES {
-        store.add_to_cart(&sid(1), crate::test_support::product(pid(n).as_str(), 100, None), 1, 99).await.unwrap();
+        store.add_to_cart(&sid(1), crate::test_support::product(pid(n).as_str(), 100, None), 1, 99, now).await.unwrap();
     }
     let extra = crate::test_support::product(pid(CART_MAX_LINES).as_str(), 100, None);
-    assert!(matches!(store.add_to_cart(&sid(1), extra, 1, 99).await, Err(StoreError::CartFull)));
-    let s = store.add_to_cart(&sid(1), crate::test_support::product(pid(0).as_str(), 100, None), 1, 99).await.unwrap();
+    assert!(matches!(store.add_to_cart(&sid(1), extra, 1, 99, now).await, Err(StoreError::CartFull)));
+    let s =
+        store.add_to_cart(&sid(1), crate::test_support::product(pid(0).as_str(), 100, None), 1, 99, now).await.unwrap();
     assert_eq!(s.cart.len(), CART_MAX_LINES);
     assert_eq!(s.cart[0].quantity, 2, "an existing line still merges");
     assert_eq!(s.version, CART_MAX_LINES as u64 + 1, "the refused add changed nothing");
@@ -223,7 +243,7 @@ pub(crate) async fn a_full_cart_refuses_new_lines(store: &dyn Store) {
 pub(crate) async fn an_idempotency_key_places_one_order_and_a_changed_cart_places_none(store: &dyn Store) {
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     let key = idem("checkout-key-1");
     let first = store.place_order(&sid(1), Some(&key), &s.cart, order(1, "A@b.co", now), Cents(0)).await.unwrap();
     assert!(!first.replayed);
@@ -247,8 +267,8 @@ pub(crate) async fn an_idempotency_key_places_one_order_and_a_changed_cart_place
 pub(crate) async fn placing_an_order_empties_the_cart_and_stores_the_order(store: &dyn Store) {
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
-    store.add_to_cart(&sid(1), rich_product("20000001"), 2, 99).await.unwrap();
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    store.add_to_cart(&sid(1), rich_product("20000001"), 2, 99, now).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     // A cart that differs in anything (quantity, product record, lines) is refused untouched.
     let mut fewer = s.cart.clone();
     fewer[0].quantity = 1;
@@ -267,7 +287,7 @@ pub(crate) async fn placing_an_order_empties_the_cart_and_stores_the_order(store
     assert!(after.cart.is_empty());
     assert_eq!(after.version, s.version + 1);
     // The emptied cart works as before.
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     assert_eq!(s.cart.len(), 1);
 }
 
@@ -286,15 +306,15 @@ pub(crate) async fn memberships_belong_to_accounts_and_collect_savings(store: &d
     assert_eq!(stored.member_since, now, "joining again keeps member_since");
     assert_eq!(stored.lifetime_savings_cents, Cents(0), "joining again keeps the savings");
     store.create_session(session(1, now)).await.unwrap();
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     store.place_order(&sid(1), None, &s.cart, order(1, "shopper@example.com", now), Cents(250)).await.unwrap();
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     store.place_order(&sid(1), None, &s.cart, order(2, "Shopper@Example.com", now), Cents(100)).await.unwrap();
     let m = store.membership("SHOPPER@example.com").await.unwrap().unwrap();
     assert_eq!(m.lifetime_savings_cents, Cents(350));
     assert_eq!(m.tier, MembershipTier::CircleCard);
     // An order by a non-member creates no membership.
-    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+    let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
     store.place_order(&sid(1), None, &s.cart, order(3, "guest@example.com", now), Cents(100)).await.unwrap();
     assert_eq!(store.membership("guest@example.com").await.unwrap(), None);
 }
@@ -333,6 +353,7 @@ macro_rules! store_contract_tests {
     ($setup:ident) => {
         $crate::store::contract::store_contract_tests!(@each $setup;
             sessions_expire_when_idle_and_use_slides_expiry,
+            adding_to_the_cart_uses_the_session_like_a_read,
             a_session_round_trips_with_everything_in_it,
             sweep_forgets_idle_sessions_and_keeps_active_ones,
             unknown_sessions_are_absent_or_not_found,

@@ -103,9 +103,15 @@ impl Store for MemoryStore {
         product: Product,
         quantity: u32,
         max_quantity: u32,
+        now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
         let mut inner = self.lock();
         let session = inner.session_mut(id)?;
+        if self.expired(session, now) {
+            inner.sessions.remove(id);
+            return Err(StoreError::SessionNotFound);
+        }
+        session.last_seen = session.last_seen.max(now);
         match session.cart.iter().position(|e| e.product.id == product.id) {
             Some(pos) => {
                 let entry = &mut session.cart[pos];

@@ -86,13 +86,16 @@ pub trait Store: Send + Sync {
     /// Remembers a search for recommendations.
     async fn record_search(&self, id: &SessionId, query: &str) -> Result<(), StoreError>;
 
-    /// Adds `quantity` of `product` (capped at `max_quantity` per line) atomically.
+    /// Adds `quantity` of `product` (capped at `max_quantity` per line) atomically, to a session
+    /// that is live at `now`, which it marks used at `now` as [`Store::session`] does (so the
+    /// tool needs one call, and one Redis round trip, not two).
     async fn add_to_cart(
         &self,
         id: &SessionId,
         product: Product,
         quantity: u32,
         max_quantity: u32,
+        now: DateTime<Utc>,
     ) -> Result<Session, StoreError>;
 
     /// Sets a line's quantity; 0 removes it. `Ok(None)` if the product is not in the cart.

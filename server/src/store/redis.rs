@@ -263,9 +263,12 @@ fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms.
-/// Replies `{"absent"}` or `{"ok", field, value, …}`.
-const SESSION_LUA: &str = r#"
+/// The start of every script that uses a session as a shopper would (`session`, `add_to_cart`):
+/// absent or idle past the TTL at `now` is `{"absent"}` (an idle session is deleted), else it is
+/// marked seen at `now` and its expiry slides. ARGV 1–4: now µs, now JSON, ttl µs, ttl ms.
+macro_rules! touch_session_lua {
+    () => {
+        r#"
 local key = KEYS[1]
 local seen = tonumber(redis.call('HGET', key, 'lastSeenUs'))
 if not seen then return {'absent'} end
@@ -278,10 +281,20 @@ if now > seen then
   redis.call('HSET', key, 'lastSeenUs', ARGV[1], 'lastSeen', ARGV[2])
 end
 redis.call('PEXPIRE', key, ARGV[4])
+"#
+    };
+}
+
+/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms.
+/// Replies `{"absent"}` or `{"ok", field, value, …}`.
+const SESSION_LUA: &str = concat!(
+    touch_session_lua!(),
+    r#"
 local all = redis.call('HGETALL', key)
 table.insert(all, 1, 'ok')
 return all
-"#;
+"#
+);
 
 /// `set_user`. KEYS: session. ARGV: user JSON.
 const SET_USER_LUA: &str = r#"
@@ -311,34 +324,36 @@ redis.call('HSET', key, 'searches', cjson.encode(out))
 return {'ok'}
 "#;
 
-/// `add_to_cart`. KEYS: session. ARGV: product id, product JSON, quantity, max quantity, max lines.
-/// Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
-const ADD_TO_CART_LUA: &str = r#"
-local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return {'absent'} end
-local pid = ARGV[1]
+/// `add_to_cart(id, …, now)`: the session touched as by `session`, then the line added.
+/// KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms, product id, product JSON, quantity,
+/// max quantity, max lines. Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
+const ADD_TO_CART_LUA: &str = concat!(
+    touch_session_lua!(),
+    r#"
+local pid = ARGV[5]
 local qkey = 'qty:' .. pid
-local cap = tonumber(ARGV[4])
+local cap = tonumber(ARGV[8])
 local current = redis.call('HGET', key, qkey)
 local q
 if current then
-  q = tonumber(current) + tonumber(ARGV[3])
+  q = tonumber(current) + tonumber(ARGV[7])
 else
   local lines = redis.call('HGET', key, 'lines') or ''
   local n = 0
   for _ in string.gmatch(lines, '[^,]+') do n = n + 1 end
-  if n >= tonumber(ARGV[5]) then return {'full'} end
+  if n >= tonumber(ARGV[9]) then return {'full'} end
   if lines == '' then lines = pid else lines = lines .. ',' .. pid end
   redis.call('HSET', key, 'lines', lines)
-  q = tonumber(ARGV[3])
+  q = tonumber(ARGV[7])
 end
 if q > cap then q = cap end
-redis.call('HSET', key, qkey, string.format('%d', q), 'product:' .. pid, ARGV[2])
+redis.call('HSET', key, qkey, string.format('%d', q), 'product:' .. pid, ARGV[6])
 redis.call('HINCRBY', key, 'version', 1)
 local all = redis.call('HGETALL', key)
 table.insert(all, 1, 'ok')
 return all
-"#;
+"#
+);
 
 /// `set_quantity`. KEYS: session. ARGV: product id, quantity (0 removes the line).
 /// Replies `{"absent"}`, `{"missing"}` or `{"ok", field, value, …}`.
@@ -501,8 +516,10 @@ impl Store for RedisStore {
         product: Product,
         quantity: u32,
         max_quantity: u32,
+        now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
         let mut invocation = self.scripts.add_to_cart.key(session_key(id));
+        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
         invocation.arg(product.id.as_str()).arg(to_json(&product)?).arg(quantity).arg(max_quantity).arg(CART_MAX_LINES);
         match self.session_script("add_to_cart", invocation).await? {
             Ok(session) => Ok(session),
@@ -691,11 +708,11 @@ mod tests {
         let (_server, store) = redis_store().await;
         let now = Utc::now();
         store.create_session(session(1, now)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 2, 99, now).await.unwrap();
         store.join_membership("Shopper@Example.com", member()).await.unwrap();
         let key = idem("checkout-key-1");
         store.place_order(&sid(1), Some(&key), &s.cart, order(7, "Shopper@Example.com", now), Cents(5)).await.unwrap();
-        store.add_to_cart(&sid(1), product("10000002"), 1, 99).await.unwrap();
+        store.add_to_cart(&sid(1), product("10000002"), 1, 99, now).await.unwrap();
         store.record_login_failure("Shopper@Example.com", now).await.unwrap();
 
         let mut keys: Vec<String> = cmd(&store, &["KEYS", "*"]).await;
@@ -747,7 +764,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn session_ttl_slides_on_reads_and_survives_writes() {
+    async fn session_ttl_slides_on_use_and_survives_other_writes() {
         let (_server, store) = redis_store().await;
         let now = Utc::now();
         let key = session_key(&sid(1));
@@ -762,23 +779,27 @@ mod tests {
         let ttl = pttl(&store, &key).await;
         assert!(full - 5_000 < ttl, "a read slides the expiry, got {ttl} ms");
 
-        // Writes neither slide nor drop the expiry.
+        // So does an add to the cart, which uses the session as a read does.
         let _: bool = cmd(&store, &["PEXPIRE", &key, "5000"]).await;
-        store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
-        store.set_quantity(&sid(1), &product("10000001").id, 3).await.unwrap();
+        store.add_to_cart(&sid(1), product("10000002"), 1, 99, now).await.unwrap();
+        let ttl = pttl(&store, &key).await;
+        assert!(full - 5_000 < ttl, "an add to the cart slides the expiry, got {ttl} ms");
+
+        // Other writes neither slide nor drop the expiry.
+        let _: bool = cmd(&store, &["PEXPIRE", &key, "5000"]).await;
+        let s = store.set_quantity(&sid(1), &product("10000002").id, 3).await.unwrap().expect("in the cart");
         store.set_user(&sid(1), None).await.unwrap();
         store.record_search(&sid(1), "lamp").await.unwrap();
         store.bump_version(&sid(1)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000002"), 1, 99).await.unwrap();
         store.place_order(&sid(1), None, &s.cart, order(1, "a@b.co", now), Cents(0)).await.unwrap();
         let ttl = pttl(&store, &key).await;
-        assert!(0 < ttl && ttl <= 5_000, "writes keep the expiry as it was, got {ttl} ms");
+        assert!(0 < ttl && ttl <= 5_000, "other writes keep the expiry as it was, got {ttl} ms");
 
         // When the TTL runs out the session is gone for every operation.
         let _: bool = cmd(&store, &["PEXPIRE", &key, "0"]).await;
         assert!(store.session(&sid(1), now).await.unwrap().is_none());
         assert!(matches!(
-            store.add_to_cart(&sid(1), product("10000001"), 1, 99).await,
+            store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await,
             Err(StoreError::SessionNotFound)
         ));
     }
@@ -803,7 +824,7 @@ mod tests {
         let (_server, store) = redis_store().await;
         let now = Utc::now();
         store.create_session(session(1, now)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
         store.join_membership("a@b.co", member()).await.unwrap();
         store
             .place_order(&sid(1), Some(&idem("checkout-key-1")), &s.cart, order(1, "a@b.co", now), Cents(1))
@@ -827,12 +848,14 @@ mod tests {
         let mut tasks = Vec::new();
         for n in 0..50 {
             let store = if n % 2 == 0 { a.clone() } else { b.clone() };
-            tasks.push(tokio::spawn(async move { store.add_to_cart(&sid(1), product("10000001"), 1, 1_000).await }));
+            tasks.push(tokio::spawn(
+                async move { store.add_to_cart(&sid(1), product("10000001"), 1, 1_000, now).await },
+            ));
         }
         for n in 0..20 {
             let store = if n % 2 == 0 { b.clone() } else { a.clone() };
             let distinct = product(&format!("{}", 20_000_000 + n));
-            tasks.push(tokio::spawn(async move { store.add_to_cart(&sid(1), distinct, 1, 1_000).await }));
+            tasks.push(tokio::spawn(async move { store.add_to_cart(&sid(1), distinct, 1, 1_000, now).await }));
         }
         for task in tasks {
             task.await.unwrap().unwrap();
@@ -854,7 +877,7 @@ mod tests {
         let now = Utc::now();
         a.create_session(session(1, now)).await.unwrap();
         a.join_membership("a@b.co", member()).await.unwrap();
-        let cart = a.add_to_cart(&sid(1), product("10000001"), 2, 99).await.unwrap().cart;
+        let cart = a.add_to_cart(&sid(1), product("10000001"), 2, 99, now).await.unwrap().cart;
         let mut tasks = Vec::new();
         for n in 0..10u64 {
             let store = if n % 2 == 0 { a.clone() } else { b.clone() };
@@ -926,7 +949,7 @@ mod tests {
             expect_backend("ping", store.ping()),
             expect_backend("session", store.session(&one, now)),
             expect_backend("create_session", store.create_session(session(2, now))),
-            expect_backend("add_to_cart", store.add_to_cart(&one, product("10000001"), 1, 99)),
+            expect_backend("add_to_cart", store.add_to_cart(&one, product("10000001"), 1, 99, Utc::now())),
             expect_backend("place_order", store.place_order(&one, None, &empty, order(1, "a@b.co", now), Cents(0))),
             expect_backend("membership", store.membership("a@b.co")),
             expect_backend("record_login_failure", store.record_login_failure("a@b.co", now)),
@@ -960,7 +983,7 @@ mod tests {
         // Nothing was persisted, so the restarted Redis is empty; the same store works for everything.
         assert!(store.session(&sid(1), now).await.unwrap().is_none());
         store.create_session(session(1, now)).await.unwrap();
-        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
         store.place_order(&sid(1), None, &s.cart, order(1, "a@b.co", now), Cents(0)).await.unwrap();
     }
 
@@ -999,7 +1022,10 @@ mod tests {
         let wrong_type = session_key(&sid(1));
         let _: () = cmd(&store, &["SET", &wrong_type, "a string, not a hash"]).await;
         assert!(matches!(store.session(&sid(1), now).await, Err(StoreError::Backend(_))));
-        assert!(matches!(store.add_to_cart(&sid(1), product("10000001"), 1, 99).await, Err(StoreError::Backend(_))));
+        assert!(matches!(
+            store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await,
+            Err(StoreError::Backend(_))
+        ));
         store.create_session(session(2, now)).await.unwrap();
         let _: () = cmd(&store, &["HSET", &session_key(&sid(2)), "lines", "10000001"]).await;
         assert!(matches!(store.session(&sid(2), now).await, Err(StoreError::Backend(_))));

@@ -62,7 +62,6 @@ impl TargetMcp {
     )]
     pub(crate) async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
         input.validate()?;
-        sessions::require(&self.state, &input.session_id).await?;
         let product = self
             .state
             .products
@@ -74,7 +73,8 @@ impl TargetMcp {
         }
         let quantity = input.quantity.unwrap_or(1);
         let title = product.title.clone();
-        let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX).await?;
+        let now = self.state.clock.now();
+        let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX, now).await?;
         cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
     }
 
