@@ -49,6 +49,16 @@ impl MemoryStore {
     fn expired(&self, session: &Session, now: DateTime<Utc>) -> bool {
         session.last_seen + self.ttl <= now
     }
+
+    /// The session if it is live at `now`, marked used at `now`; an idle one is removed.
+    fn touch<'a>(&self, inner: &'a mut Inner, id: &SessionId, now: DateTime<Utc>) -> Option<&'a mut Session> {
+        if inner.sessions.get(id).is_some_and(|s| self.expired(s, now)) {
+            inner.sessions.remove(id);
+        }
+        let session = inner.sessions.get_mut(id)?;
+        session.last_seen = session.last_seen.max(now);
+        Some(session)
+    }
 }
 
 fn key(email: &str) -> String {
@@ -69,14 +79,7 @@ impl Store for MemoryStore {
     }
 
     async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-        let mut inner = self.lock();
-        let Some(session) = inner.sessions.get_mut(id) else { return Ok(None) };
-        if self.expired(session, now) {
-            inner.sessions.remove(id);
-            return Ok(None);
-        }
-        session.last_seen = session.last_seen.max(now);
-        Ok(Some(session.clone()))
+        Ok(self.touch(&mut self.lock(), id, now).cloned())
     }
 
     async fn set_user(&self, id: &SessionId, user: Option<User>) -> Result<Session, StoreError> {
@@ -106,12 +109,7 @@ impl Store for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
         let mut inner = self.lock();
-        let session = inner.session_mut(id)?;
-        if self.expired(session, now) {
-            inner.sessions.remove(id);
-            return Err(StoreError::SessionNotFound);
-        }
-        session.last_seen = session.last_seen.max(now);
+        let session = self.touch(&mut inner, id, now).ok_or(StoreError::SessionNotFound)?;
         match session.cart.iter().position(|e| e.product.id == product.id) {
             Some(pos) => {
                 let entry = &mut session.cart[pos];
