@@ -53,7 +53,6 @@ export default defineConfig({
     ["json", { outputFile: `${out}/results/report.json` }],
   ],
   outputDir: `${out}/test-results`,
-  globalTeardown: "./tests/global-teardown.ts",
   use: {
     browserName: "chromium",
     baseURL: `http://127.0.0.1:${hostPort}`,

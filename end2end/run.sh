@@ -10,6 +10,8 @@
 # after `cargo xtask widgets` to test new templates), starts it on a free port, runs
 # `npx playwright test`, stops the server, and ends with the line "N passed, N failed".
 # SERVER_BIN=<path> tests another server binary (e.g. one built with CARGO_TARGET_DIR).
+# After the whole suite (or with FIRST_RENDER=1; FIRST_RENDER=0 skips it) it measures each widget's
+# first render with first-render.mjs against the same server and prints the table.
 # Report: end2end/playwright-report/ (traces of failures in end2end/test-results/); first-render
 # times: end2end/results/first-render.json. E2E_OUT=<dir> puts those three there instead (for two
 # runs at once on one checkout). UPDATE_SCREENSHOTS=1 rewrites end2end/screenshots/*.png.
@@ -93,6 +95,15 @@ step "npx playwright test $*"
 status=0
 TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test "$@" || status=$?
 
+# Issue 3's first-render budget, measured without Playwright attached (see first-render.mjs):
+# after the whole suite, or with FIRST_RENDER=1; FIRST_RENDER=0 skips it.
+first_render=""
+if [ "${FIRST_RENDER:-}" = 1 ] || { [ $# -eq 0 ] && [ "${FIRST_RENDER:-}" != 0 ]; }; then
+    step "first render (node first-render.mjs)"
+    first_render=ok
+    node first-render.mjs "$base" --out "$out/results" || first_render=failed
+fi
+
 summary="$(node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1] + "/results/report.json", "utf8"));
 const s = r.stats || {};
@@ -102,6 +113,10 @@ console.log(`${(s.expected || 0) + (s.flaky || 0)} passed, ${s.unexpected || 0} 
 '  "$out" 2>/dev/null || printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
 stop_server
 echo
+if [ "$first_render" = failed ]; then
+    echo "first render: a widget did not show its content (see above)"
+    status=1
+fi
 echo "$summary"
 if [ "$status" -eq 0 ] && [ "$(echo "$summary" | tail -n1 | sed -n 's/.* \([0-9]*\) failed$/\1/p')" != "0" ]; then
     status=1
