@@ -1,14 +1,15 @@
 // Where a widget's first render spends its time: renders the product grid for a real "desk lamp"
 // search in headless Chromium (Debian's, as the suite uses), N times, with the CPU profiler on,
 // and prints the milliseconds per function (the WASM keeps its names here: the template's
-// WebAssembly is swapped for wasm-bindgen's unstripped output) and per browser phase (a trace of
-// the last run). Not a test; a tool for front-end work on issue 3's first-render budget.
+// WebAssembly is swapped for wasm-bindgen's unstripped output), per main-thread phase of the
+// widget's renderer and the WASM functions V8 compiled lazily (a trace of the last run). Not a
+// test; a tool for front-end work on issue 3's first-render budget (measured by first-render.mjs).
 //
 //   node end2end/profile-first-render.mjs http://127.0.0.1:8000 [runs=5] [--sandbox]
 //
 // Needs a running server (scripts/run.sh) and `cargo xtask widgets` output in target/widgets/.
 // --sandbox renders in `<iframe sandbox="allow-scripts allow-forms">` like ChatGPT and the suite's
-// hosts; on the 2-core machine that alone adds ~120 ms (the sandboxed frame gets its own process).
+// hosts; on the 2-core machine that alone adds 70–120 ms (the sandboxed frame gets its own process).
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -54,7 +55,7 @@ for (let run = 0; run < runs; run++) {
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");
-  if (last) await browser.startTracing(page, { categories: ["devtools.timeline", "blink", "loading", "v8"] });
+  if (last) await browser.startTracing(page, { categories: ["devtools.timeline", "blink", "loading", "v8", "v8.wasm", "blink.user_timing"] });
   const started = await page.evaluate((s) => ((document.getElementById("w").srcdoc = s), performance.now()), srcdoc);
   await page.frameLocator("#w").locator('[data-testid="product-card"]').first().waitFor();
   const shown = await page.evaluate(() => performance.now());
@@ -74,12 +75,20 @@ console.log(`\nself time per function, ms per run (the first run is cold):`);
 for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
   console.log(`${(us / 1000 / runs).toFixed(1).padStart(7)}  ${name.slice(0, 120)}`);
 }
-const threads = new Map(trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [e.tid, e.args.name]));
+const threads = new Map(trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
+// The widget's renderer: the process that logged the template's tw:boot mark (with --sandbox, the
+// frame's own process; without, the page's).
+const framePid = trace.traceEvents.find((e) => e.name === "tw:boot")?.pid;
+const onFrameMain = (e) => e.pid === framePid && threads.get(`${e.pid}:${e.tid}`) === "CrRendererMain";
 const phases = new Map();
 for (const e of trace.traceEvents) {
-  if (e.ph === "X" && e.dur && threads.get(e.tid) === "CrRendererMain") phases.set(e.name, (phases.get(e.name) ?? 0) + e.dur);
+  if (e.ph === "X" && e.dur && onFrameMain(e)) phases.set(e.name, (phases.get(e.name) ?? 0) + e.dur);
 }
-console.log(`\nrenderer main thread, last run (nested events overlap), ms:`);
+console.log(`\nthe widget's renderer main thread, last run (nested events overlap), ms:`);
 for (const [name, us] of [...phases].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
   console.log(`${(us / 1000).toFixed(1).padStart(7)}  ${name}`);
 }
+// V8 compiles WebAssembly functions lazily, on their first call, on the calling thread.
+const lazy = trace.traceEvents.filter((e) => e.name === "wasm.CompileLazy" && onFrameMain(e));
+const lazyMs = lazy.reduce((sum, e) => sum + (e.dur ?? 0), 0) / 1000;
+console.log(`\nWASM functions compiled lazily on the main thread, last run: ${lazy.length} in ${lazyMs.toFixed(1)} ms`);
