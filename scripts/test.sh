@@ -2,8 +2,8 @@
 # The one test command. In order: tools (scripts/setup.sh), the widgets (cargo xtask widgets:
 # Leptos → WASM → one self-contained template per widget, embedded into the server), formatting,
 # lints (native and wasm32), every test of the workspace, the templates' size budget (cargo xtask
-# budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), and the browser suite (end2end/run.sh)
-# when it exists. Stops at the first failure and prints how long each step took.
+# budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), and the browser suite (end2end/run.sh,
+# which ends with the first-render report) when it exists. Stops at the first failure and prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
