@@ -12,6 +12,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -165,7 +166,8 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
 
 /// All routes with their layers. From the outside in, for MCP and /api: CORS, the Origin
 /// check, the client IP, the body limit, the rate limits (which read the body to find the
-/// session), then the handler; timeouts per request. Security headers on every response.
+/// session), then the handler; timeouts per request. Around everything, once per request: the
+/// request trace and the security headers of every response.
 pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: CancellationToken) -> Router {
     let config = state.config.clone();
     let origins = OriginPolicy::from_config(&config);
@@ -210,7 +212,11 @@ pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: Ca
         )
         .with_state(state)
         .merge(checked);
-    security_headers::apply(all, &config).layer(TraceLayer::new_for_http())
+    // Around the whole router, so once per request: `Router::layer` would wrap every route in
+    // its own boxed copy of these layers, and axum clones a route's service per request.
+    let outer =
+        ServiceBuilder::new().layer(TraceLayer::new_for_http()).layer(security_headers::layers(&config)).service(all);
+    Router::new().fallback_service(outer)
 }
 
 async fn sweep_sessions(state: AppState, limits: RateLimits, shutdown: CancellationToken) {

@@ -11,8 +11,10 @@
 //!   admits — ChatGPT renders templates from `resources/read`, not from these URLs, but dev
 //!   hosts (trunk on localhost, the end2end host on another localhost port) frame them.
 
-use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
+use tower::util::Either;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::Config;
@@ -28,23 +30,24 @@ pub const IMAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
 type Set = SetResponseHeaderLayer<HeaderValue>;
 
-/// Adds the headers of every response to `router`.
-pub fn apply(router: Router, config: &Config) -> Router {
-    let router = router
+/// The layers of the headers every response gets, for a `ServiceBuilder` around the whole router
+/// (see `app::router`).
+pub type Layers = ServiceBuilder<Stack<Set, Stack<Set, Stack<Set, Stack<Either<Set, Identity>, Identity>>>>>;
+
+/// The headers every response gets: HSTS (https only), `nosniff`, `no-referrer`, and the default
+/// CSP where a route set none.
+pub fn layers(config: &Config) -> Layers {
+    let hsts = config
+        .is_https()
+        .then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS)));
+    ServiceBuilder::new()
+        .option_layer(hsts)
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(API_CSP),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
-    if config.is_https() {
-        router.layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        ))
-    } else {
-        router
-    }
 }
 
 /// Sets `name: value` on the responses of one route, replacing what an outer default would add.

@@ -240,6 +240,10 @@ async fn responses_carry_security_headers_and_widget_pages_a_tight_csp() {
     let api = app.post_json(AUTHENTICATE_PATH, json!({})).await;
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
     assert_eq!(api.headers()["referrer-policy"], "no-referrer");
+    let missing = app.client.get(app.url("/no-such-page")).send().await.expect("sent");
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["x-content-type-options"], "nosniff", "a 404 too");
+    assert_eq!(missing.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
 
     let mut https = test_config();
     https.public_base_url = Some("https://shop.example.com".parse().expect("url"));
