@@ -4,6 +4,7 @@
 //! and duplicates are left out.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use shared::ids::ProductId;
 use shared::product::{Product, SortOrder};
@@ -22,7 +23,7 @@ pub struct Signals<'a> {
 /// A recommended product and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pick {
-    pub product: Product,
+    pub product: Arc<Product>,
     pub reason: String,
 }
 
@@ -67,7 +68,7 @@ impl Picker {
     }
 
     /// Takes up to `per_source` new in-stock products from `candidates`.
-    fn take(&mut self, candidates: Vec<Product>, per_source: usize, reason: &str) {
+    fn take(&mut self, candidates: Vec<Arc<Product>>, per_source: usize, reason: &str) {
         let mut taken = 0;
         for product in candidates {
             if self.full() || taken >= per_source {

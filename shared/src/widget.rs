@@ -1,5 +1,7 @@
 //! What a tool result carries for its widget only, in `_meta` (hidden from the model).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::product::Product;
@@ -28,12 +30,14 @@ pub struct WidgetMeta {
     /// Grows with every state change of the session (cart, sign-in, membership); a widget
     /// never replaces fresher data with an answer of a lower version.
     pub state_version: u64,
+    /// Shared with the catalog that holds them (`Arc`): an answer refers to the records rather
+    /// than copying them.
     #[serde(default)]
-    pub products: Vec<Product>,
+    pub products: Vec<Arc<Product>>,
 }
 
 impl WidgetMeta {
     pub fn product(&self, id: &crate::ids::ProductId) -> Option<&Product> {
-        self.products.iter().find(|p| &p.id == id)
+        self.products.iter().map(|p| &**p).find(|p| &p.id == id)
     }
 }

@@ -4,6 +4,7 @@
 //! [`images`](super::images)).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -72,7 +73,8 @@ struct Art {
 /// The products compiled into the server, with their search index.
 #[derive(Debug)]
 pub struct EmbeddedCatalog {
-    products: Vec<Product>,
+    /// Shared (`Arc`) with the answers that show them.
+    products: Vec<Arc<Product>>,
     art: Vec<Art>,
     by_id: HashMap<ProductId, usize>,
     index: SearchIndex,
@@ -99,7 +101,7 @@ impl EmbeddedCatalog {
             if by_id.insert(id.clone(), products.len()).is_some() {
                 return Err(EmbeddedCatalogError::DuplicateId(record.id.clone()));
             }
-            products.push(Product {
+            products.push(Arc::new(Product {
                 url: format!("https://www.target.com/p/{}/-/A-{}", slug(&record.title), id),
                 image_url: format!("{base}/images/products/{id}.svg"),
                 id,
@@ -113,7 +115,7 @@ impl EmbeddedCatalog {
                 in_stock: record.in_stock,
                 category: record.category.clone(),
                 circle_offer_percent: record.circle_offer_percent,
-            });
+            }));
             art.push(Art { color: record.color.clone(), icon: record.icon.clone() });
         }
         let index = SearchIndex::build(products.iter().zip(&records).map(|(p, r)| Document {
@@ -139,12 +141,12 @@ impl EmbeddedCatalog {
     }
 
     /// Every product, in catalog order.
-    pub fn products(&self) -> &[Product] {
+    pub fn products(&self) -> &[Arc<Product>] {
         &self.products
     }
 
     /// One product by id, without going through the async trait.
-    pub fn get(&self, id: &ProductId) -> Option<&Product> {
+    pub fn get(&self, id: &ProductId) -> Option<&Arc<Product>> {
         self.by_id.get(id).map(|&i| &self.products[i])
     }
 
@@ -225,17 +227,17 @@ impl ProductSource for EmbeddedCatalog {
         })
     }
 
-    async fn product(&self, id: &ProductId) -> Result<Option<Product>, CatalogError> {
+    async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError> {
         Ok(self.get(id).cloned())
     }
 
     /// In-stock products first, then by rating, review count and id.
-    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Product>, CatalogError> {
+    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError> {
         let wanted = ranking::normalize_label(category);
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let mut matches: Vec<&Product> =
+        let mut matches: Vec<&Arc<Product>> =
             self.products.iter().filter(|p| ranking::normalize_label(&p.category) == wanted).collect();
         matches.sort_by(|a, b| {
             b.in_stock
@@ -269,7 +271,7 @@ mod tests {
     }
 
     async fn titles(c: &EmbeddedCatalog, text: &str) -> Vec<String> {
-        search(c, text, SortOrder::Relevance, None, 48).await.products.into_iter().map(|p| p.title).collect()
+        search(c, text, SortOrder::Relevance, None, 48).await.products.iter().map(|p| p.title.clone()).collect()
     }
 
     fn is_lamp(p: &Product) -> bool {
@@ -411,7 +413,11 @@ mod tests {
         let c = catalog();
         let lmap = search(&c, "lmap", SortOrder::Relevance, None, 48).await;
         assert!(lmap.total >= 20, "{}", lmap.total);
-        assert!(lmap.products.iter().all(is_lamp), "{:?}", lmap.products.iter().map(|p| &p.title).collect::<Vec<_>>());
+        assert!(
+            lmap.products.iter().all(|p| is_lamp(p)),
+            "{:?}",
+            lmap.products.iter().map(|p| &p.title).collect::<Vec<_>>()
+        );
         let kuerig = search(&c, "kuerig", SortOrder::Relevance, None, 5).await;
         assert!(!kuerig.products.is_empty());
         assert!(kuerig.products.iter().all(|p| p.brand.as_deref() == Some("Keurig")));

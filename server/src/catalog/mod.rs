@@ -6,6 +6,8 @@ pub mod images;
 pub mod ranking;
 pub mod unwrangle;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use shared::ids::ProductId;
 use shared::money::Cents;
@@ -25,8 +27,8 @@ pub struct SearchQuery {
 pub struct SearchResults {
     /// How many products matched, before `limit`.
     pub total: u32,
-    /// At most `limit` products, in the requested order.
-    pub products: Vec<Product>,
+    /// At most `limit` products, in the requested order, shared with the source's records.
+    pub products: Vec<Arc<Product>>,
     /// Whether the answer came from a cache rather than the upstream.
     pub cached: bool,
 }
@@ -54,8 +56,8 @@ pub trait ProductSource: Send + Sync {
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, CatalogError>;
 
     /// One product by id; `Ok(None)` when the source does not know it.
-    async fn product(&self, id: &ProductId) -> Result<Option<Product>, CatalogError>;
+    async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError>;
 
     /// Best-rated products of a category (case-insensitive), for recommendations.
-    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Product>, CatalogError>;
+    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError>;
 }

@@ -133,8 +133,8 @@ pub struct UnwrangleSource {
     api_key: String,
     backoff: ExponentialBuilder,
     /// Normalized query text → the upstream page, in upstream order.
-    searches: Cache<String, Arc<Vec<Product>>>,
-    products: Cache<ProductId, Product>,
+    searches: Cache<String, Arc<Vec<Arc<Product>>>>,
+    products: Cache<ProductId, Arc<Product>>,
 }
 
 impl fmt::Debug for UnwrangleSource {
@@ -203,7 +203,7 @@ impl UnwrangleSource {
 
     /// The upstream page for `text`, and whether it came from the cache. Concurrent calls for the
     /// same normalized text share one upstream request; failures are not cached.
-    async fn page(&self, text: &str) -> Result<(Arc<Vec<Product>>, bool), CatalogError> {
+    async fn page(&self, text: &str) -> Result<(Arc<Vec<Arc<Product>>>, bool), CatalogError> {
         let key = normalize_query(text);
         if key.is_empty() {
             return Ok((Arc::new(Vec::new()), false));
@@ -224,7 +224,7 @@ impl UnwrangleSource {
     }
 
     /// Asks Unwrangle, retrying what may pass.
-    async fn fetch(&self, text: &str) -> Result<Arc<Vec<Product>>, FetchError> {
+    async fn fetch(&self, text: &str) -> Result<Arc<Vec<Arc<Product>>>, FetchError> {
         let result = (|| self.fetch_once(text))
             .retry(self.backoff)
             .when(FetchError::is_retryable)
@@ -238,7 +238,7 @@ impl UnwrangleSource {
             })
             .await;
         match result {
-            Ok(products) => Ok(Arc::new(products)),
+            Ok(products) => Ok(Arc::new(products.into_iter().map(Arc::new).collect())),
             Err(error) => {
                 warn!(query = text, %error, "Unwrangle search failed");
                 Err(error)
@@ -290,11 +290,11 @@ impl ProductSource for UnwrangleSource {
         Ok(SearchResults { total, products, cached })
     }
 
-    async fn product(&self, id: &ProductId) -> Result<Option<Product>, CatalogError> {
+    async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError> {
         Ok(self.products.get(id).await)
     }
 
-    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Product>, CatalogError> {
+    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError> {
         let (page, _) = self.page(category).await?;
         Ok(select(&page, None, SortOrder::Rating, limit).1)
     }
@@ -307,8 +307,8 @@ fn normalize_query(text: &str) -> String {
 
 /// Filters by price, orders, counts and truncates a page. Sorts are stable, so ties keep the
 /// upstream (relevance) order.
-fn select(page: &[Product], max_price: Option<Cents>, sort: SortOrder, limit: usize) -> (u32, Vec<Product>) {
-    let mut matching: Vec<&Product> =
+fn select(page: &[Arc<Product>], max_price: Option<Cents>, sort: SortOrder, limit: usize) -> (u32, Vec<Arc<Product>>) {
+    let mut matching: Vec<&Arc<Product>> =
         page.iter().filter(|p| max_price.is_none_or(|max| p.price_cents <= max)).collect();
     match sort {
         SortOrder::Relevance => {}
@@ -932,7 +932,7 @@ mod tests {
         ProductId::parse(tcin).unwrap()
     }
 
-    fn ids(products: &[Product]) -> Vec<&str> {
+    fn ids(products: &[Arc<Product>]) -> Vec<&str> {
         products.iter().map(|p| p.id.as_str()).collect()
     }
 
@@ -1023,7 +1023,7 @@ mod tests {
                 circle_offer_percent: None,
             },
         ];
-        assert_eq!(found.products, expected);
+        assert_eq!(found.products, expected.into_iter().map(Arc::new).collect::<Vec<_>>());
         assert_eq!(found.total, 3);
         assert!(!found.cached);
         assert_eq!(up.hits(), 1);

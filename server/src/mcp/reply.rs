@@ -2,6 +2,8 @@
 //! `content` (text-only hosts still work), the typed output as `structuredContent` (small: what
 //! the model talks about), and the widget-only data in `_meta`.
 
+use std::sync::Arc;
+
 use rmcp::ErrorData;
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, MetaObject, RequestId};
@@ -34,7 +36,7 @@ impl<T: Serialize> Reply<T> {
 
     /// Adds the widget-only data: the full records of `products` and the session's state version,
     /// and ties the result to the session (`openai/widgetSessionId`) when there is one.
-    pub fn widget(mut self, session: Option<&Session>, products: Vec<Product>) -> Self {
+    pub fn widget(mut self, session: Option<&Session>, products: Vec<Arc<Product>>) -> Self {
         self.widget = Some(WidgetMeta { state_version: session.map_or(0, |s| s.version), products });
         self.session = session.map(|s| s.id.clone());
         self

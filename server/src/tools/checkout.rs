@@ -1,5 +1,7 @@
 //! Cart and checkout tools: add-to-cart, get-cart, update-cart-item, checkout.
 
+use std::sync::Arc;
+
 use rand::Rng;
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
@@ -41,7 +43,7 @@ async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Re
         plural(cart.item_count as usize, "item", "items"),
         cart.total_cents.display_usd()
     );
-    let products = session.cart.iter().map(|e| e.product.clone()).collect();
+    let products = session.cart.iter().map(|e| Arc::new(e.product.clone())).collect();
     Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence).widget(Some(session), products))
 }
 
@@ -69,11 +71,12 @@ impl TargetMcp {
             .await?
             .ok_or_else(|| AppError::ProductNotFound(input.product_id.to_string()))?;
         if !product.in_stock {
-            return Err(AppError::OutOfStock(product.title));
+            return Err(AppError::OutOfStock(product.title.clone()));
         }
         let quantity = input.quantity.unwrap_or(1);
         let title = product.title.clone();
         let now = self.state.clock.now();
+        let product = Arc::unwrap_or_clone(product);
         let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX, now).await?;
         cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
     }
@@ -176,5 +179,5 @@ fn order_reply(session: &Session, placed: Placed) -> Reply<CheckoutOutput> {
         order.email
     );
     Reply::new(CheckoutOutput { order: placed.order.clone(), replayed: placed.replayed }, sentence)
-        .widget(Some(session), session.cart.iter().map(|e| e.product.clone()).collect())
+        .widget(Some(session), session.cart.iter().map(|e| Arc::new(e.product.clone())).collect())
 }

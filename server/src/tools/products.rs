@@ -42,7 +42,7 @@ impl TargetMcp {
         let output = SearchOutput {
             query: query.text.clone(),
             total: results.total,
-            products: results.products.iter().map(ProductSummary::from).collect(),
+            products: results.products.iter().map(|p| ProductSummary::from(&**p)).collect(),
             source: self.state.products.kind(),
             cached: results.cached,
         };
@@ -83,7 +83,7 @@ impl TargetMcp {
         let picks = recommend::recommend(
             self.state.products.as_ref(),
             recommend::Signals {
-                seed: seed.as_ref(),
+                seed: seed.as_deref(),
                 session: session.as_ref(),
                 query: input.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
             },
@@ -93,7 +93,7 @@ impl TargetMcp {
         let output = RecommendationsOutput {
             products: picks
                 .iter()
-                .map(|p| Recommendation { product: ProductSummary::from(&p.product), reason: p.reason.clone() })
+                .map(|p| Recommendation { product: ProductSummary::from(&*p.product), reason: p.reason.clone() })
                 .collect(),
             source: self.state.products.kind(),
         };
