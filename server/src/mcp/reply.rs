@@ -73,9 +73,16 @@ impl<T: Serialize> Reply<T> {
             is_error: false,
             meta: ReplyMeta { widget: self.widget.as_ref(), session: self.session.as_ref(), products },
         };
-        serde_json::to_vec(&JsonRpcResult { jsonrpc: "2.0", id, result })
+        // Room for a search answer (ten products: ~6 KB), so the buffer is not grown and copied
+        // as it is written.
+        let mut json = Vec::with_capacity(ANSWER_CAPACITY);
+        serde_json::to_writer(&mut json, &JsonRpcResult { jsonrpc: "2.0", id, result })?;
+        Ok(json)
     }
 }
+
+/// The initial capacity of a direct-path answer, in bytes.
+const ANSWER_CAPACITY: usize = 8 * 1024;
 
 #[derive(Serialize)]
 struct JsonRpcResult<'a, R> {
