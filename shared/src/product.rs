@@ -159,14 +159,18 @@ impl SearchInput {
 }
 
 /// The `structuredContent` of `search-target-products`.
+///
+/// `P` is how each product is held: a [`ProductSummary`] everywhere but in the server, which
+/// writes the embedded catalog's summaries to JSON once and holds those (its `CatalogSummary`
+/// serializes exactly as the `ProductSummary` it was written from). The schema is this type's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct SearchOutput {
+pub struct SearchOutput<P = ProductSummary> {
     pub query: String,
     /// How many products matched, before `limit`.
     pub total: u32,
-    pub products: Vec<ProductSummary>,
+    pub products: Vec<P>,
     pub source: DataSource,
     /// Whether the results were served from the search cache.
     pub cached: bool,

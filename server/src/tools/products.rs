@@ -10,6 +10,7 @@ use shared::product::{
 use crate::catalog::SearchQuery;
 use crate::error::AppError;
 use crate::mcp::handler::TargetMcp;
+use crate::mcp::product_json::CatalogSummary;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::{recommend, sessions};
 
@@ -26,7 +27,7 @@ impl TargetMcp {
     pub(crate) async fn search_target_products(
         &self,
         Parameters(input): Parameters<SearchInput>,
-    ) -> ToolOutcome<SearchOutput> {
+    ) -> ToolOutcome<SearchOutput<CatalogSummary>> {
         input.validate()?;
         let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
         let query = SearchQuery {
@@ -42,7 +43,7 @@ impl TargetMcp {
         let output = SearchOutput {
             query: query.text.clone(),
             total: results.total,
-            products: results.products.iter().map(|p| ProductSummary::from(&**p)).collect(),
+            products: results.products.iter().map(|p| self.state.product_json.summary(p)).collect(),
             source: self.state.products.kind(),
             cached: results.cached,
         };
