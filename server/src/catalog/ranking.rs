@@ -712,11 +712,10 @@ impl SearchIndex {
             (a, b) => a.or(b),
         };
 
-        let scored: Vec<(usize, Relevance)> = self
-            .candidates(&variants)
-            .into_iter()
-            .filter_map(|i| self.score(&self.docs[i], &variants).map(|r| (i, r)))
-            .collect();
+        // Vectors sized up front: collecting a filtered iterator grows them step by step.
+        let candidates = self.candidates(&variants);
+        let mut scored: Vec<(usize, Relevance)> = Vec::with_capacity(candidates.len());
+        scored.extend(candidates.into_iter().filter_map(|i| self.score(&self.docs[i], &variants).map(|r| (i, r))));
         let best = scored.iter().map(|(_, r)| r.matched).max().unwrap_or(0);
         let floor = best.div_ceil(2).max(1);
         let mut required = best.max(1);
@@ -724,11 +723,13 @@ impl SearchIndex {
             required -= 1;
         }
 
-        let mut hits: Vec<(usize, Relevance)> = scored
-            .into_iter()
-            .filter(|(_, r)| r.matched >= required)
-            .filter(|(i, _)| cap.is_none_or(|cap| self.docs[*i].price <= cap))
-            .collect();
+        let mut hits: Vec<(usize, Relevance)> = Vec::with_capacity(scored.len());
+        hits.extend(
+            scored
+                .into_iter()
+                .filter(|(_, r)| r.matched >= required)
+                .filter(|(i, _)| cap.is_none_or(|cap| self.docs[*i].price <= cap)),
+        );
         hits.sort_by(|a, b| self.compare(a, b, sort));
         let total = hits.len();
         hits.truncate(limit);
@@ -739,12 +740,15 @@ impl SearchIndex {
     /// [`SearchIndex::score`] can match).
     fn candidates(&self, variants: &[Variants]) -> Vec<usize> {
         let mut seen = vec![false; self.docs.len()];
+        let mut count = 0;
         for &(word, _) in variants.iter().flatten() {
             for &doc in self.postings.get(word as usize).map_or(&[][..], Vec::as_slice) {
-                seen[doc as usize] = true;
+                count += usize::from(!std::mem::replace(&mut seen[doc as usize], true));
             }
         }
-        seen.iter().enumerate().filter(|(_, hit)| **hit).map(|(i, _)| i).collect()
+        let mut candidates = Vec::with_capacity(count);
+        candidates.extend(seen.iter().enumerate().filter(|(_, hit)| **hit).map(|(i, _)| i));
+        candidates
     }
 
     fn compare(&self, (ia, ra): &(usize, Relevance), (ib, rb): &(usize, Relevance), sort: SortOrder) -> Ordering {
