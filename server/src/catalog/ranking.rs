@@ -25,7 +25,8 @@ use std::collections::HashMap;
 use shared::money::Cents;
 use shared::product::SortOrder;
 
-/// Words that carry no product meaning. A query made only of these matches nothing.
+/// Words that carry no product meaning. A query made only of these matches nothing. Sorted, for
+/// binary search (a test checks).
 const STOPWORDS: &[&str] = &[
     "a",
     "about",
@@ -41,6 +42,7 @@ const STOPWORDS: &[&str] = &[
     "be",
     "below",
     "best",
+    "bucks",
     "buy",
     "by",
     "can",
@@ -49,7 +51,6 @@ const STOPWORDS: &[&str] = &[
     "cheapest",
     "dollar",
     "dollars",
-    "bucks",
     "find",
     "for",
     "from",
@@ -286,7 +287,7 @@ fn push_token(tokens: &mut Vec<RawToken>, text: String, separator_before: &str) 
 }
 
 fn is_stopword(word: &str) -> bool {
-    STOPWORDS.contains(&word)
+    STOPWORDS.binary_search(&word).is_ok()
 }
 
 fn is_number(word: &str) -> bool {
@@ -941,6 +942,13 @@ mod tests {
         assert_eq!(d("abc", "abc", 0), Some(0));
         assert_eq!(d("", "abcd", 2), None);
         assert_eq!(d("ca", "abc", 3), Some(3)); // OSA, not full Damerau
+    }
+
+    #[test]
+    fn stopwords_are_sorted_for_binary_search() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        assert!(is_stopword("the") && is_stopword("a") && is_stopword(STOPWORDS[STOPWORDS.len() - 1]));
+        assert!(!is_stopword("lamp"));
     }
 
     #[test]
