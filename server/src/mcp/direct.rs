@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{ProtocolVersion, RequestId, RequestMetaObject, ServerJsonRpcMessage, ServerResult};
 use serde::Deserialize;
@@ -59,8 +59,17 @@ pub async fn answer(handler: &TargetMcp, parts: &Parts, body: &[u8], allowed_hos
     let started = Instant::now();
     let (body, outcome) = call(handler, tool, arguments, &message.id).await?;
     handler.log_call(tool.as_str(), &session_for_log(arguments), started, outcome);
-    Some(([(header::CONTENT_TYPE, JSON)], Body::from(body)).into_response())
+    // Room for the headers the outer layers add (CORS, security headers), so the map is
+    // allocated once rather than grown twice.
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    *headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    Some(response)
 }
+
+/// How many headers a direct-path answer ends up with, about.
+const RESPONSE_HEADERS: usize = 12;
 
 /// The one place a tool name meets its typed method on this path (rmcp's `#[tool_router]` is
 /// the other). The match is exhaustive, so a new tool cannot be forgotten here, and the
