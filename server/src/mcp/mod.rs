@@ -7,7 +7,7 @@
 //! What we wrote: the connectors and their hidden app-only tools (`connector.rs`), both
 //! metadata dialects (`tool_meta.rs`), results split into content / structuredContent / `_meta`
 //! (`reply.rs`) and written straight to JSON on the direct path for stateless tool calls
-//! (`direct.rs`, with the catalog's product records written once: `product_json.rs`),
+//! (`direct.rs`, with the catalog's product records and summaries written once: `product_json.rs`),
 //! resources (`handler.rs`), JSON-RPC errors for bodies that are not messages
 //! (`invalid_message.rs`), and the legacy HTTP+SSE transport (`sse.rs`), which rmcp no longer
 //! ships.
