@@ -26,11 +26,11 @@ pub struct PricingRules {
 
 impl PricingRules {
     /// Prices `lines` (product and quantity) for a shopper with `tier` (None = not a member).
-    pub fn price(&self, lines: &[(Product, u32)], tier: Option<MembershipTier>) -> Cart {
+    pub fn price(&self, lines: &[(&Product, u32)], tier: Option<MembershipTier>) -> Cart {
         let items: Vec<CartLine> = lines
             .iter()
             .map(|(product, quantity)| CartLine {
-                product: ProductSummary::from(product),
+                product: ProductSummary::from(*product),
                 quantity: *quantity,
                 line_total_cents: product.price_cents.times(*quantity),
             })
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn non_member_under_35_pays_shipping_and_tax() {
-        let cart = RULES.price(&[(product("10000001", 1999, Some(10)), 1)], None);
+        let cart = RULES.price(&[(&product("10000001", 1999, Some(10)), 1)], None);
         assert_eq!(cart.subtotal_cents, Cents(1999));
         assert_eq!(cart.circle_savings_cents, Cents::ZERO, "offers are for members only");
         assert_eq!(cart.shipping_cents, SHIPPING_FEE);
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn members_get_each_products_circle_offer() {
-        let lines = [(product("10000001", 2000, Some(10)), 2), (product("10000002", 1000, None), 1)];
+        let lines = [(&product("10000001", 2000, Some(10)), 2), (&product("10000002", 1000, None), 1)];
         let cart = RULES.price(&lines, Some(MembershipTier::Circle));
         assert_eq!(cart.subtotal_cents, Cents(5000));
         assert_eq!(cart.circle_savings_cents, Cents(400));
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn circle_card_adds_five_percent_after_offers() {
-        let lines = [(product("10000001", 10000, Some(20)), 1)];
+        let lines = [(&product("10000001", 10000, Some(20)), 1)];
         let cart = RULES.price(&lines, Some(MembershipTier::CircleCard));
         // 20% offer = 2000; then 5% of 8000 = 400.
         assert_eq!(cart.circle_savings_cents, Cents(2400));
@@ -112,17 +112,17 @@ mod tests {
 
     #[test]
     fn shipping_threshold_is_measured_after_savings() {
-        let exactly = RULES.price(&[(product("10000001", 3500, None), 1)], None);
+        let exactly = RULES.price(&[(&product("10000001", 3500, None), 1)], None);
         assert_eq!(exactly.shipping_cents, Cents::ZERO, "$35.00 ships free");
-        let just_under = RULES.price(&[(product("10000001", 3499, None), 1)], None);
+        let just_under = RULES.price(&[(&product("10000001", 3499, None), 1)], None);
         assert_eq!(just_under.shipping_cents, SHIPPING_FEE);
-        let discounted_under = RULES.price(&[(product("10000001", 3600, Some(10)), 1)], Some(MembershipTier::Circle));
+        let discounted_under = RULES.price(&[(&product("10000001", 3600, Some(10)), 1)], Some(MembershipTier::Circle));
         assert_eq!(discounted_under.shipping_cents, SHIPPING_FEE, "3240 after the offer");
     }
 
     #[test]
     fn circle_360_always_ships_free_and_empty_carts_cost_nothing() {
-        let small = RULES.price(&[(product("10000001", 500, None), 1)], Some(MembershipTier::Circle360));
+        let small = RULES.price(&[(&product("10000001", 500, None), 1)], Some(MembershipTier::Circle360));
         assert_eq!(small.shipping_cents, Cents::ZERO);
         let empty = RULES.price(&[], None);
         assert_eq!(empty.total_cents, Cents::ZERO);
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn tax_rate_is_configurable() {
         let rules = PricingRules { tax_rate: TaxRate(0) };
-        let cart = rules.price(&[(product("10000001", 5000, None), 1)], None);
+        let cart = rules.price(&[(&product("10000001", 5000, None), 1)], None);
         assert_eq!(cart.estimated_tax_cents, Cents::ZERO);
         assert_eq!(cart.total_cents, Cents(5000));
     }

@@ -98,7 +98,7 @@ pub async fn recommend(
 
     let mut anchors: Vec<&Product> = signals.seed.into_iter().collect();
     if let Some(session) = signals.session {
-        anchors.extend(session.cart.iter().rev().map(|e| &e.product));
+        anchors.extend(session.cart.iter().rev().map(|e| &*e.product));
     }
     for anchor in anchors {
         let reason = format!("Pairs with your {}", short_title(&anchor.title));

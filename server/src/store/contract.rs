@@ -5,6 +5,8 @@
 //! [`store_contract_tests!`], given an async fixture returning `(guard, store)` (the guard keeps
 //! whatever the store needs alive, e.g. a Redis server).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use shared::auth::User;
 use shared::checkout::Order;
@@ -31,13 +33,13 @@ pub(crate) fn session(n: u8, now: DateTime<Utc>) -> Session {
     Session { id: sid(n), created_at: now, last_seen: now, user: None, cart: vec![], searches: vec![], version: 0 }
 }
 
-pub(crate) fn product(id: &str) -> Product {
-    crate::test_support::product(id, 1000, None)
+pub(crate) fn product(id: &str) -> Arc<Product> {
+    Arc::new(crate::test_support::product(id, 1000, None))
 }
 
 /// A product with every optional field set and text that needs escaping in JSON.
-pub(crate) fn rich_product(id: &str) -> Product {
-    Product {
+pub(crate) fn rich_product(id: &str) -> Arc<Product> {
+    Arc::new(Product {
         brand: Some("Room & Board \"Studio\" / Ñandú ☀".into()),
         regular_price_cents: Some(Cents(1299)),
         rating: Some(Rating(45)),
@@ -47,7 +49,7 @@ pub(crate) fn rich_product(id: &str) -> Product {
         circle_offer_percent: Some(10),
         title: "Lamp\twith\nnewlines \\ and \u{1F4A1}".into(),
         ..crate::test_support::product(id, 999, None)
-    }
+    })
 }
 
 pub(crate) fn order(n: u64, email: &str, now: DateTime<Utc>) -> Order {
@@ -213,7 +215,7 @@ pub(crate) async fn cart_keeps_line_order_and_refreshes_the_product(store: &dyn 
     for id in ["30000003", "10000001", "20000002"] {
         store.add_to_cart(&sid(1), product(id), 1, 99, now).await.unwrap();
     }
-    let repriced = crate::test_support::product("10000001", 750, Some(5));
+    let repriced = Arc::new(crate::test_support::product("10000001", 750, Some(5)));
     let s = store.add_to_cart(&sid(1), repriced.clone(), 2, 99, now).await.unwrap();
     let ids: Vec<&str> = s.cart.iter().map(|e| e.product.id.as_str()).collect();
     assert_eq!(ids, ["30000003", "10000001", "20000002"], "lines stay in the order they were added");
@@ -229,12 +231,17 @@ pub(crate) async fn a_full_cart_refuses_new_lines(store: &dyn Store) {
     let now = Utc::now();
     store.create_session(session(1, now)).await.unwrap();
     for n in 0..CART_MAX_LINES {
-        store.add_to_cart(&sid(1), crate::test_support::product(pid(n).as_str(), 100, None), 1, 99, now).await.unwrap();
+        store
+            .add_to_cart(&sid(1), Arc::new(crate::test_support::product(pid(n).as_str(), 100, None)), 1, 99, now)
+            .await
+            .unwrap();
     }
-    let extra = crate::test_support::product(pid(CART_MAX_LINES).as_str(), 100, None);
+    let extra = Arc::new(crate::test_support::product(pid(CART_MAX_LINES).as_str(), 100, None));
     assert!(matches!(store.add_to_cart(&sid(1), extra, 1, 99, now).await, Err(StoreError::CartFull)));
-    let s =
-        store.add_to_cart(&sid(1), crate::test_support::product(pid(0).as_str(), 100, None), 1, 99, now).await.unwrap();
+    let s = store
+        .add_to_cart(&sid(1), Arc::new(crate::test_support::product(pid(0).as_str(), 100, None)), 1, 99, now)
+        .await
+        .unwrap();
     assert_eq!(s.cart.len(), CART_MAX_LINES);
     assert_eq!(s.cart[0].quantity, 2, "an existing line still merges");
     assert_eq!(s.version, CART_MAX_LINES as u64 + 1, "the refused add changed nothing");
@@ -273,7 +280,7 @@ pub(crate) async fn placing_an_order_empties_the_cart_and_stores_the_order(store
     let mut fewer = s.cart.clone();
     fewer[0].quantity = 1;
     let mut repriced = s.cart.clone();
-    repriced[1].product.price_cents = Cents(1);
+    Arc::make_mut(&mut repriced[1].product).price_cents = Cents(1);
     for expected in [fewer, repriced, s.cart[..1].to_vec(), vec![]] {
         let refused = store.place_order(&sid(1), None, &expected, order(1, "a@b.co", now), Cents(0)).await;
         assert!(matches!(refused, Err(StoreError::CartChanged)));

@@ -2,7 +2,7 @@
 //! are short and never await), so every operation is atomic.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -103,7 +103,7 @@ impl Store for MemoryStore {
     async fn add_to_cart(
         &self,
         id: &SessionId,
-        product: Product,
+        product: Arc<Product>,
         quantity: u32,
         max_quantity: u32,
         now: DateTime<Utc>,

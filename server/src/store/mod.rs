@@ -13,6 +13,8 @@ pub mod redis_sse_relay;
 #[cfg(test)]
 pub(crate) mod redis_test_server;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,12 +46,13 @@ pub struct Session {
     pub version: u64,
 }
 
-/// A cart line as stored: the product as it was when added, and how many. Its JSON form
-/// (`{"product":…,"quantity":…}`) is what the Redis backend compares at checkout.
+/// A cart line as stored: the product as it was when added (shared with the catalog's record in
+/// memory), and how many. Its JSON form (`{"product":…,"quantity":…}`) is what the Redis backend
+/// compares at checkout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartEntry {
-    pub product: Product,
+    pub product: Arc<Product>,
     pub quantity: u32,
 }
 
@@ -92,7 +95,7 @@ pub trait Store: Send + Sync {
     async fn add_to_cart(
         &self,
         id: &SessionId,
-        product: Product,
+        product: Arc<Product>,
         quantity: u32,
         max_quantity: u32,
         now: DateTime<Utc>,

@@ -46,6 +46,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -226,7 +227,7 @@ fn decode_session(flat: &[String]) -> Result<Session, StoreError> {
     let id = SessionId::parse(get("id")?).map_err(corrupt)?;
     let mut cart = Vec::new();
     for pid in get("lines")?.split(',').filter(|p| !p.is_empty()) {
-        let product: Product = from_json("cart product", get(&format!("product:{pid}"))?)?;
+        let product: Arc<Product> = from_json("cart product", get(&format!("product:{pid}"))?)?;
         let quantity = get(&format!("qty:{pid}"))?.parse().map_err(|e| corrupt(format_args!("cart quantity: {e}")))?;
         cart.push(CartEntry { product, quantity });
     }
@@ -513,7 +514,7 @@ impl Store for RedisStore {
     async fn add_to_cart(
         &self,
         id: &SessionId,
-        product: Product,
+        product: Arc<Product>,
         quantity: u32,
         max_quantity: u32,
         now: DateTime<Utc>,

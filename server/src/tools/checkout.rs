@@ -32,7 +32,7 @@ pub(crate) async fn tier_of(state: &AppState, session: &Session) -> Result<Optio
 
 /// The session's cart, priced for its account.
 pub(crate) async fn priced_cart(state: &AppState, session: &Session) -> Result<Cart, AppError> {
-    let lines: Vec<_> = session.cart.iter().map(|e| (e.product.clone(), e.quantity)).collect();
+    let lines: Vec<_> = session.cart.iter().map(|e| (&*e.product, e.quantity)).collect();
     Ok(state.pricing.price(&lines, tier_of(state, session).await?))
 }
 
@@ -43,7 +43,7 @@ async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Re
         plural(cart.item_count as usize, "item", "items"),
         cart.total_cents.display_usd()
     );
-    let products = session.cart.iter().map(|e| Arc::new(e.product.clone())).collect();
+    let products = session.cart.iter().map(|e| Arc::clone(&e.product)).collect();
     Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence).widget(Some(session), products))
 }
 
@@ -76,7 +76,6 @@ impl TargetMcp {
         let quantity = input.quantity.unwrap_or(1);
         let title = product.title.clone();
         let now = self.state.clock.now();
-        let product = Arc::unwrap_or_clone(product);
         let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX, now).await?;
         cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
     }
@@ -179,5 +178,5 @@ fn order_reply(session: &Session, placed: Placed) -> Reply<CheckoutOutput> {
         order.email
     );
     Reply::new(CheckoutOutput { order: placed.order.clone(), replayed: placed.replayed }, sentence)
-        .widget(Some(session), session.cart.iter().map(|e| Arc::new(e.product.clone())).collect())
+        .widget(Some(session), session.cart.iter().map(|e| Arc::clone(&e.product)).collect())
 }
