@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { templateSrcdoc } from "./host/host-core.js";
+import { McpClient, templateSrcdoc } from "./host/host-core.js";
 
 const [base = "http://127.0.0.1:8000", runsArg = "5"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const runs = Number(runsArg);
@@ -23,15 +23,9 @@ const sandbox = process.argv.includes("--sandbox");
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 
-const rpc = async (method, params) => {
-  const response = await fetch(`${base}/mcp/all`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return (await response.json()).result;
-};
-const result = await rpc("tools/call", { name: "search-target-products", arguments: { query: "desk lamp" } });
+const result = await new McpClient(`${base}/mcp/all`, { clientName: "target-profile" }).callTool("search-target-products", {
+  query: "desk lamp",
+});
 const named = readFileSync(join(target, "widgets/bindgen/product-grid/widgets-app_bg.wasm"));
 const html = (await (await fetch(`${base}/widgets/product-grid.html`)).text()).replace(
   /(<script type="application\/gzip;base64" id="tw-wasm">)[^<]*/,

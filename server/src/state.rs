@@ -21,7 +21,7 @@ pub struct AppState {
     pub products: Arc<dyn ProductSource>,
     /// The embedded catalog, always loaded: it serves the product images.
     pub catalog: Arc<EmbeddedCatalog>,
-    /// The embedded catalog's records as JSON, written once (for direct-path answers).
+    /// The embedded catalog's records and summaries as JSON, written once (for direct-path answers).
     pub product_json: Arc<ProductJson>,
     pub accounts: Accounts,
     pub clock: Arc<dyn Clock>,
