@@ -16,7 +16,6 @@ use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::accounts::{Accounts, AccountsError};
 use crate::catalog::ProductSource;
 use crate::catalog::embedded::{EmbeddedCatalog, EmbeddedCatalogError};
 use crate::catalog::unwrangle::{UnwrangleConfig, UnwrangleSource};
@@ -26,6 +25,7 @@ use crate::http::body_limit::{self, BodyLimit};
 use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::rate_limit::{self, RateLimits};
 use crate::http::security_headers;
+use crate::identity::accounts::{Accounts, AccountsError};
 use crate::mcp::handler::McpServices;
 use crate::mcp::product_json::ProductJson;
 use crate::mcp::sse::{LegacySse, SseConfig};
@@ -248,7 +248,7 @@ mod tests {
         config.session_ttl_secs = 600;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let state = build_state(config, clock.clone()).await.expect("state builds");
-        let session = crate::sessions::create(&state).await.expect("session");
+        let session = crate::identity::sessions::create(&state).await.expect("session");
         let shutdown = CancellationToken::new();
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
         let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));

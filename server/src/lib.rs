@@ -12,25 +12,24 @@
 //! - [`catalog`]: product sources: the embedded catalog and the Unwrangle API.
 //! - [`pricing`]: Circle offers, shipping and tax, in one place.
 //! - [`recommend`]: recommendations with reasons.
-//! - [`accounts`]: argon2-hashed accounts for the simulated sign-in.
+//! - [`identity`]: accounts, sessions, sign-in with its lockout, access-token checks.
 //! - [`widgets`]: widget templates and their CSP.
 //! - [`origin`]: Origin allow-list and CORS.
 //! - [`http`]: hardening middleware: client IP, body limit, rate limits, security headers.
 //! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
 
-pub mod accounts;
 pub mod app;
 pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod mcp;
 pub mod origin;
 pub mod pricing;
 pub mod recommend;
 pub mod rest;
-pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod telemetry;

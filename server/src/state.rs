@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::accounts::Accounts;
 use crate::catalog::ProductSource;
 use crate::catalog::embedded::EmbeddedCatalog;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::identity::accounts::Accounts;
 use crate::mcp::product_json::ProductJson;
 use crate::pricing::PricingRules;
 use crate::store::Store;

@@ -41,6 +41,20 @@ pub struct SessionInput {
 }
 
 string_enum!(
+    /// What an OAuth access token lets a tool do for the linked account.
+    Scope {
+        /// See the account's name and email and whether it is signed in.
+        Account = "account",
+        /// Read and change the cart.
+        Cart = "cart",
+        /// Place orders and read them.
+        Orders = "orders",
+        /// Read and change Target Circle membership.
+        Membership = "membership",
+    }
+);
+
+string_enum!(
     /// Where a sign-in stands.
     AuthStatus {
         /// The sign-in form is shown; the shopper has not signed in yet.

@@ -131,7 +131,10 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
         };
         for session in session_ids(&bytes) {
             if let Err(retry_after_secs) = limiter.check(&Key::Session(session.as_str().to_owned())) {
-                tracing::info!(session = crate::sessions::log_prefix(session.as_str()), "rate limited (session)");
+                tracing::info!(
+                    session = crate::identity::sessions::log_prefix(session.as_str()),
+                    "rate limited (session)"
+                );
                 return AppError::RateLimited { retry_after_secs }.into_response();
             }
         }

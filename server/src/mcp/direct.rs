@@ -29,7 +29,7 @@ use shared::tool::ToolName;
 use super::handler::{CallOutcome, TargetMcp};
 use super::product_json::ProductJson;
 use super::reply::ToolOutcome;
-use crate::sessions::log_prefix;
+use crate::identity::sessions::log_prefix;
 
 const JSON: &str = "application/json";
 

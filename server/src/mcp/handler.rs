@@ -20,7 +20,7 @@ use shared::tool::ToolName;
 use super::connector::Connector;
 use super::json_object;
 use super::tool_meta::tool_meta;
-use crate::sessions::log_prefix;
+use crate::identity::sessions::log_prefix;
 use crate::state::AppState;
 use crate::widgets::{self, WidgetTemplates};
 

@@ -9,9 +9,9 @@ use shared::auth::{
     AuthStatus, AuthStatusOutput, AuthenticateOutput, CreateSessionInput, CreateSessionOutput, SessionInput,
 };
 
+use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome};
-use crate::sessions;
 
 #[tool_router(router = auth_tools, vis = "pub(crate)")]
 impl TargetMcp {

@@ -13,9 +13,9 @@ use shared::ids::OrderId;
 use shared::membership::MembershipTier;
 
 use crate::error::AppError;
+use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
-use crate::sessions;
 use crate::state::AppState;
 use crate::store::{Placed, Session};
 

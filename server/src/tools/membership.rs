@@ -8,10 +8,10 @@ use shared::auth::SessionInput;
 use shared::membership::{Benefit, CircleSignupInput, Membership, MembershipOutput, MembershipTier};
 use shared::money::Cents;
 
+use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome};
 use crate::pricing::{CIRCLE_CARD_PERCENT, FREE_SHIPPING_THRESHOLD, SHIPPING_FEE};
-use crate::sessions;
 use crate::store::Session;
 
 /// The benefits of every tier, worded from the pricing rules.

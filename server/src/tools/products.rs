@@ -9,10 +9,11 @@ use shared::product::{
 
 use crate::catalog::SearchQuery;
 use crate::error::AppError;
+use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::product_json::CatalogSummary;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
-use crate::{recommend, sessions};
+use crate::recommend;
 
 #[tool_router(router = product_tools, vis = "pub(crate)")]
 impl TargetMcp {

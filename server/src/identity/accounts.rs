@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use serde::Deserialize;
 use shared::auth::User;
 
-const DEMO_ACCOUNTS: &str = include_str!("../data/accounts.json");
+const DEMO_ACCOUNTS: &str = include_str!("../../data/accounts.json");
 
 /// Longest password we hash; longer input is refused before any work is done.
 pub const MAX_PASSWORD_BYTES: usize = 1024;

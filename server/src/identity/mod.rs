@@ -1,0 +1,13 @@
+//! Who the shopper is: the one home for identity.
+//!
+//! - [`accounts`]: the argon2-hashed accounts file (the built-in users).
+//! - [`sessions`]: anonymous and signed-in sessions (session mode: the id the model carries).
+//! - [`signin`]: checking an email and password, with the lockout; shared by the REST sign-in
+//!   of the auth widget and any other sign-in form.
+//! - [`token`]: what a verified access token says (account, scopes, audience) and the
+//!   [`token::TokenVerifier`] seam that built-in and external issuers implement.
+
+pub mod accounts;
+pub mod sessions;
+pub mod signin;
+pub mod token;
