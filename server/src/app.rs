@@ -26,6 +26,7 @@ use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::rate_limit::{self, RateLimits};
 use crate::http::security_headers;
 use crate::identity::accounts::{Accounts, AccountsError};
+use crate::identity::oauth::OAuthState;
 use crate::mcp::handler::McpServices;
 use crate::mcp::product_json::ProductJson;
 use crate::mcp::sse::{LegacySse, SseConfig};
@@ -51,6 +52,8 @@ pub enum StartupError {
     Redis(String),
     #[error("cannot set up the Unwrangle client: {0}")]
     Unwrangle(String),
+    #[error("the OAuth settings are invalid: {0}")]
+    OAuth(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -91,7 +94,7 @@ impl Application {
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
         }
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
-        let router = router(state.clone(), sse.clone(), &limits, shutdown.clone());
+        let router = router(state.clone(), sse.clone(), &limits, shutdown.clone())?;
         Ok(Application { listener, router, state, sse, limits, shutdown })
     }
 
@@ -168,7 +171,12 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
 /// check, the client IP, the body limit, the rate limits (which read the body to find the
 /// session), then the handler; timeouts per request. Around everything, once per request: the
 /// request trace and the security headers of every response.
-pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: CancellationToken) -> Router {
+pub fn router(
+    state: AppState,
+    sse: LegacySse,
+    limits: &RateLimits,
+    shutdown: CancellationToken,
+) -> Result<Router, StartupError> {
     let config = state.config.clone();
     let origins = OriginPolicy::from_config(&config);
     let mut mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, shutdown);
@@ -190,8 +198,19 @@ pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: Ca
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
         .with_state(state.clone());
 
+    // The built-in OAuth authorization server: the sign-in POST has the sign-in rate limit.
+    let oauth = OAuthState::new(state.clone()).map_err(StartupError::OAuth)?;
+    let mut oauth = crate::identity::oauth::routes(oauth, limits.signin.clone());
+    if let Some(limiter) = &limits.general {
+        oauth = oauth.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    }
+    let oauth = oauth
+        .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout()));
+
     let checked = mcp
         .merge(api)
+        .merge(oauth)
         .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
         .layer(from_fn_with_state(origins.clone(), crate::origin::check))
         .layer(origins.cors());
@@ -216,7 +235,7 @@ pub fn router(state: AppState, sse: LegacySse, limits: &RateLimits, shutdown: Ca
     // its own boxed copy of these layers, and axum clones a route's service per request.
     let outer =
         ServiceBuilder::new().layer(TraceLayer::new_for_http()).layer(security_headers::layers(&config)).service(all);
-    Router::new().fallback_service(outer)
+    Ok(Router::new().fallback_service(outer))
 }
 
 async fn sweep_sessions(state: AppState, limits: RateLimits, shutdown: CancellationToken) {

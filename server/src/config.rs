@@ -113,6 +113,85 @@ pub struct Config {
     /// every MCP request through rmcp.
     #[arg(long, env = "MCP_DIRECT_TOOL_CALLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub direct_tool_calls: bool,
+
+    /// The built-in OAuth authorization server (docs/oauth.md).
+    #[command(flatten)]
+    pub oauth_server: OAuthServerConfig,
+}
+
+// ---- The built-in OAuth authorization server (issue 11; docs/oauth.md) ----
+
+/// Settings of the built-in OAuth 2.1 authorization server, whose users are the accounts file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OAuthServerConfig {
+    /// Seconds an access token of the built-in authorization server is valid.
+    #[arg(long, env = "OAUTH_ACCESS_TOKEN_TTL_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub access_token_ttl_secs: u64,
+
+    /// Seconds a refresh token is valid (each refresh issues a new one with a fresh lifetime).
+    #[arg(long, env = "OAUTH_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 86_400, value_parser = clap::value_parser!(u64).range(60..=365 * 86_400))]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Seconds an authorization code is valid (it can be used once).
+    #[arg(long, env = "OAUTH_CODE_TTL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub code_ttl_secs: u64,
+
+    /// Seconds the sign-in page of one authorization request stays usable.
+    #[arg(long, env = "OAUTH_SIGNIN_PAGE_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=3600))]
+    pub signin_page_ttl_secs: u64,
+
+    /// Accept dynamic client registration (RFC 7591) at /oauth/register.
+    #[arg(long, env = "OAUTH_DYNAMIC_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub dynamic_registration: bool,
+
+    /// Accept Client ID Metadata Documents: an https client_id is fetched as the client's metadata.
+    #[arg(long, env = "OAUTH_CLIENT_METADATA_DOCUMENTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub client_metadata_documents: bool,
+
+    /// Milliseconds a Client ID Metadata Document fetch may take.
+    #[arg(long, env = "OAUTH_CIMD_TIMEOUT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(100..=30_000))]
+    pub cimd_timeout_ms: u64,
+
+    /// Largest Client ID Metadata Document, in bytes.
+    #[arg(long, env = "OAUTH_CIMD_MAX_BYTES", default_value_t = 5 * 1024, value_parser = clap::value_parser!(u64).range(256..=1024 * 1024))]
+    pub cimd_max_bytes: u64,
+
+    /// Seconds a fetched Client ID Metadata Document is cached.
+    #[arg(long, env = "OAUTH_CIMD_CACHE_SECS", default_value_t = 3600)]
+    pub cimd_cache_secs: u64,
+
+    /// TESTS ONLY: allow Client ID Metadata Documents on loopback and private addresses, and
+    /// over plain http on loopback. Never set it in production (it opens the server to SSRF).
+    #[arg(long, env = "OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub cimd_allow_private_addresses: bool,
+
+    /// The client id of one predefined client (e.g. the one entered in ChatGPT's app settings).
+    #[arg(long, env = "OAUTH_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// The predefined client's secret; without it the client is public (PKCE only).
+    #[arg(long, env = "OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// The predefined client's name on the sign-in page.
+    #[arg(long, env = "OAUTH_CLIENT_NAME", default_value = "ChatGPT")]
+    pub client_name: String,
+
+    /// The predefined client's redirect URIs (comma-separated; https, or http on loopback).
+    #[arg(
+        long,
+        env = "OAUTH_CLIENT_REDIRECT_URIS",
+        value_delimiter = ',',
+        default_value = "https://chatgpt.com/connector_platform_oauth_redirect,https://platform.openai.com/apps-manage/oauth"
+    )]
+    pub client_redirect_uris: Vec<String>,
+}
+
+impl OAuthServerConfig {
+    /// Defaults as if no flag and no variable were given.
+    pub fn defaults() -> Self {
+        Config::defaults().oauth_server
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

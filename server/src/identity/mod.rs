@@ -6,8 +6,11 @@
 //!   of the auth widget and any other sign-in form.
 //! - [`token`]: what a verified access token says (account, scopes, audience) and the
 //!   [`token::TokenVerifier`] seam that built-in and external issuers implement.
+//! - [`oauth`]: the built-in OAuth 2.1 authorization server and its verifier
+//!   ([`oauth::BuiltinTokens`]).
 
 pub mod accounts;
+pub mod oauth;
 pub mod sessions;
 pub mod signin;
 pub mod token;

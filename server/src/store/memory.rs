@@ -15,12 +15,16 @@ use shared::product::Product;
 
 use super::{CART_MAX_LINES, CartEntry, Placed, SEARCH_HISTORY, Session, Store, StoreError};
 
+// The OAuth authorization server's grants and records (issue 11).
+mod oauth;
+
 /// Sign-in failures older than this no longer count.
 pub const LOGIN_FAILURE_WINDOW: Duration = Duration::minutes(15);
 
 pub struct MemoryStore {
     ttl: Duration,
     inner: Mutex<Inner>,
+    oauth: oauth::OAuthMemory,
 }
 
 #[derive(Default)]
@@ -37,6 +41,7 @@ impl MemoryStore {
         MemoryStore {
             ttl: Duration::from_std(session_ttl).unwrap_or(Duration::MAX),
             inner: Mutex::new(Inner::default()),
+            oauth: oauth::OAuthMemory::default(),
         }
     }
 
@@ -227,7 +232,11 @@ impl Store for MemoryStore {
         let before = inner.sessions.len();
         inner.sessions.retain(|_, s| s.last_seen + self.ttl > now);
         inner.login_failures.retain(|_, f| f.iter().any(|t| *t + LOGIN_FAILURE_WINDOW > now));
-        Ok(before - inner.sessions.len())
+        let removed = before - inner.sessions.len();
+        drop(inner);
+        // OAuth grants and records past use go too; the count is of sessions only.
+        self.oauth.sweep(now);
+        Ok(removed)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -245,6 +254,7 @@ mod tests {
     }
 
     crate::store::contract::store_contract_tests!(memory_store);
+    crate::store::oauth_contract::oauth_contract_tests!(memory_store);
 
     #[tokio::test]
     async fn sweep_counts_the_sessions_it_removes() {

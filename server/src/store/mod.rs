@@ -8,6 +8,9 @@
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod memory;
+pub mod oauth;
+#[cfg(test)]
+pub(crate) mod oauth_contract;
 pub mod redis;
 pub mod redis_sse_relay;
 #[cfg(test)]
@@ -76,8 +79,9 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// Every backend also keeps the OAuth authorization server's grants ([`oauth::OAuthStore`]).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: oauth::OAuthStore + Send + Sync {
     async fn create_session(&self, session: Session) -> Result<(), StoreError>;
 
     /// The session if it exists and has not expired at `now`; marks it used at `now`.

@@ -13,6 +13,9 @@
 //! | `target:v1:idem:<email>` | hash | idempotency key → order id, for one account | never |
 //! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`) | never |
 //! | `target:v1:loginfail:<email>` | sorted set | one member (`<µs>:<random>`) per failed sign-in, scored by its time in µs | the failure window after the last failure |
+//! | `target:v1:oauth:grant:<grantId>` | hash | one OAuth grant with its code and token hashes (`redis/oauth.rs`) | the code's, then the refresh token's lifetime |
+//! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
+//! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
 //!
 //! Session hash fields: `id`; `createdAt`, `lastSeen` (JSON timestamps, exact); `lastSeenUs`
 //! (the same instant in µs since the epoch, for the expiry test in Lua); `user` (JSON, `null` when
@@ -64,6 +67,9 @@ use shared::product::Product;
 
 use super::memory::LOGIN_FAILURE_WINDOW;
 use super::{CART_MAX_LINES, CartEntry, Placed, SEARCH_HISTORY, Session, Store, StoreError};
+
+// The OAuth authorization server's grants and records (issue 11); its keys are listed below.
+mod oauth;
 
 /// The namespace and layout version of every key.
 pub const KEY_PREFIX: &str = "target:v1:";
@@ -686,6 +692,7 @@ mod tests {
     }
 
     crate::store::contract::store_contract_tests!(redis_store);
+    crate::store::oauth_contract::oauth_contract_tests!(redis_store);
 
     async fn cmd<T: redis::FromRedisValue>(store: &RedisStore, args: &[&str]) -> T {
         let mut c = store.conn.clone();

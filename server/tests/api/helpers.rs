@@ -50,6 +50,7 @@ pub fn test_config() -> Config {
         mcp_max_body_bytes: 1024 * 1024,
         request_timeout_secs: 30,
         direct_tool_calls: true,
+        oauth_server: server::config::OAuthServerConfig::defaults(),
     }
 }
 

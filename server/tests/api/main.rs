@@ -10,6 +10,7 @@ mod helpers;
 mod isolation;
 mod mcp_sse;
 mod mcp_streamable;
+mod oauth;
 mod redis_mode;
 // Only part of the Redis test server is used here.
 #[allow(dead_code)]
