@@ -708,3 +708,30 @@ async fn client_id_metadata_documents_are_fetched_and_checked() {
         assert_eq!(page.location, None, "{why}");
     }
 }
+
+#[tokio::test]
+async fn the_whole_server_is_a_resource_too_and_is_the_default() {
+    let app = spawn_app().await;
+    let client = Client::register(&app, "ChatGPT").await;
+    let base = app.state.config.public_base();
+    for resource in [Some(base.as_str()), None] {
+        let code = client.code(&[("resource", resource)]).await;
+        let mut pairs = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client.client_id.as_str()),
+            ("code_verifier", client.verifier.as_str()),
+        ];
+        pairs.extend(resource.map(|r| ("resource", r)));
+        let (status, body) = client.token(&pairs).await;
+        assert_eq!(status, 200, "{resource:?}: {body}");
+        let access = body["access_token"].as_str().expect("access");
+        assert!(verify(&app, access, "").await.is_ok(), "{resource:?}: a token for the whole server");
+        assert_eq!(
+            verify(&app, access, "/mcp/all").await,
+            Err(TokenError::WrongAudience),
+            "the gate retries with the server URL"
+        );
+    }
+}

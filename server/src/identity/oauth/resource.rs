@@ -1,18 +1,21 @@
 //! RFC 8707 resource indicators: which resources this authorization server issues tokens for
-//! (the public URL of each MCP connector), and how two resource URLs compare.
+//! (the public URL of each MCP connector, and `PUBLIC_BASE_URL` itself for the whole server,
+//! whose tokens every connector accepts), and how two resource URLs compare.
 
 use crate::config::Config;
 use crate::mcp::connector::Connector;
 
-/// Every connector's public URL (`PUBLIC_BASE_URL` + its path), e.g. `https://host/mcp/all`.
+/// The whole server (`PUBLIC_BASE_URL`) and every connector's public URL (`PUBLIC_BASE_URL` +
+/// its path, e.g. `https://host/mcp/all`).
 pub fn known_resources(config: &Config) -> Vec<String> {
     let base = config.public_base();
-    Connector::ALL.iter().map(|c| format!("{base}{}", c.path())).collect()
+    std::iter::once(base.clone()).chain(Connector::ALL.iter().map(|c| format!("{base}{}", c.path()))).collect()
 }
 
-/// The resource a request without `resource` is bound to: the all-tools connector.
+/// The resource a request without `resource` is bound to: the whole server (MCP clients send
+/// `resource`; one that does not gets a token for this server as a whole).
 pub fn default_resource(config: &Config) -> String {
-    format!("{}{}", config.public_base(), Connector::All.path())
+    config.public_base()
 }
 
 /// Two resource URLs name the same resource: equal up to one trailing slash and the case of the
@@ -45,11 +48,13 @@ mod tests {
     fn connectors_are_the_resources_and_compare_loosely_on_slashes_only() {
         let mut config = Config::defaults();
         config.public_base_url = Some("https://Shop.Example/".parse().expect("url"));
-        assert_eq!(default_resource(&config), "https://shop.example/mcp/all");
+        assert_eq!(default_resource(&config), "https://shop.example");
+        assert_eq!(accept(&config, "https://shop.example/").as_deref(), Some("https://shop.example"));
         assert_eq!(accept(&config, "https://shop.example/mcp/all/").as_deref(), Some("https://shop.example/mcp/all"));
         assert_eq!(accept(&config, "HTTPS://SHOP.EXAMPLE/mcp2").as_deref(), Some("https://shop.example/mcp2"));
         for other in [
-            "https://shop.example/",
+            "https://shop.example/mcp5",
+            "https://shop.example/mcp/all/x",
             "https://shop.example/mcp/ALL",
             "https://evil.example/mcp/all",
             "mcp/all",
