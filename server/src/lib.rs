@@ -12,7 +12,8 @@
 //! - [`catalog`]: product sources: the embedded catalog and the Unwrangle API.
 //! - [`pricing`]: Circle offers, shipping and tax, in one place.
 //! - [`recommend`]: recommendations with reasons.
-//! - [`identity`]: accounts, sessions, sign-in with its lockout, access-token checks.
+//! - [`identity`]: accounts, sessions, sign-in with its lockout, access-token checks, and the
+//!   built-in OAuth authorization server (`identity::oauth`).
 //! - [`widgets`]: widget templates and their CSP.
 //! - [`origin`]: Origin allow-list and CORS.
 //! - [`http`]: hardening middleware: client IP, body limit, rate limits, security headers.

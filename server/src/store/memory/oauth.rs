@@ -221,3 +221,54 @@ impl OAuthStore for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::{Duration, TimeZone};
+    use shared::auth::User;
+
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn the_sweep_forgets_grants_and_records_past_use() {
+        let store = MemoryStore::new(std::time::Duration::from_secs(600));
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().expect("date");
+        let record = GrantRecord {
+            client_id: "c".into(),
+            account: User { email: "a@example.com".into(), name: "A".into() },
+            scopes: BTreeSet::new(),
+            resource: "https://x.example/mcp/all".into(),
+            redirect_uri: "https://x.example/cb".into(),
+            redirect_uri_given: true,
+            code_challenge: "c".into(),
+            created_at: t0,
+        };
+        let (unused, redeemed) = (GrantId::random(), GrantId::random());
+        let code = SecretHash::of("code");
+        for id in [&unused, &redeemed] {
+            store.oauth_create_grant(id, &record, &code, t0 + Duration::minutes(1), t0).await.expect("stored");
+        }
+        let tokens = NewTokens {
+            access: SecretHash::of("a"),
+            access_expires_at: t0 + Duration::minutes(15),
+            refresh: SecretHash::of("r"),
+            refresh_expires_at: t0 + Duration::days(30),
+        };
+        assert_eq!(store.oauth_redeem_code(&redeemed, &code, &tokens, t0).await.expect("redeem"), Redeem::Issued);
+        store
+            .oauth_put_record(RecordKind::Request, "k", "{}", Some(t0 + Duration::minutes(10)), t0)
+            .await
+            .expect("put");
+        store.oauth_put_record(RecordKind::Client, "k", "{}", None, t0).await.expect("put");
+
+        store.sweep_expired(t0 + Duration::minutes(10)).await.expect("sweep");
+        assert!(store.oauth_code(&unused, &code).await.expect("read").is_none(), "an unused code's grant is gone");
+        assert!(store.oauth_access(&redeemed, &tokens.access).await.expect("read").is_some(), "a live grant stays");
+        assert_eq!(store.oauth.lock().records.len(), 1, "the expired request is gone, the client stays");
+        store.sweep_expired(t0 + Duration::days(30)).await.expect("sweep");
+        assert!(store.oauth.lock().grants.is_empty(), "a grant whose refresh token expired is gone");
+    }
+}
