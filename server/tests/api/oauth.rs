@@ -606,7 +606,7 @@ async fn registration_refuses_what_it_cannot_honour() {
         (json!({"redirect_uris": []}), "invalid_redirect_uri"),
         (json!({"redirect_uris": ["javascript:alert(1)"]}), "invalid_redirect_uri"),
         (
-            json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic"}),
+            json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "private_key_jwt"}),
             "invalid_client_metadata",
         ),
         (json!({"redirect_uris": [REDIRECT], "grant_types": ["implicit"]}), "invalid_client_metadata"),
@@ -617,6 +617,13 @@ async fn registration_refuses_what_it_cannot_honour() {
         let answer: Value = response.json().await.expect("json");
         assert_eq!(error_of(&answer), error, "{body}");
     }
+    // A client asking for a secret (the Python SDK's default) is registered public instead.
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post"});
+    let response = app.client.post(app.url("/oauth/register")).json(&body).send().await.expect("sent");
+    assert_eq!(response.status(), 201);
+    let answer: Value = response.json().await.expect("json");
+    assert_eq!(answer["token_endpoint_auth_method"], "none");
+    assert!(answer.get("client_secret").is_none());
 }
 
 #[tokio::test]

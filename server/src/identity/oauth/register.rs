@@ -2,10 +2,11 @@
 //!
 //! A client sends its metadata as JSON; we keep its name and redirect URIs and answer 201 with a
 //! new `client_id` (`dcr_` + 128 random bits) and no secret: `token_endpoint_auth_method` is
-//! `none` and PKCE protects the code. Anything asking for a secret, for grant types other than
-//! `authorization_code` and `refresh_token`, or for response types other than `code` is refused
-//! with `invalid_client_metadata`; a redirect URI that is not https or loopback http with
-//! `invalid_redirect_uri`. Registered clients are stored (both stores) without expiry.
+//! `none` and PKCE protects the code. A client asking for `client_secret_basic`/`_post` is
+//! registered public anyway (the answer says `none`); key-based authentication methods, grant
+//! types other than `authorization_code` and `refresh_token`, and response types other than
+//! `code` are refused with `invalid_client_metadata`; a redirect URI that is not https or
+//! loopback http with `invalid_redirect_uri`. Registered clients are stored (both stores) without expiry.
 
 use axum::Json;
 use axum::extract::State;
@@ -58,10 +59,16 @@ pub async fn register(
         OAuthError::InvalidClientMetadata(format!("the registration is not valid JSON: {}", e.body_text()))
     })?;
     check_redirect_uris(&request.redirect_uris).map_err(OAuthError::InvalidRedirectUri)?;
-    if request.token_endpoint_auth_method.as_deref().is_some_and(|m| m != "none") {
-        return Err(OAuthError::InvalidClientMetadata(
-            "only public clients are registered: token_endpoint_auth_method must be \"none\" (use PKCE)".into(),
-        ));
+    // Every registered client is public. A client asking for a shared secret is registered
+    // public all the same (RFC 7591 §3.2.1 lets the server substitute a value; the answer says
+    // "none" and carries no secret, which MCP SDK clients follow); key-based methods are refused.
+    match request.token_endpoint_auth_method.as_deref() {
+        None | Some("none" | "client_secret_basic" | "client_secret_post") => {}
+        Some(other) => {
+            return Err(OAuthError::InvalidClientMetadata(format!(
+                "token_endpoint_auth_method {other:?} is not supported: clients are public (\"none\", with PKCE)"
+            )));
+        }
     }
     let grant_types = request.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
     if let Some(other) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
