@@ -223,9 +223,22 @@ pub fn parse_tax_rate(s: &str) -> Result<TaxRate, String> {
 }
 
 impl Config {
-    /// Defaults as if no flag and no variable were given; tests start from this.
+    /// Defaults as if no flag and no variable were given, whatever the process environment holds;
+    /// tests start from this.
     pub fn defaults() -> Config {
-        Config::parse_from(["server"])
+        Config::parse_ignoring_env(["server"]).expect("the defaults parse")
+    }
+
+    /// Parses `args` as the command line, reading no environment variable (tests: a `TAX_RATE`
+    /// or `PORT` set in the shell that runs them must not change what they check).
+    pub fn parse_ignoring_env<I, T>(args: I) -> Result<Config, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let command = <Config as clap::CommandFactory>::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.try_get_matches_from(args)?;
+        <Config as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 
     pub fn public_base_url(&self) -> url::Url {
@@ -276,7 +289,7 @@ mod tests {
 
     #[test]
     fn defaults_match_the_readme() {
-        let c = Config::try_parse_from(["server"]).expect("defaults parse");
+        let c = Config::parse_ignoring_env(["server"]).expect("defaults parse");
         assert_eq!(c.port, 8000);
         assert_eq!(c.session_ttl_secs, 600);
         assert_eq!(c.tax_rate, TaxRate(825));
@@ -294,11 +307,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_a_message() {
-        let err = Config::try_parse_from(["server", "--tax-rate", "lots"]).unwrap_err();
+        let err = Config::parse_ignoring_env(["server", "--tax-rate", "lots"]).unwrap_err();
         assert!(err.to_string().contains("not a percentage"), "{err}");
-        assert!(Config::try_parse_from(["server", "--session-ttl-secs", "0"]).is_err());
-        assert!(Config::try_parse_from(["server", "--rate-limit-burst", "0"]).is_err());
-        let off = Config::try_parse_from(["server", "--rate-limit-per-sec", "0", "--trust-forwarded-for", "true"]);
+        assert!(Config::parse_ignoring_env(["server", "--session-ttl-secs", "0"]).is_err());
+        assert!(Config::parse_ignoring_env(["server", "--rate-limit-burst", "0"]).is_err());
+        let off = Config::parse_ignoring_env(["server", "--rate-limit-per-sec", "0", "--trust-forwarded-for", "true"]);
         let off = off.expect("0 disables the limits");
         assert_eq!(off.rate_limit_per_sec, 0);
         assert!(off.trust_forwarded_for);
