@@ -522,7 +522,8 @@ mod tests {
         let long = "&<>\"'".repeat(200);
         let s = product_svg(&long, Some(&long), "#000000", "unknown");
         assert!(s.len() < 3 * 1024, "{} bytes", s.len());
-        assert!(!s.contains("<text") || s.contains("…</text>"));
+        assert_eq!(s.matches("<text").count(), 1, "a long brand still gets its label: {s}");
+        assert!(s.contains("…</text>"), "the label is cut with an ellipsis: {s}");
         assert!(!product_svg("Lamp", None, "#000000", "lamp").contains("<text"), "no brand, no label");
         assert!(!product_svg("Lamp", Some("  "), "#000000", "lamp").contains("<text"));
     }

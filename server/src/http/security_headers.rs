@@ -100,7 +100,26 @@ mod tests {
         }
         assert!(ancestors.contains("https://dev.example.com"));
         assert!(!ancestors.contains("null"));
-        assert!(!policy.contains("unsafe-eval'") || policy.contains("'wasm-unsafe-eval'"));
-        assert!(!policy.contains(" * "), "no wildcard by default");
+        assert_eq!(
+            directive(policy, "script-src"),
+            Some(vec!["'unsafe-inline'", "'wasm-unsafe-eval'"]),
+            "scripts: inline and WASM compilation only, never 'unsafe-eval' nor a host: {policy}"
+        );
+        assert_eq!(directive(policy, "default-src"), Some(vec!["'none'"]));
+        assert_eq!(directive(policy, "object-src"), Some(vec!["'none'"]));
+        assert_eq!(directive(policy, "form-action"), Some(vec!["'none'"]));
+        assert_eq!(directive(policy, "base-uri"), Some(vec!["'none'"]));
+        assert_eq!(directive(policy, "connect-src"), Some(vec!["'self'", "https://shop.example.com"]));
+        for (name, sources) in policy.split(';').filter_map(|d| d.split_whitespace().next().map(|n| (n, d))) {
+            assert!(!sources.split_whitespace().skip(1).any(|s| s == "*"), "no wildcard source by default in {name}");
+        }
+    }
+
+    /// The source tokens of directive `name` in `policy`, or `None` when it has no such directive.
+    fn directive<'a>(policy: &'a str, name: &str) -> Option<Vec<&'a str>> {
+        policy
+            .split(';')
+            .map(str::split_whitespace)
+            .find_map(|mut tokens| (tokens.next() == Some(name)).then(|| tokens.collect()))
     }
 }

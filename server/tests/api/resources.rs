@@ -63,12 +63,15 @@ async fn unknown_templates_are_a_clear_error() {
 async fn tool_templates_exist_and_widget_pages_are_served() {
     let app = spawn_app().await;
     let list = app.rpc("/mcp/all", "tools/list", json!({})).await;
+    let mut templates = std::collections::BTreeSet::new();
     for tool in list["result"]["tools"].as_array().expect("tools") {
         if let Some(uri) = tool["_meta"]["openai/outputTemplate"].as_str() {
             let read = app.rpc("/mcp/all", "resources/read", json!({"uri": uri})).await;
             assert!(read["result"]["contents"][0]["text"].is_string(), "{uri}");
+            templates.insert(uri.to_owned());
         }
     }
+    assert_eq!(templates.len(), WidgetId::ALL.len(), "every widget is some tool's template: {templates:?}");
     for widget in WidgetId::ALL {
         let page = app.client.get(app.url(&format!("/widgets/{widget}.html"))).send().await.expect("sent");
         assert_eq!(page.status(), 200);
