@@ -222,18 +222,27 @@ mod tests {
         assert!(odd.get(WidgetId::Cart).html.contains("?a=&quot;1&quot;&amp;b\""));
     }
 
+    /// The server's tests run against the built Leptos widgets (`scripts/test.sh` builds them
+    /// first); a test binary compiled without them serves placeholders, and this test says so
+    /// instead of passing.
     #[test]
-    fn embedded_templates_are_built_or_placeholders() {
+    fn embedded_templates_are_the_built_widgets() {
+        assert!(
+            built::TEMPLATES.is_some(),
+            "the widget templates were not built when this test binary was compiled, so the server \
+             embeds plain placeholders: run `cargo xtask widgets` (or scripts/test.sh, which does it \
+             first), then run the tests again"
+        );
         let templates = WidgetTemplates::embedded("https://shop.example.com");
+        let placeholders = WidgetTemplates::placeholders();
         for template in templates.all() {
             let html = &template.html;
+            assert_ne!(html, &placeholders.get(template.id).html, "{}: the placeholder is embedded", template.id);
             assert!(html.starts_with("<!DOCTYPE html>"), "{}", template.id);
             assert!(html.contains(&format!("data-widget=\"{}\"", template.id)));
             assert!(!html.contains(API_BASE_MARKER), "the API base is filled in");
-            match built::TEMPLATES {
-                Some(_) => assert!(html.contains(r#"data-api-base="https://shop.example.com""#)),
-                None => assert_eq!(html, &WidgetTemplates::placeholders().get(template.id).html),
-            }
+            assert!(html.contains(r#"data-api-base="https://shop.example.com""#), "{}", template.id);
+            assert!(html.contains("WebAssembly.instantiate"), "{}: the template boots its WASM", template.id);
         }
     }
 
