@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::ProductSource;
@@ -25,6 +24,7 @@ use crate::http::body_limit::{self, BodyLimit};
 use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::rate_limit::{self, RateLimits};
 use crate::http::security_headers;
+use crate::http::timeout::{self, RequestTimeout};
 use crate::identity::accounts::{Accounts, AccountsError};
 use crate::identity::oauth::OAuthState;
 use crate::mcp::handler::McpServices;
@@ -195,7 +195,7 @@ pub fn router(
     }
     let api = api
         .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
+        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer))
         .with_state(state.clone());
 
     // The built-in OAuth authorization server: the sign-in POST has the sign-in rate limit.

@@ -1,10 +1,12 @@
-//! The REST endpoints: sign-in and sign-out, health, images, Origin and CORS.
+//! The REST endpoints: sign-in and sign-out (with their body limit and timeout), health, images,
+//! Origin and CORS.
 
+use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::api::{AUTHENTICATE_PATH, ApiError, ApiErrorCode, AuthenticateResponse, SIGNOUT_PATH};
 use shared::tool::ToolName;
 
-use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, spawn_app};
+use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, spawn_app, spawn_app_with, test_config};
 
 #[tokio::test]
 async fn sign_in_answers_200_400_401_404() {
@@ -143,4 +145,51 @@ async fn product_images_are_served_as_svg() {
     for missing in ["/images/products/99999999.svg", "/images/products/..%2Fsecret.svg", "/images/products/x.png"] {
         assert_eq!(app.client.get(app.url(missing)).send().await.expect("sent").status(), 404, "{missing}");
     }
+}
+
+#[tokio::test]
+async fn sign_in_bodies_above_64_kib_get_413() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    let huge = json!({"sessionId": sid, "email": DEMO_EMAIL, "password": "x".repeat(70 * 1024)});
+    let check = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 413);
+        let error: ApiError = response.json().await.expect("typed error");
+        assert!(error.message.contains(&format!("{} bytes", 64 * 1024)), "{}", error.message);
+    };
+    check(app.post_json(AUTHENTICATE_PATH, huge.clone()).await).await;
+    // Chunked, without Content-Length: cut off while reading.
+    let text = huge.to_string().into_bytes();
+    let chunks =
+        futures::stream::iter(text.chunks(8 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+    let chunked = app
+        .client
+        .post(app.url(AUTHENTICATE_PATH))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .expect("sent");
+    check(chunked).await;
+    let status = app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await;
+    assert_eq!(status.0["structuredContent"]["authenticated"], false);
+}
+
+#[tokio::test]
+async fn a_sign_in_whose_body_never_ends_is_answered_408() {
+    let mut config = test_config();
+    config.request_timeout_secs = 1;
+    let app = spawn_app_with(config).await;
+    // The first bytes of a body, then nothing: the server waits for the rest until its timeout.
+    let start = futures::stream::iter([Ok::<_, std::io::Error>(b"{\"sessionId\":".to_vec())]);
+    let stalled = reqwest::Body::wrap_stream(start.chain(futures::stream::pending()));
+    let sent =
+        app.client.post(app.url(AUTHENTICATE_PATH)).header("content-type", "application/json").body(stalled).send();
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), sent)
+        .await
+        .expect("answered by the server's timeout")
+        .expect("an HTTP answer");
+    assert_eq!(response.status(), 408);
+    let error: ApiError = response.json().await.expect("typed error");
+    assert!(error.message.contains("too long"), "{}", error.message);
 }
