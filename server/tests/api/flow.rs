@@ -5,7 +5,7 @@ use shared::cart::CartOutput;
 use shared::checkout::CheckoutOutput;
 use shared::membership::MembershipOutput;
 use shared::money::Cents;
-use shared::product::SearchOutput;
+use shared::product::{ProductSummary, SearchOutput};
 use shared::tool::ToolName;
 
 use server::clock::Clock;
@@ -36,12 +36,16 @@ async fn create_sign_in_search_add_update_checkout_and_join_circle() {
     assert_eq!(cart.cart.subtotal_cents, expected);
     assert_eq!(cart.cart.circle_savings_cents, Cents::ZERO, "not a member yet");
 
-    // Join Circle Card: the cart is repriced with offers and 5% off.
+    // Join Circle Card: the cart is repriced with each product's Circle offer, then 5% off the rest.
     let joined: MembershipOutput =
         app.call(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "circle-card"})).await.structured();
     assert!(joined.member);
     let member_cart: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
-    assert!(member_cart.cart.circle_savings_cents >= (expected).percent(5) - Cents(1));
+    let offers = offer(first, 3) + offer(second, 1);
+    assert!(offers > 0, "the flow needs a product with a Circle offer: {first:?} {second:?}");
+    let card = percent_half_up(expected.0 - offers, 5);
+    assert_eq!(member_cart.cart.circle_savings_cents, Cents(offers + card), "offers {offers} + card {card}");
+    assert_eq!(member_cart.cart.subtotal_cents, expected);
     assert!(member_cart.cart.total_cents < cart.cart.total_cents);
 
     let order: CheckoutOutput =
@@ -57,6 +61,44 @@ async fn create_sign_in_search_add_update_checkout_and_join_circle() {
         Some(order.order.circle_savings_cents),
         "the order's savings count toward the membership"
     );
+}
+
+/// `percent`% of `cents`, rounded half up (the README's rule: per line, to the nearest cent).
+fn percent_half_up(cents: i64, percent: i64) -> i64 {
+    (cents * percent + 50) / 100
+}
+
+/// The Circle offer on `quantity` of `product`, in cents.
+fn offer(product: &ProductSummary, quantity: i64) -> i64 {
+    percent_half_up(product.price_cents.0 * quantity, i64::from(product.circle_offer_percent.unwrap_or(0)))
+}
+
+#[tokio::test]
+async fn circle_360_gets_the_offers_and_free_shipping_but_not_the_card_discount() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    app.sign_in(&sid).await;
+    let found: SearchOutput =
+        app.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "limit": 48})).await.structured();
+    // A product with an offer that, after it, is under the $35 free-shipping threshold.
+    let lamp = found
+        .products
+        .iter()
+        .find(|p| p.in_stock && p.circle_offer_percent.is_some() && p.price_cents.0 - offer(p, 1) < 3500)
+        .expect("an in-stock desk lamp with a Circle offer");
+    app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await;
+    let joined: MembershipOutput =
+        app.call(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "circle-360"})).await.structured();
+    assert!(joined.member);
+    let cart: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    let offers = offer(lamp, 1);
+    assert!(offers > 0);
+    assert_eq!(cart.cart.circle_savings_cents, Cents(offers), "the offer only, no 5% card discount");
+    assert_eq!(cart.cart.shipping_cents, Cents::ZERO, "Circle 360 ships free under $35 too");
+    let merchandise = lamp.price_cents.0 - offers;
+    let tax = (merchandise * 825 + 5000) / 10_000; // the test server's 8.25%
+    assert_eq!(cart.cart.estimated_tax_cents, Cents(tax));
+    assert_eq!(cart.cart.total_cents, Cents(merchandise + tax));
 }
 
 #[tokio::test]

@@ -206,3 +206,54 @@ async fn forwarding_with_redis_away_answers_503_and_works_again_when_it_returns(
     let pong: serde_json::Value = serde_json::from_str(&next().await).expect("JSON");
     assert_eq!(pong["id"], 7);
 }
+
+#[tokio::test]
+async fn forwarding_works_again_after_redis_is_stopped_and_restarted() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let mut redis = RedisTestServer::start().await;
+    let unlimited = || {
+        let mut config = test_config();
+        config.redis_url = Some(redis.url());
+        config.rate_limit_per_sec = 0; // the retry loop below may post many times
+        spawn_app_with(config)
+    };
+    let (a, b) = (unlimited().await, unlimited().await);
+    let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
+    let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+    let mut next = async || {
+        tokio::time::timeout(std::time::Duration::from_secs(20), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .data
+    };
+    let endpoint = next().await;
+    let ping = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+    // Before the restart: B forwards to A's stream.
+    assert_eq!(b.post_json(&endpoint, ping(1)).await.status(), 202);
+    let pong: serde_json::Value = serde_json::from_str(&next().await).expect("JSON");
+    assert_eq!(pong["id"], 1);
+
+    // A new, empty redis-server on the same port: every connection and subscription is gone, not
+    // frozen. A must subscribe again and B's publisher reconnect.
+    redis.restart().await;
+    let back = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let mut id = 2;
+        loop {
+            // 202 once A's subscription is back; meanwhile 503 (no connection yet) or 404 (no
+            // subscriber on A's channel yet).
+            let status = b.post_json(&endpoint, ping(id)).await.status();
+            if status == 202 {
+                return id;
+            }
+            assert!(status == 503 || status == 404, "unexpected {status} while Redis comes back");
+            id += 1;
+            tokio::task::yield_now().await;
+        }
+    });
+    let delivered = back.await.expect("forwarding works again after the restart");
+    let pong: serde_json::Value = serde_json::from_str(&next().await).expect("JSON");
+    assert_eq!(pong["id"], delivered, "the forwarded ping is answered on A's stream");
+}
