@@ -3,8 +3,8 @@
 //! tests build it; with `--release`, as `scripts/run.sh` does), starts it on a free port, lists
 //! the templates with `resources/list`, reads each with `resources/read` over MCP
 //! (`POST /mcp/all`), checks they are exactly the built files, and fails if any whole response
-//! body is over the limit (default 300 KB; ChatGPT failed to fetch a 926 KB template,
-//! PROTOCOLS.md §4). Prints a table and writes it to `<widgets dir>/budget.md` for the README.
+//! body is over the limit (default 300 KB; ChatGPT has failed to fetch a 926 KB template).
+//! Prints a table and writes it to `<widgets dir>/budget.md` for the README.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -7,9 +7,11 @@
 //! page. Every product seen in a page is remembered by id for `product_ttl`, which is how
 //! [`ProductSource::product`] answers without a (credit-costing) detail call.
 //!
-//! The response format is only loosely known (PROTOCOLS.md §8), so each result is read field by
-//! field from several dialects (`name`/`product_name`, price `12.99` or `"$12.99"`, `tcin`/`id`,
-//! `thumbnail`/`images[]`, …). A result without a usable TCIN, title or price is skipped rather
+//! Unwrangle documents the request (endpoint, `platform`, `search`, the `Token` header:
+//! <https://help.unwrangle.com/en/articles/9943618-making-an-api-request>) better than each
+//! result's fields, so each result is read field by field from several dialects
+//! (`name`/`product_name`, price `12.99` or `"$12.99"`, `tcin`/`id`, `thumbnail`/`images[]`, …).
+//! A result without a usable TCIN, title or price is skipped rather
 //! than failing the whole search. Prices become integer cents by decimal string parsing, never by
 //! float arithmetic.
 //!
