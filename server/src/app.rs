@@ -206,7 +206,7 @@ pub fn router(
     }
     let oauth = oauth
         .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout()));
+        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
 
     let checked = mcp
         .merge(api)
