@@ -742,3 +742,57 @@ async fn the_whole_server_is_a_resource_too_and_is_the_default() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_page_is_locked_down_and_expires() {
+    let app = spawn_app().await;
+    let client = Client::register(&app, "ChatGPT").await;
+    let response = client
+        .http
+        .get(format!(
+            "{}?{}",
+            app.url("/oauth/authorize"),
+            form(&[
+                ("response_type", "code"),
+                ("client_id", &client.client_id),
+                ("code_challenge", &challenge_of(&client.verifier)),
+                ("code_challenge_method", "S256"),
+            ])
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"].to_str().expect("ascii");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("form-action 'self' http://127.0.0.1:9"), "the redirect after the form: {csp}");
+    assert!(!csp.contains("script-src"), "no scripts: {csp}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let cookie = headers["set-cookie"].to_str().expect("ascii");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/oauth"),
+        "{cookie}"
+    );
+
+    let page = client.open(&[], None).await;
+    app.clock.advance(Duration::seconds(600));
+    let late = client.submit(&page, DEMO_EMAIL, DEMO_PASSWORD, "allow", page.cookie.as_deref()).await;
+    assert_eq!(late.status, 400, "the page expired after OAUTH_SIGNIN_PAGE_TTL_SECS");
+    assert!(late.html.contains("expired"));
+}
+
+#[tokio::test]
+async fn registration_has_the_sign_in_rate_limit() {
+    let mut config = test_config();
+    config.signin_rate_limit_burst = 2;
+    let app = spawn_app_with(config).await;
+    let body = json!({"redirect_uris": [REDIRECT]});
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = app.client.post(app.url("/oauth/register")).json(&body).send().await.expect("sent");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(&statuses[..2], [201, 201]);
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}

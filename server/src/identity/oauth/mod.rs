@@ -57,17 +57,20 @@ impl OAuthState {
 }
 
 /// The authorization server's routes; `signin` limits the sign-in POST like
-/// `/api/session/authenticate` (the sign-in rate limit per client IP).
+/// `/api/session/authenticate` (the sign-in rate limit per client IP), and registration too
+/// (each one is stored for good, so one client IP may not register faster than it may sign in).
 pub fn routes(oauth: OAuthState, signin: Option<RequestLimiter>) -> Router {
     let mut sign_in = post(authorize::sign_in);
+    let mut register = post(register::register);
     if let Some(limiter) = signin {
-        sign_in = sign_in.route_layer(from_fn_with_state(limiter, rate_limit::layer));
+        sign_in = sign_in.route_layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+        register = register.route_layer(from_fn_with_state(limiter, rate_limit::layer));
     }
     Router::new()
         .route(metadata::METADATA_PATH, get(metadata::metadata))
         .route(metadata::AUTHORIZE_PATH, get(authorize::page).merge(sign_in))
         .route(metadata::TOKEN_PATH, post(token::token))
-        .route(metadata::REGISTER_PATH, post(register::register))
+        .route(metadata::REGISTER_PATH, register)
         .route(metadata::REVOKE_PATH, post(revoke::revoke))
         .with_state(oauth)
 }
