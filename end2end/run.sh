@@ -7,8 +7,11 @@
 #
 # Installs what is missing (chromium from apt, node_modules with npm ci; never a browser
 # download), builds target/debug/server only if it does not exist (run `cargo build -p server`
-# after `cargo xtask widgets` to test new templates), starts it on a free port, runs
-# `npx playwright test`, stops the server, and ends with the line "N passed, N failed".
+# after `cargo xtask widgets` to test new templates), starts it on a free port, counts the tests
+# the suite (or the named specs) defines with `playwright test --list`, runs `npx playwright test`
+# with CI=1 (forbidOnly: a stray test.only fails), stops the server, and ends with the line
+# "N passed, N failed". The run fails on any failed or skipped test, and when fewer tests ran
+# than were listed.
 # SERVER_BIN=<path> tests another server binary (e.g. one built with CARGO_TARGET_DIR).
 # After the whole suite (or with FIRST_RENDER=1; FIRST_RENDER=0 skips it) it measures each widget's
 # first render with first-render.mjs against the same server and prints the table.
@@ -91,6 +94,27 @@ if [ -z "$ready" ]; then
     exit 1
 fi
 
+# Playwright's CI settings whatever the caller's environment (scripts/test.sh, .ci/run, a shell):
+# forbidOnly (a stray test.only fails the run), one retry (reported as flaky), no reuse of a server
+# already on the host page's port.
+export CI=1
+
+# How many tests the suite (or the spec files named) defines, counted by Playwright itself: the
+# run must pass every one of them, none skipped and none missing.
+step "npx playwright test --list $*"
+listing="$(TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test --list --reporter=list "$@" 2>&1)" || {
+    echo "$listing" >&2
+    echo "Playwright could not list the tests (see above)" >&2
+    exit 1
+}
+defined="$(printf '%s\n' "$listing" | sed -n 's/^Total: \([0-9][0-9]*\) tests\{0,1\} in .*/\1/p' | tail -n 1)"
+if [ -z "$defined" ] || [ "$defined" -eq 0 ]; then
+    printf '%s\n' "$listing" >&2
+    echo "Playwright listed no test for: ${*:-the whole suite}" >&2
+    exit 1
+fi
+echo "$defined tests defined"
+
 step "npx playwright test $*"
 status=0
 TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test "$@" || status=$?
@@ -104,13 +128,24 @@ if [ "${FIRST_RENDER:-}" = 1 ] || { [ $# -eq 0 ] && [ "${FIRST_RENDER:-}" != 0 ]
     node first-render.mjs "$base" --out "$out/results" || first_render=failed
 fi
 
+# The last line is "N passed, N failed"; the lines before it say why a run that Playwright let pass
+# is refused here: a skipped test, fewer tests run than the suite defines, or errors outside tests.
+summary_status=0
 summary="$(node -e '
-const r = JSON.parse(require("fs").readFileSync(process.argv[1] + "/results/report.json", "utf8"));
+const [out, defined] = [process.argv[1], Number(process.argv[2])];
+const r = JSON.parse(require("fs").readFileSync(out + "/results/report.json", "utf8"));
 const s = r.stats || {};
-const extra = [s.flaky ? `${s.flaky} flaky (passed on retry)` : "", s.skipped ? `${s.skipped} skipped` : ""].filter(Boolean);
-if (extra.length) console.log(extra.join(", "));
-console.log(`${(s.expected || 0) + (s.flaky || 0)} passed, ${s.unexpected || 0} failed`);
-'  "$out" 2>/dev/null || printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
+const passed = (s.expected || 0) + (s.flaky || 0), failed = s.unexpected || 0, skipped = s.skipped || 0;
+const problems = [];
+if (s.flaky) console.log(`${s.flaky} flaky (passed on retry)`);
+if (skipped) problems.push(`${skipped} skipped: every test must run (no test.skip / test.fixme, no skip at run time)`);
+if (passed + failed + skipped < defined) problems.push(`only ${passed + failed + skipped} of the ${defined} tests the suite defines ran`);
+for (const e of r.errors || []) problems.push(`error outside a test: ${(e.message || "").split("\n")[0]}`);
+for (const p of problems) console.log(`REFUSED: ${p}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(problems.length ? 3 : 0);
+' "$out" "$defined" 2>/dev/null)" || summary_status=$?
+[ -n "$summary" ] || summary="$(printf '%s\n' "no Playwright report: it did not run the tests" "0 passed, 0 failed")"
 stop_server
 echo
 if [ "$first_render" = failed ]; then
@@ -118,7 +153,7 @@ if [ "$first_render" = failed ]; then
     status=1
 fi
 echo "$summary"
-if [ "$status" -eq 0 ] && [ "$(echo "$summary" | tail -n1 | sed -n 's/.* \([0-9]*\) failed$/\1/p')" != "0" ]; then
+if [ "$status" -eq 0 ] && { [ "$summary_status" -ne 0 ] || [ "$(echo "$summary" | tail -n1 | sed -n 's/.* \([0-9]*\) failed$/\1/p')" != "0" ]; }; then
     status=1
 fi
 exit "$status"
