@@ -12,7 +12,9 @@
 # --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured
 # run, wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews figures).
 # It installs what it lacks: wrk, redis-server, python3-venv, nodejs/npm from apt; the peers'
-# packages with npm ci and pip.
+# packages with npm ci and pip. A run stops on a failed or wrong answer under load, and when a peer
+# does not answer like ours (same products, same fields): bench/peers/README.md says what each peer
+# does and how the answers are checked.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +25,7 @@ SERVER_CPU=0 LOAD_CPU=1 OUT=""
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --url) URL="$2"; shift 2 ;;
@@ -134,9 +136,12 @@ load() {
     local before_server before_redis before_core after_core
     wait_quiet
     before_server=$(cpu_ticks "${LOAD_PID:-}"); before_redis=$(cpu_ticks "${LOAD_REDIS_PID:-}"); before_core=$(cpu_line "$SERVER_CPU")
-    line=$(BENCH_BODIES="$bodies" BENCH_LABEL="{\"kind\":\"load\",\"server\":\"$server\",\"store\":\"$store\",\"tool\":\"$tool\",\"concurrency\":$c" \
+    line=$(BENCH_BODIES="$bodies" BENCH_EXPECT="${bodies%.txt}.expect" BENCH_LABEL="{\"kind\":\"load\",\"server\":\"$server\",\"store\":\"$store\",\"tool\":\"$tool\",\"concurrency\":$c" \
       taskset -c "$LOAD_CPU" wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s -s "$LIB/mcp.lua" "$url" | tail -n 1)
     [[ "$line" == '{"kind":"load"'* ]] || die "wrk printed no result for $server $tool c=$c: $line"
+    # A fast wrong answer is no result: every answer is checked for an error, and one in 16 for the
+    # products (or cart, or empty ping result) the server gave at rest (bench/lib/mcp.lua).
+    check_answers "$server" "$tool" "$c" "$line"
     # CPU seconds the server (and redis-server) used during the run: /proc/PID/stat utime + stime.
     [[ -z "$before_server" ]] || line="${line%\}},\"server_cpu_s\":$(cpu_seconds "$LOAD_PID" "$before_server")}"
     [[ -z "$before_redis" ]] || line="${line%\}},\"redis_cpu_s\":$(cpu_seconds "$LOAD_REDIS_PID" "$before_redis")}"
@@ -147,6 +152,16 @@ load() {
     echo "$line" >> "$JSONL"
     say "$server ($store) $tool c=$c: $(node -e 'const r=JSON.parse(process.argv[1]);console.log(`${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, failed ${r.failed + r.socket_errors}`)' "$line")"
   done
+}
+
+# check_answers SERVER TOOL C LINE: dies when the run had failed or wrong answers, or checked none.
+check_answers() {
+  local verdict
+  verdict=$(node -e 'const r=JSON.parse(process.argv[1]);
+    if (r.failed) console.log(`${r.failed} answers failed (not 200, a JSON-RPC error or isError)`);
+    else if (r.wrong) console.log(`${r.wrong} of the ${r.checked} answers checked were wrong (see wrk above)`);
+    else if (!r.checked) console.log("no answer was checked");' "$4")
+  [[ -z "$verdict" ]] || die "$1 $2 c=$3: $verdict"
 }
 
 answer() { # answer SERVER DIR: what the search for "desk lamp" found, for the report's comparison
@@ -294,6 +309,9 @@ if [[ $SKIP_PEERS == 0 ]]; then
     say "$peer peer started: pid $PEER_PID, $PEER_URL"
     client prepare "$PEER_URL" "$WORK/$peer" 1 >/dev/null
     answer "$peer" "$WORK/$peer"
+    compared=$(node "$LIB/client.mjs" compare "$WORK/ours-memory/search-answer.json" "$WORK/$peer/search-answer.json" 2>&1) \
+      || die "the $peer peer does not answer like for like with ours (bench/peers/README.md): $compared"
+    say "$peer peer: $compared"
     ONLY_C=64 LOAD_PID=$PEER_PID load "$peer" - search "$WORK/$peer/search.txt" "$PEER_URL"
     ONLY_C=64 LOAD_PID=$PEER_PID load "$peer" - ping "$WORK/$peer/ping.txt" "$PEER_URL"
     peak "$peer" - "$PEER_PID"

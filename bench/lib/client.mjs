@@ -1,7 +1,12 @@
 // The small MCP client bench/run.sh uses around wrk (Node.js, no dependencies):
 //
 //   client.mjs call URL TOOL [ARGS_JSON]             one tool call; prints the result
-//   client.mjs prepare URL DIR [SESSIONS]             DIR/search.txt and DIR/cart.txt: wrk request bodies
+//   client.mjs prepare URL DIR [SESSIONS]             DIR/search.txt, cart.txt, ping.txt: wrk request bodies;
+//                                                      DIR/*.expect: what a right answer to each holds (wrk
+//                                                      samples answers under load and counts wrong ones);
+//                                                      DIR/search-answer.json: the search's ids and fields
+//   client.mjs compare OURS_JSON PEER_JSON             exit 1 unless the peer's search answer has our ids and
+//                                                      exactly our fields (two search-answer.json files)
 //   client.mjs coldstart PATH RUNS CMD [ARGS...]       start CMD (e.g. taskset -c 0 server) on a free PORT, time
 //                                                      to the first answered tools/list; RSS when idle; JSON
 //   client.mjs sessions URL COUNT CONCURRENCY PID      COUNT sessions with a 3-item cart each; PID's RSS; JSON
@@ -17,7 +22,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 let nextId = 1;
 
-function post(url, body, { keepAlive = true } = {}) {
+function post(url, body, options) {
+  return postRaw(url, body, options).then(({ json }) => json);
+}
+
+// The answer as JSON and as the text it came as (for the literal strings wrk looks for).
+function postRaw(url, body, { keepAlive = true } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const data = JSON.stringify(body);
@@ -33,7 +43,7 @@ function post(url, body, { keepAlive = true } = {}) {
           text = text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() ?? '';
         }
         if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${url}: ${text.slice(0, 300)}`));
-        try { resolve(JSON.parse(text)); } catch { reject(new Error(`not JSON from ${url}: ${text.slice(0, 300)}`)); }
+        try { resolve({ json: JSON.parse(text), text }); } catch { reject(new Error(`not JSON from ${url}: ${text.slice(0, 300)}`)); }
       });
     });
     req.on('error', reject);
@@ -58,13 +68,44 @@ async function newSession(url) {
   return id;
 }
 
+// Every field path of a JSON value, arrays as [] (the union over their elements), sorted.
+function fieldPaths(value, prefix = '', out = new Set()) {
+  if (Array.isArray(value)) {
+    for (const v of value) fieldPaths(v, `${prefix}[]`, out);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(`${prefix}.${k}`);
+      fieldPaths(v, `${prefix}.${k}`, out);
+    }
+  }
+  return [...out].sort();
+}
+
+// The string a JSON answer holds for `"key":value` as this server writes it (with or without a space).
+function literal(text, key, value) {
+  const compact = `"${key}":${value}`, spaced = `"${key}": ${value}`;
+  if (text.includes(compact)) return compact;
+  if (text.includes(spaced)) return spaced;
+  throw new Error(`the answer does not hold ${compact}: ${text.slice(0, 300)}`);
+}
+
 async function inStockProducts(url, dir) {
-  const r = await call(url, 'search-target-products', { query: 'desk lamp' });
-  // What the search found, so the report can check that the peers answer like the server does.
-  if (dir) writeFileSync(`${dir}/search-answer.json`, JSON.stringify({ total: r.structuredContent?.total,
-    ids: (r.structuredContent?.products ?? []).map((p) => p.id), bytes: JSON.stringify(r).length }) + '\n');
+  const { json, text } = await postRaw(url, toolBody('search-target-products', { query: 'desk lamp' }));
+  const r = json.result;
+  if (json.error || !r || r.isError) throw new Error(`search-target-products: ${text.slice(0, 300)}`);
+  const found = (r.structuredContent?.products ?? []).map((p) => p.id);
+  if (found.length === 0) throw new Error(`search for "desk lamp" found nothing: ${text.slice(0, 300)}`);
+  if (dir) {
+    // What the search found and the fields it answers with, so run.sh can check that the peers answer
+    // like the server does, and what wrk looks for in the answers it samples under load: the total and
+    // every product id, in order.
+    writeFileSync(`${dir}/search-answer.json`, JSON.stringify({ total: r.structuredContent?.total, ids: found,
+      // (`isError: false` is the same as no isError, MCP's default; some SDKs leave it out.)
+      bytes: text.length, fields: fieldPaths(r).filter((f) => f !== '.isError' || r.isError) }) + '\n');
+    writeFileSync(`${dir}/search.expect`, [literal(text, 'total', r.structuredContent.total), ...found.map((id) => `"${id}"`)].join('\n') + '\n');
+  }
   const ids = (r.structuredContent?.products ?? []).filter((p) => p.inStock !== false).map((p) => p.id);
-  if (ids.length < 3) throw new Error(`search for "desk lamp" gave fewer than 3 in-stock products: ${JSON.stringify(r).slice(0, 300)}`);
+  if (ids.length < 3) throw new Error(`search for "desk lamp" gave fewer than 3 in-stock products: ${text.slice(0, 300)}`);
   return ids.slice(0, 3);
 }
 
@@ -72,6 +113,8 @@ async function prepare(url, dir, sessions = 64) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/search.txt`, JSON.stringify(toolBody('search-target-products', { query: 'desk lamp' })) + '\n');
   writeFileSync(`${dir}/ping.txt`, JSON.stringify(rpc('ping')) + '\n'); // the floor: HTTP + JSON-RPC, no tool
+  const pong = await postRaw(url, rpc('ping'));
+  writeFileSync(`${dir}/ping.expect`, literal(pong.text, 'result', '{}') + '\n');
   const tools = (await post(url, rpc('tools/list'))).result?.tools?.map((t) => t.name) ?? [];
   if (!tools.includes('search-target-products')) throw new Error(`${url} has no search-target-products tool (tools: ${tools.join(', ')})`);
   const products = await inStockProducts(url, dir);
@@ -86,6 +129,8 @@ async function prepare(url, dir, sessions = 64) {
     for (const productId of products) lines.push(JSON.stringify(toolBody('add-to-cart', { sessionId, productId, quantity: 1 })));
   }
   writeFileSync(`${dir}/cart.txt`, lines.join('\n') + '\n');
+  // After the warm-up every session's cart holds the three products (added concurrently: any order).
+  writeFileSync(`${dir}/cart.expect`, ['# any order', ...products.map((id) => `"${id}"`)].join('\n') + '\n');
   console.log(`prepare: ${sessions} sessions × products ${products.join(', ')}`);
 }
 
@@ -168,14 +213,15 @@ function report(jsonl, outBase) {
   if (meta.pinning) out.push(`pinning: ${meta.pinning}`);
   if (meta.versions) out.push(`versions: ${meta.versions}`);
   out.push('');
-  out.push('server      store   tool         conc   req/s      p50 ms   p99 ms   failed  peak RSS   server core  CPU µs/req  other');
+  out.push('server      store   tool         conc   req/s      p50 ms   p99 ms   failed  wrong/checked  peak RSS   server core  CPU µs/req  other');
   for (const r of loads) {
     const peak = rows.find((x) => x.kind === 'peak_rss' && x.server === r.server && x.store === r.store);
     out.push(`${r.server.padEnd(11)} ${(r.store ?? '-').padEnd(7)} ${r.tool.padEnd(12)} ${String(r.concurrency).padStart(4)} ` +
       `${r.rps.toFixed(0).padStart(8)} ${r.p50_ms.toFixed(2).padStart(10)} ${r.p99_ms.toFixed(2).padStart(8)} ` +
-      `${String(r.failed + r.socket_errors).padStart(8)}  ${mb(peak?.hwm_kb).padEnd(9)}  ${core(r).padStart(11)}  ${cpuPerReq(r).padStart(10)}  ${other(r).padStart(5)}`);
+      `${String(r.failed + r.socket_errors).padStart(8)}  ${(r.checked == null ? 'n/a' : `${r.wrong}/${r.checked}`).padStart(13)}  ${mb(peak?.hwm_kb).padEnd(9)}  ${core(r).padStart(11)}  ${cpuPerReq(r).padStart(10)}  ${other(r).padStart(5)}`);
   }
-  out.push('(server core: the share of one core the server, +redis-server, used during the run; CPU µs/req: their CPU time',
+  out.push('(wrong/checked: of the answers sampled under load, one in 16, how many lacked what the server answered at rest;',
+    ' server core: the share of one core the server, +redis-server, used during the run; CPU µs/req: their CPU time',
     ' per request, user + system; other: other processes\' share of the server\'s core during the run)');
   const find = (server, store, tool, c) => loads.find((r) => r.server === server && (store == null || r.store === store) && r.tool === tool && r.concurrency === c);
   const ours64 = find('ours', 'memory', 'search', 64);
@@ -235,6 +281,20 @@ function report(jsonl, outBase) {
   process.stdout.write(text);
 }
 
+// The peer's search answer against ours: the same products, and exactly the same fields.
+function compare(oursFile, peerFile) {
+  const ours = JSON.parse(readFileSync(oursFile, 'utf8')), peer = JSON.parse(readFileSync(peerFile, 'utf8'));
+  const problems = [];
+  if (ours.total !== peer.total || ours.ids.join() !== peer.ids.join()) {
+    problems.push(`other products: ${peer.total} (${peer.ids.join(', ')}), ours ${ours.total} (${ours.ids.join(', ')})`);
+  }
+  const missing = ours.fields.filter((f) => !peer.fields.includes(f)), extra = peer.fields.filter((f) => !ours.fields.includes(f));
+  if (missing.length) problems.push(`fields ours has and the peer lacks: ${missing.join(', ')}`);
+  if (extra.length) problems.push(`fields the peer has and ours lacks: ${extra.join(', ')}`);
+  if (problems.length) throw new Error(`${peerFile} does not answer like ours:\n  ${problems.join('\n  ')}`);
+  console.log(`same products and the same ${ours.fields.length} fields as ours (${peer.bytes} bytes, ours ${ours.bytes})`);
+}
+
 const [cmd, ...args] = process.argv.slice(2);
 try {
   switch (cmd) {
@@ -243,6 +303,7 @@ try {
     case 'coldstart': console.log(JSON.stringify(await coldstart(args[0], Number(args[1]), args.slice(2)))); break;
     case 'sessions': console.log(JSON.stringify(await sessions(args[0], Number(args[1]), Number(args[2]), Number(args[3])))); break;
     case 'report': report(args[0], args[1]); break;
+    case 'compare': compare(args[0], args[1]); break;
     default: throw new Error(`unknown command ${cmd ?? '(none)'}; see the top of bench/lib/client.mjs`);
   }
   agent.destroy();

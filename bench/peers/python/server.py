@@ -8,6 +8,9 @@ exact words only (no typo variants, no run-together "K-Cup" compounds), price ca
 maxPriceCents or "under $N". Kept: stopwords, plural stemming, field weights
 (title 100 / brand 70 / category 50 / keywords 35), a leading brand dropped from the title, the
 head-word and title-phrase bonuses, "more matched terms first" with the relaxation rule, sorts.
+The answer carries the same fields as ours (bench/run.sh checks it): `structuredContent` with the
+product summaries, and `_meta["target/widget"]` with the full product records (image and product
+URLs, rating, category) and a state version, which is what our widgets read.
 create-target-session and add-to-cart are a bare in-memory dict, so `run.sh --url` can run its
 add-to-cart load here too.
 """
@@ -106,11 +109,24 @@ def search(text: str, max_price: int | None, sort: str, limit: int) -> dict[str,
         hits.sort(key=lambda s: (s[0]["rating"], s[0]["reviewCount"]), reverse=True)
     keys = ("id", "title", "brand", "priceCents", "regularPriceCents", "inStock", "circleOfferPercent")
     products = [{k: p[k] for k in keys if k in p} | {"currency": "USD"} for p, _, _ in hits[:limit]]
-    return {"total": len(hits), "products": products}
+    return {"total": len(hits), "products": products, "records": [record(p) for p, _, _ in hits[:limit]]}
 
 
-def reply(structured: dict[str, Any], text: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+IMAGE_BASE = f"http://localhost:{os.environ.get('PORT', '8102')}"
+
+
+def record(p: dict[str, Any]) -> dict[str, Any]:
+    """The full product record of our widget metadata (server/src/catalog/embedded.rs builds the same)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(p["title"])).strip("-")
+    r = {k: p[k] for k in ("id", "title", "brand", "priceCents", "regularPriceCents") if k in p} | {"currency": "USD"}
+    r |= {"rating": p["rating"], "reviewCount": p["reviewCount"], "imageUrl": f"{IMAGE_BASE}/images/products/{p['id']}.svg"}
+    r |= {"url": f"https://www.target.com/p/{slug}/-/A-{p['id']}", "inStock": p["inStock"], "category": p["category"]}
+    return r | ({"circleOfferPercent": p["circleOfferPercent"]} if "circleOfferPercent" in p else {})
+
+
+def reply(structured: dict[str, Any], text: str, meta: dict[str, Any] | None = None) -> CallToolResult:
+    extra = {"_meta": meta} if meta else {}
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, **extra)
 
 
 mcp = MCPServer("target-peer-python", log_level="WARNING")
@@ -126,8 +142,10 @@ def search_target_products(
     sessionId: str | None = None,
 ) -> CallToolResult:
     r = search(query.strip(), maxPriceCents, sort, max(1, min(limit, 48)))
+    records = r.pop("records")
     first = f', starting with {r["products"][0]["title"]}.' if r["products"] else "."
-    return reply({"query": query.strip(), **r, "source": "catalog", "cached": False}, f"Found {r['total']} products{first}")
+    meta = {"target/widget": {"stateVersion": 0, "products": records}}
+    return reply({"query": query.strip(), **r, "source": "catalog", "cached": False}, f"Found {r['total']} products{first}", meta)
 
 
 @mcp.tool(name="create-target-session", description="A new session id.")

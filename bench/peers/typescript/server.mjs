@@ -7,6 +7,9 @@
 // maxPriceCents or "under $N". Kept: stopwords, plural stemming, field weights
 // (title 100 / brand 70 / category 50 / keywords 35), a leading brand dropped from the title, the
 // head-word and title-phrase bonuses, "more matched terms first" with the relaxation rule, sorts.
+// The answer carries the same fields as ours (bench/run.sh checks it): `structuredContent` with the
+// product summaries, and `_meta["target/widget"]` with the full product records (image and product
+// URLs, rating, category) and a state version, which is what our widgets read.
 // create-target-session and add-to-cart are a bare in-memory map, so `run.sh --url` can run its
 // add-to-cart load here too.
 import { readFileSync } from 'node:fs';
@@ -64,10 +67,19 @@ function search(text, maxPrice, sort, limit) {
     'price-high': (a, b) => b.d.p.priceCents - a.d.p.priceCents || rel(a, b),
     rating: (a, b) => b.d.p.rating - a.d.p.rating || b.d.p.reviewCount - a.d.p.reviewCount || rel(a, b) }[sort];
   const hits = scored.filter((s) => s.matched >= required && (maxPrice == null || s.d.p.priceCents <= maxPrice)).sort(order);
-  return { total: hits.length, products: hits.slice(0, limit).map(({ d: { p } }) => ({ id: p.id, title: p.title, brand: p.brand,
+  const shown = hits.slice(0, limit).map(({ d: { p } }) => p);
+  return { total: hits.length, products: shown.map((p) => ({ id: p.id, title: p.title, brand: p.brand,
     priceCents: p.priceCents, regularPriceCents: p.regularPriceCents, currency: 'USD', inStock: p.inStock,
-    circleOfferPercent: p.circleOfferPercent })) };
+    circleOfferPercent: p.circleOfferPercent })), records: shown.map(record) };
 }
+
+// The full product record of our widget metadata (server/src/catalog/embedded.rs builds the same).
+const slug = (title) => fold(title).replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+const imageBase = `http://localhost:${process.env.PORT ?? 8101}`;
+const record = (p) => ({ id: p.id, title: p.title, brand: p.brand, priceCents: p.priceCents,
+  regularPriceCents: p.regularPriceCents, currency: 'USD', rating: p.rating, reviewCount: p.reviewCount,
+  imageUrl: `${imageBase}/images/products/${p.id}.svg`, url: `https://www.target.com/p/${slug(p.title)}/-/A-${p.id}`,
+  inStock: p.inStock, category: p.category, circleOfferPercent: p.circleOfferPercent });
 
 const sessions = new Map(); // id -> Map(productId -> quantity)
 const reply = (structuredContent, text) => ({ content: [{ type: 'text', text }], structuredContent });
@@ -77,9 +89,10 @@ const getServer = () => {
     query: z.string().min(1).max(200), limit: z.number().int().min(1).max(48).optional(),
     sort: z.enum(['relevance', 'price-low', 'price-high', 'rating']).optional(), maxPriceCents: z.number().int().min(0).optional(),
     sessionId: z.string().optional() } }, async ({ query, limit, sort, maxPriceCents }) => {
-    const r = search(query.trim(), maxPriceCents, sort ?? 'relevance', limit ?? 12);
-    return reply({ query: query.trim(), ...r, source: 'catalog', cached: false },
-      r.products.length ? `Found ${r.total} products for "${query.trim()}", starting with ${r.products[0].title}.` : 'No match.');
+    const { records, ...r } = search(query.trim(), maxPriceCents, sort ?? 'relevance', limit ?? 12);
+    return { ...reply({ query: query.trim(), ...r, source: 'catalog', cached: false },
+      r.products.length ? `Found ${r.total} products for "${query.trim()}", starting with ${r.products[0].title}.` : 'No match.'),
+      _meta: { 'target/widget': { stateVersion: 0, products: records } } };
   });
   server.registerTool('create-target-session', { description: 'A new session id.' }, async () => {
     const sessionId = 'sess_' + randomBytes(16).toString('hex');
