@@ -28,7 +28,14 @@
     for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
     return e;
   }
+  // Only http(s) URLs become links, as in the WASM widgets (`web_url`): a `javascript:` or
+  // `data:` URL from a tool result would run in our frame. Anything else links to Target.com.
+  function webUrl(url) {
+    var u = typeof url === "string" ? url.trim() : "";
+    return /^https?:\/\//i.test(u) ? u : null;
+  }
   function link(text, href) {
+    href = webUrl(href) || TARGET;
     var a = el("a", text, { href: href, target: "_blank", rel: "noopener noreferrer" });
     a.addEventListener("click", function (ev) {
       if (mcpApps) {
@@ -53,7 +60,7 @@
     var known = (meta && meta.products) || [];
     for (var i = 0; i < known.length; i++) if (known[i].id === p.id) full = known[i];
     var li = el("li");
-    li.appendChild(link(p.title, (full && full.url) || TARGET + "/s?searchTerm=" + encodeURIComponent(p.title)));
+    li.appendChild(link(p.title, webUrl(full && full.url) || TARGET + "/s?searchTerm=" + encodeURIComponent(p.title)));
     var rest = " — " + money(p.priceCents);
     if (p.inStock === false) rest += " · out of stock";
     if (p.circleOfferPercent) rest += " · Circle " + p.circleOfferPercent + "% off";

@@ -1,7 +1,7 @@
 //! Building the application from its configuration, binding the listener, and serving until a
 //! shutdown signal, with a background task that sweeps expired sessions.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::http::body_limit::{self, BodyLimit};
 use crate::http::client_ip::{self, TrustForwardedFor};
+use crate::http::host_check::{self, AllowedHosts};
 use crate::http::rate_limit::{self, RateLimits};
 use crate::http::security_headers;
 use crate::http::timeout::{self, RequestTimeout};
@@ -83,17 +84,22 @@ impl Application {
         }
         let state = build_state(config, clock).await?;
         let shutdown = CancellationToken::new();
-        let sse = LegacySse::new(SseConfig {
-            max_streams: state.config.max_sse_streams,
-            max_streams_per_client: usize::try_from(state.config.max_sse_streams_per_client).unwrap_or(usize::MAX),
-            ..SseConfig::default()
-        });
+        let sse = LegacySse::with_shutdown(
+            SseConfig {
+                max_streams: state.config.max_sse_streams,
+                max_streams_per_client: usize::try_from(state.config.max_sse_streams_per_client).unwrap_or(usize::MAX),
+                init_timeout: Duration::from_secs(state.config.sse_init_timeout_secs),
+                idle_timeout: Duration::from_secs(state.config.sse_idle_timeout_secs),
+                ..SseConfig::default()
+            },
+            shutdown.clone(),
+        );
         if let Some(url) = state.config.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            crate::store::redis_sse_relay::start(url, sse.clone(), shutdown.clone())
+            crate::mcp::sse_relay::start(url, sse.clone(), shutdown.clone())
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
         }
-        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
+        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT, state.store.clone(), state.clock.clone());
         let router = router(state.clone(), sse.clone(), &limits, shutdown.clone())?;
         Ok(Application { listener, router, state, sse, limits, shutdown })
     }
@@ -104,6 +110,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The rate limiters (tests look at how many keys they hold).
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.limits
     }
 
     /// Serves until `signal` completes, then stops taking connections, closes the SSE streams
@@ -119,14 +130,27 @@ impl Application {
             state.config.public_base()
         );
         let stop = shutdown.clone();
-        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 signal.await;
                 tracing::info!("shutting down");
+                // Every SSE stream's token is a child of this one: they all end, and no new one opens.
                 stop.cancel();
                 sse.close_all();
             })
-            .await;
+            .into_future();
+        let deadline = state.config.shutdown_timeout();
+        let stopping = shutdown.clone();
+        let result = tokio::select! {
+            result = serve => result,
+            () = async move {
+                stopping.cancelled().await;
+                tokio::time::sleep(deadline).await;
+            } => {
+                tracing::warn!(after_secs = deadline.as_secs(), "shutdown deadline passed; dropping requests still in flight");
+                Ok(())
+            }
+        };
         shutdown.cancel();
         sweeper.abort();
         result
@@ -149,13 +173,20 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
         Some(url) if !url.trim().is_empty() => Arc::new(
             RedisStore::connect(url.trim(), config.session_ttl())
                 .await
-                .map_err(|e| StartupError::Redis(e.to_string()))?,
+                .map_err(|e| StartupError::Redis(e.to_string()))?
+                .with_retention(config.retention())
+                .with_max_lifetime(config.session_max_lifetime()),
         ),
-        _ => Arc::new(MemoryStore::new(config.session_ttl())),
+        _ => Arc::new(
+            MemoryStore::new(config.session_ttl())
+                .with_retention(config.retention())
+                .with_max_lifetime(config.session_max_lifetime()),
+        ),
     };
     Ok(AppState {
         store,
-        accounts: Accounts::load(config.accounts_file.as_deref())?,
+        accounts: Accounts::load(config.accounts_file.as_deref())?
+            .with_max_hashing(config.signin_max_concurrent_hashes),
         pricing: PricingRules { tax_rate: config.tax_rate },
         widgets: Arc::new(WidgetTemplates::embedded(&public_base)),
         csp: Arc::new(WidgetCsp::new(&public_base, live_images)),
@@ -167,8 +198,8 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
     })
 }
 
-/// All routes with their layers. From the outside in, for MCP and /api: CORS, the Origin
-/// check, the client IP, the body limit, the rate limits (which read the body to find the
+/// All routes with their layers. From the outside in, for MCP and /api: CORS, the Host check,
+/// the Origin check, the client IP, the body limit, the rate limits (which read the body to find the
 /// session), then the handler; timeouts per request. Around everything, once per request: the
 /// request trace and the security headers of every response.
 pub fn router(
@@ -213,8 +244,11 @@ pub fn router(
         .merge(oauth)
         .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
         .layer(from_fn_with_state(origins.clone(), crate::origin::check))
+        .layer(from_fn_with_state(
+            AllowedHosts(crate::mcp::transport::allowed_hosts(&config).into()),
+            host_check::layer,
+        ))
         .layer(origins.cors());
-    let widget_csp = security_headers::widget_page_csp(&config, &state.csp);
     let image_csp = axum::http::HeaderValue::from_static(security_headers::IMAGE_CSP);
     let all = Router::new()
         .route("/healthz", get(rest::health::healthz))
@@ -224,11 +258,8 @@ pub fn router(
             get(rest::assets::product_image)
                 .layer(security_headers::route_header(header::CONTENT_SECURITY_POLICY, image_csp)),
         )
-        .route(
-            "/widgets/{file}",
-            get(rest::assets::widget_page)
-                .layer(security_headers::route_header(header::CONTENT_SECURITY_POLICY, widget_csp)),
-        )
+        // Each page sets its own CSP, naming its inline scripts' hashes.
+        .route("/widgets/{file}", get(rest::assets::widget_page))
         .with_state(state)
         .merge(checked);
     // Around the whole router, so once per request: `Router::layer` would wrap every route in
@@ -269,7 +300,7 @@ mod tests {
         let state = build_state(config, clock.clone()).await.expect("state builds");
         let session = crate::identity::sessions::create(&state).await.expect("session");
         let shutdown = CancellationToken::new();
-        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT);
+        let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT, state.store.clone(), state.clock.clone());
         let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));
 
         clock.advance(chrono::Duration::minutes(11));

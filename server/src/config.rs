@@ -114,6 +114,44 @@ pub struct Config {
     #[arg(long, env = "MCP_DIRECT_TOOL_CALLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub direct_tool_calls: bool,
 
+    // ---- Abuse limits (issue 14; docs/security.md) ----
+    /// Most rate-limit buckets (client IPs / IPv6 /64s and sessions) each limiter keeps; past it
+    /// the least useful ones are dropped (and start again full).
+    #[arg(long, env = "RATE_LIMIT_MAX_KEYS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_limit_max_keys: u64,
+
+    /// Most argon2 password checks at once (each takes ~19 MiB); four times as many more may
+    /// wait, and a sign-in beyond that is answered 503 + Retry-After. 0: one per CPU core.
+    #[arg(long, env = "SIGNIN_MAX_CONCURRENT_HASHES", default_value_t = 0)]
+    pub signin_max_concurrent_hashes: usize,
+
+    /// Seconds an order is kept after it is placed (then the memory store's sweep or Redis drops it).
+    #[arg(long, env = "ORDER_RETENTION_SECS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub order_retention_secs: u64,
+
+    /// Seconds an idempotency key of a checkout is remembered; a retry with it within that time
+    /// answers the order it placed. At most the order retention.
+    #[arg(long, env = "IDEMPOTENCY_KEY_TTL_SECS", default_value_t = 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_key_ttl_secs: u64,
+
+    /// Seconds a session lives at most after it was created, however busy (besides
+    /// SESSION_TTL_SECS, the idle limit). Then the shopper starts a new session and signs in again.
+    #[arg(long, env = "SESSION_MAX_LIFETIME_SECS", default_value_t = 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_max_lifetime_secs: u64,
+
+    /// Seconds a new legacy SSE stream may take to complete `initialize` before it is closed.
+    #[arg(long, env = "SSE_INIT_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_init_timeout_secs: u64,
+
+    /// Seconds a legacy SSE stream may go without a POST before it is closed.
+    #[arg(long, env = "SSE_IDLE_TIMEOUT_SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_idle_timeout_secs: u64,
+
+    /// Seconds the server waits, after a shutdown signal, for requests in flight before it stops
+    /// anyway.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shutdown_timeout_secs: u64,
+
     /// The built-in OAuth authorization server (docs/oauth.md).
     #[command(flatten)]
     pub oauth_server: OAuthServerConfig,
@@ -253,8 +291,24 @@ impl Config {
         self.public_base_url().as_str().trim_end_matches('/').to_owned()
     }
 
+    /// How long the store keeps orders and idempotency keys (a key never outlives its order).
+    pub fn retention(&self) -> crate::store::Retention {
+        crate::store::Retention {
+            orders: Duration::from_secs(self.order_retention_secs),
+            idempotency_keys: Duration::from_secs(self.idempotency_key_ttl_secs.min(self.order_retention_secs)),
+        }
+    }
+
+    pub fn session_max_lifetime(&self) -> Duration {
+        Duration::from_secs(self.session_max_lifetime_secs)
+    }
+
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -303,6 +357,12 @@ mod tests {
         assert!(!c.trust_forwarded_for);
         assert_eq!(c.mcp_max_body_bytes, 1024 * 1024);
         assert_eq!(c.request_timeout_secs, 30);
+        assert_eq!(c.rate_limit_max_keys, 100_000);
+        assert_eq!(c.signin_max_concurrent_hashes, 0);
+        assert_eq!(c.order_retention_secs, 30 * 24 * 3600);
+        assert_eq!(c.idempotency_key_ttl_secs, 24 * 3600);
+        assert_eq!(c.session_max_lifetime_secs, 24 * 3600);
+        assert_eq!((c.sse_init_timeout_secs, c.sse_idle_timeout_secs, c.shutdown_timeout_secs), (10, 1800, 10));
     }
 
     #[test]

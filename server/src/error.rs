@@ -26,6 +26,8 @@ pub enum AppError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("Too many requests. Please wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
+    #[error("Sign-in is busy right now. Please try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
     #[error("The request body is larger than the limit of {limit_bytes} bytes.")]
     BodyTooLarge { limit_bytes: usize },
     #[error("The request took too long to answer. Please try again.")]
@@ -42,6 +44,10 @@ pub enum AppError {
     CartFull(usize),
     #[error("The cart changed while the order was being placed; check the cart and try again.")]
     CartChanged,
+    #[error(
+        "This idempotency key already placed order {order_id} for a different cart. Use a new key for a new checkout."
+    )]
+    IdempotencyConflict { order_id: String },
     #[error("{0}")]
     Catalog(#[from] CatalogError),
     #[error("Target is temporarily unavailable. Please try again in a moment.")]
@@ -62,6 +68,7 @@ impl From<StoreError> for AppError {
             StoreError::SessionNotFound => AppError::SessionNotFound,
             StoreError::CartChanged => AppError::CartChanged,
             StoreError::CartFull => AppError::CartFull(crate::store::CART_MAX_LINES),
+            StoreError::OrderIdTaken => AppError::Internal("no free order id after several draws".into()),
             StoreError::Backend(detail) => AppError::Unavailable(detail),
         }
     }
@@ -106,8 +113,9 @@ impl AppError {
             | AppError::NotInCart(_)
             | AppError::EmptyCart
             | AppError::CartFull(_)
-            | AppError::CartChanged => (StatusCode::CONFLICT, ApiErrorCode::InvalidRequest),
-            AppError::Catalog(_) | AppError::Unavailable(_) => {
+            | AppError::CartChanged
+            | AppError::IdempotencyConflict { .. } => (StatusCode::CONFLICT, ApiErrorCode::InvalidRequest),
+            AppError::Catalog(_) | AppError::Unavailable(_) | AppError::Busy { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal)
             }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
@@ -124,9 +132,9 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let retry_after = match &self {
-            AppError::TooManyAttempts { retry_after_secs } | AppError::RateLimited { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::RateLimited { retry_after_secs }
+            | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
             AppError::Unavailable(_) => Some(5),
             _ => None,
         };

@@ -4,11 +4,11 @@
 //! - [`app`]: builds the state and the router, binds, serves, shuts down gracefully.
 //! - [`config`]: environment variables and flags (`--help`).
 //! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP (rmcp, and the direct
-//!   path for stateless tool calls) and legacy SSE.
+//!   path for stateless tool calls) and legacy SSE (with its Redis relay across instances).
 //! - [`tools`]: the tools, one file per group (auth, products, checkout, membership).
 //! - [`rest`]: sign-in/sign-out for the auth widget, health checks, images, widget pages.
-//! - [`store`]: sessions, carts, orders, memberships; the in-memory and Redis backends, and the
-//!   Redis pub/sub relay that carries legacy SSE POSTs to the instance holding the stream.
+//! - [`store`]: sessions, carts, orders, memberships, sign-in attempts; the in-memory and Redis
+//!   backends.
 //! - [`catalog`]: product sources: the embedded catalog and the Unwrangle API.
 //! - [`pricing`]: Circle offers, shipping and tax, in one place.
 //! - [`recommend`]: recommendations with reasons.

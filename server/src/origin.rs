@@ -135,7 +135,8 @@ pub async fn check(State(policy): State<OriginPolicy>, request: Request, next: N
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin.to_str().is_ok_and(|o| policy.allows(o));
         if !allowed {
-            tracing::warn!(origin = ?origin, path = %request.uri().path(), "refused origin");
+            let shown = crate::telemetry::loggable(&String::from_utf8_lossy(origin.as_bytes()), 100).into_owned();
+            tracing::warn!(origin = %shown, path = %request.uri().path(), "refused origin");
             let body = ApiError {
                 error: ApiErrorCode::ForbiddenOrigin,
                 message: "This origin is not allowed to call the Target server.".into(),

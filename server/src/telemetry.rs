@@ -5,6 +5,7 @@
 //! waits on the terminal or the log pipe; under load the thread writes many lines per system
 //! call. It is not lossy: when its queue is full, loggers wait rather than drop lines.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -31,4 +32,40 @@ pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     };
     // A second init (tests that start several servers) keeps the first subscriber.
     result.ok().map(|()| guard)
+}
+
+/// Text from a request made safe for a log line: at most `max_chars` characters (then `…`), and
+/// control characters escaped (`\n`, `\u{1b}`), so a client cannot forge lines or flood the log.
+/// Borrowed when nothing needs changing.
+pub fn loggable(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let cut = text.char_indices().nth(max_chars).map(|(at, _)| at);
+    let kept = &text[..cut.unwrap_or(text.len())];
+    if cut.is_none() && !kept.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(kept.len() + 3);
+    for c in kept.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if cut.is_some() {
+        out.push('…');
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attacker_text_is_cut_by_characters_and_control_characters_are_escaped() {
+        assert!(matches!(loggable("get-cart", 64), Cow::Borrowed("get-cart")));
+        assert_eq!(loggable("a\nfake line\u{1b}[31m", 64), "a\\nfake line\\u{1b}[31m");
+        assert_eq!(loggable(&"é".repeat(100), 5), "ééééé…");
+        assert_eq!(loggable(&"x".repeat(10_000), 64).chars().count(), 65);
+    }
 }

@@ -34,6 +34,37 @@ pub struct WidgetTemplate {
     pub id: WidgetId,
     pub uri: String,
     pub html: String,
+    /// CSP sources (`'sha256-…'`) of the page's inline scripts, so the directly served page can
+    /// allow exactly these scripts instead of `'unsafe-inline'`.
+    pub script_hashes: Vec<String>,
+}
+
+/// The `'sha256-<base64>'` CSP source of every inline script of `html` that a browser runs
+/// (data blocks such as `type="application/gzip;base64"` are not scripts and need none).
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find("<script") {
+        let after = &rest[open + "<script".len()..];
+        let Some(tag_end) = after.find('>') else { break };
+        let attributes = &after[..tag_end];
+        let body = &after[tag_end + 1..];
+        let Some(close) = body.find("</script") else { break };
+        let runs = match attributes.split("type=").nth(1) {
+            None => true,
+            Some(kind) => {
+                let kind = kind.trim_start_matches(['"', '\'']).to_ascii_lowercase();
+                kind.starts_with("module") || kind.starts_with("text/javascript")
+            }
+        };
+        if runs && !attributes.contains("src=") {
+            let digest = Sha256::digest(&body.as_bytes()[..close]);
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &body[close..];
+    }
+    hashes
 }
 
 /// The domains a widget may reach, in both metadata dialects.
@@ -135,7 +166,8 @@ impl WidgetTemplates {
             .map(|id| {
                 let html = html(*id);
                 let hash = hex::encode(&Sha256::digest(html.as_bytes())[..6]);
-                WidgetTemplate { id: *id, uri: format!("ui://widget/{id}-{hash}.html"), html }
+                let script_hashes = inline_script_hashes(&html);
+                WidgetTemplate { id: *id, uri: format!("ui://widget/{id}-{hash}.html"), html, script_hashes }
             })
             .collect();
         WidgetTemplates { templates }
@@ -225,6 +257,18 @@ mod tests {
     /// The server's tests run against the built Leptos widgets (`scripts/test.sh` builds them
     /// first); a test binary compiled without them serves placeholders, and this test says so
     /// instead of passing.
+    #[test]
+    fn inline_scripts_are_hashed_and_data_blocks_are_not() {
+        use base64::Engine as _;
+        let html = r#"<script type="application/gzip;base64" id="w">QUJD</script><script>a()</script>
+            <script type="module">b()</script><script src="x.js"></script><script type='text/javascript'>c()</script>"#;
+        let hash = |js: &str| {
+            format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(js.as_bytes())))
+        };
+        assert_eq!(inline_script_hashes(html), [hash("a()"), hash("b()"), hash("c()")]);
+        assert!(inline_script_hashes("<script>unterminated").is_empty());
+    }
+
     #[test]
     fn embedded_templates_are_the_built_widgets() {
         assert!(

@@ -13,16 +13,17 @@ impl Cents {
 
     /// `percent` percent of this amount, rounded half away from zero to the nearest cent.
     pub fn percent(self, percent: u32) -> Cents {
-        Cents(round_div(self.0 * i64::from(percent), 100))
+        scaled(self.0, percent, 100)
     }
 
     /// This amount times a rate given in basis points (1/100 of a percent), rounded half up.
     pub fn basis_points(self, bp: u32) -> Cents {
-        Cents(round_div(self.0 * i64::from(bp), 10_000))
+        scaled(self.0, bp, 10_000)
     }
 
+    /// This amount `n` times, saturating at the largest amount instead of overflowing.
     pub fn times(self, n: u32) -> Cents {
-        Cents(self.0 * i64::from(n))
+        Cents(self.0.saturating_mul(i64::from(n)))
     }
 
     /// Formats as dollars for people: `$12.34`, `-$0.50`.
@@ -33,29 +34,35 @@ impl Cents {
     }
 }
 
-fn round_div(n: i64, d: i64) -> i64 {
-    let q = n / d;
-    let r = n % d;
-    if 2 * r.abs() >= d { q + n.signum() } else { q }
+/// `amount × numerator / denominator`, rounded half away from zero, computed in 128 bits and
+/// saturated to the range of cents: never an overflow, whatever the amount.
+fn scaled(amount: i64, numerator: u32, denominator: i64) -> Cents {
+    let n = i128::from(amount) * i128::from(numerator);
+    let d = i128::from(denominator);
+    let (q, r) = (n / d, n % d);
+    let rounded = if 2 * r.abs() >= d { q + n.signum() } else { q };
+    Cents(i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX }))
 }
 
+/// Sums and differences saturate: money arithmetic never overflows (in debug builds it would
+/// panic, in release wrap around to a negative total).
 impl std::ops::Add for Cents {
     type Output = Cents;
     fn add(self, rhs: Cents) -> Cents {
-        Cents(self.0 + rhs.0)
+        Cents(self.0.saturating_add(rhs.0))
     }
 }
 
 impl std::ops::Sub for Cents {
     type Output = Cents;
     fn sub(self, rhs: Cents) -> Cents {
-        Cents(self.0 - rhs.0)
+        Cents(self.0.saturating_sub(rhs.0))
     }
 }
 
 impl std::iter::Sum for Cents {
     fn sum<I: Iterator<Item = Cents>>(iter: I) -> Cents {
-        Cents(iter.map(|c| c.0).sum())
+        iter.fold(Cents::ZERO, |total, c| total + c)
     }
 }
 
@@ -83,6 +90,18 @@ mod tests {
     fn basis_points_for_tax() {
         assert_eq!(Cents(10_000).basis_points(825), Cents(825));
         assert_eq!(Cents(1999).basis_points(825), Cents(165)); // 164.9175
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_overflowing() {
+        let huge = Cents(i64::MAX / 2);
+        assert_eq!(huge.times(99), Cents(i64::MAX));
+        assert_eq!(huge + huge + huge, Cents(i64::MAX));
+        assert_eq!(Cents(i64::MIN) - Cents(1), Cents(i64::MIN));
+        assert_eq!([huge, huge, huge].into_iter().sum::<Cents>(), Cents(i64::MAX));
+        assert_eq!(Cents(i64::MAX).percent(50), Cents(i64::MAX / 2 + 1));
+        assert_eq!(Cents(i64::MAX).basis_points(10_000), Cents(i64::MAX));
+        assert_eq!(Cents(i64::MAX).display_usd(), "$92233720368547758.07");
     }
 
     #[test]

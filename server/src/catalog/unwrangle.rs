@@ -650,8 +650,12 @@ fn text_value(value: &Value) -> Option<String> {
     }
 }
 
-/// A positive price: `12.99`, `"$12.99"`, `"$1,049.50"`, the low end of `"$10 - $20"`, or an
-/// object like `{"current_retail": 12.99}`.
+/// The highest price taken from upstream ($100,000): above it a result is treated as having no
+/// usable price (and skipped), so a garbled or hostile answer cannot push totals toward overflow.
+pub const MAX_UPSTREAM_PRICE: Cents = Cents(10_000_000);
+
+/// A positive price up to [`MAX_UPSTREAM_PRICE`]: `12.99`, `"$12.99"`, `"$1,049.50"`, the low
+/// end of `"$10 - $20"`, or an object like `{"current_retail": 12.99}`.
 fn cents_value(value: &Value) -> Option<Cents> {
     let hundredths = match value {
         Value::Number(n) => parse_hundredths(&n.to_string()),
@@ -664,7 +668,7 @@ fn cents_value(value: &Value) -> Option<Cents> {
         }
         _ => None,
     }?;
-    (hundredths > 0).then_some(Cents(hundredths))
+    (hundredths > 0 && hundredths <= MAX_UPSTREAM_PRICE.0).then_some(Cents(hundredths))
 }
 
 /// Stars as tenths, rounded half up and clamped to 0..=50: `4.56` → 46, `"4.5 out of 5"` → 45.
@@ -1284,6 +1288,9 @@ mod tests {
         assert_eq!(cents_value(&json!({"current_retail": 4.5})), Some(Cents(450)));
         assert_eq!(cents_value(&json!(0)), None);
         assert_eq!(cents_value(&json!(-3.5)), None);
+        assert_eq!(cents_value(&json!("$100,000.00")), Some(MAX_UPSTREAM_PRICE), "the cap itself is a price");
+        assert_eq!(cents_value(&json!("$100,000.01")), None, "above the cap is no usable price");
+        assert_eq!(cents_value(&json!(999_999_999_999.0)), None);
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! peer (axum `ConnectInfo`), or — only with `TRUST_FORWARDED_FOR` — the last `X-Forwarded-For`
 //! entry, the one the reverse proxy in front of us appended. Earlier entries are whatever the
 //! client sent and are never trusted.
+//!
+//! Limits key a client by [`ClientIp::limit_key`]: an IPv4 address as it is, an IPv6 address by
+//! its /64 network, because one subscriber usually holds a whole /64 and could otherwise rotate
+//! through fresh addresses for fresh limits.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
@@ -14,6 +18,44 @@ use axum::response::Response;
 /// without a socket (in-process tests): then no per-client limit applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// The key of per-client limits (rate limits, SSE streams, the sign-in lockout).
+    pub fn limit_key(self) -> ClientKey {
+        ClientKey::of(self.0)
+    }
+}
+
+/// A client as limits count it: an IPv4 address, or an IPv6 /64 network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    /// The address with an IPv6 host part zeroed.
+    network: IpAddr,
+}
+
+impl ClientKey {
+    pub fn of(ip: IpAddr) -> Self {
+        let network = match ip.to_canonical() {
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+            v4 => v4,
+        };
+        ClientKey { network }
+    }
+
+    /// The address standing for the client: the IPv4 address, or the first of the /64.
+    pub fn ip(self) -> IpAddr {
+        self.network
+    }
+}
+
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.network {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
 
 /// Whether to believe `X-Forwarded-For`.
 #[derive(Debug, Clone, Copy)]
@@ -68,5 +110,16 @@ mod tests {
         assert_eq!(resolve(&HeaderMap::new(), None, true), None);
         let mapped: SocketAddr = "[::ffff:127.0.0.1]:1".parse().unwrap();
         assert_eq!(resolve(&HeaderMap::new(), Some(mapped), false), Some("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_and_ipv4_clients_by_address() {
+        let key = |ip: &str| ClientIp(ip.parse().unwrap()).limit_key();
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:fffe"), "one /64 is one client");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"), "the next /64 is another");
+        assert_eq!(key("2001:db8:1:2:abcd::9").to_string(), "2001:db8:1:2::/64");
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
+        assert_eq!(key("192.0.2.1").to_string(), "192.0.2.1");
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
     }
 }

@@ -1,53 +1,149 @@
 //! Rate limits per client IP and per session, answered 429 with `Retry-After`.
 //!
-//! One GCRA limiter (the `governor` crate: a token bucket without a timer task, lock-free per
-//! key) counts every request of a client IP ([`ClientIp`]) and, separately, every request that
-//! names a session: the `sessionId` tool argument of a JSON-RPC `tools/call` (also inside a
-//! batch) or the `sessionId` of a REST body. To find it the layer reads the body — after the body
-//! limit, and only up to it — and hands the same bytes on. Only well-formed session ids count,
-//! so made-up ids cannot mint fresh buckets; the per-IP limit covers those requests.
+//! One GCRA limiter (the `governor` crate: a token bucket without a timer task) counts every
+//! request of a client ([`ClientIp::limit_key`]: the address, or its /64 for IPv6) and,
+//! separately, every request that names a session: the `sessionId` tool argument of a JSON-RPC
+//! `tools/call` (also inside a batch) or the `sessionId` of a REST body. To find it the layer
+//! reads the body — after the body limit, and only up to it — and hands the same bytes on.
+//!
+//! Made-up session ids cannot grow the limiter: a request naming more than
+//! [`MAX_SESSIONS_PER_REQUEST`] distinct sessions is refused (400), and a session id gets a bucket
+//! only once the store says that session exists (an id the limiter already tracks is not looked
+//! up again); the per-client limit covers requests naming unknown sessions. The buckets live in a
+//! bounded cache (`RATE_LIMIT_MAX_KEYS` per limiter; moka, whose admission policy keeps the keys
+//! in steady use when a flood of one-off keys arrives), and the sweeper drops buckets that are
+//! full again.
+//!
+//! Time comes from the app's [`Clock`] (made monotonic here), so tests drive the buckets with a
+//! `ManualClock` instead of depending on how fast the machine is.
 //!
 //! Two limiters exist: the general one on every MCP and /api request (`RATE_LIMIT_PER_SEC`,
 //! `RATE_LIMIT_BURST`; 0 per second disables it) and a stricter one on the sign-in endpoint
 //! (`SIGNIN_RATE_LIMIT_PER_MIN`, `SIGNIN_RATE_LIMIT_BURST`), because every attempt there costs
-//! an argon2 hash. Per-account lockout after failed sign-ins is separate (`rest/session.rs`).
+//! an argon2 hash. The sign-in lockout (per account and client) is separate (`identity/signin.rs`).
 //!
 //! Why `governor` under a small axum middleware rather than `tower_governor`: the per-session key
 //! lives in the body, which a tower_governor key extractor cannot read, and the refusal should
 //! be our JSON error shape (`AppError::RateLimited`) like every other 4xx.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota};
+use chrono::{DateTime, Utc};
+use governor::clock::Clock as GovernorClock;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::state::{InMemoryState, NotKeyed, StateStore};
+use governor::{Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use shared::ids::SessionId;
 
 use super::body_limit::{BodyLimit, is_too_large};
-use super::client_ip::ClientIp;
+use super::client_ip::{ClientIp, ClientKey};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::store::Store;
+
+/// Most distinct sessions one request may name (a batch of calls for one shopper names one).
+pub const MAX_SESSIONS_PER_REQUEST: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
-    Client(IpAddr),
-    Session(String),
+    Client(ClientKey),
+    Session(SessionId),
 }
 
-/// One keyed limiter and the most body it reads to find session ids (when no body limit layer
-/// ran before it). Cheap to clone.
+/// The app's clock as a monotonic governor clock: nanoseconds since the limiter was made, never
+/// going back (a wall clock set back would otherwise stretch every wait).
+struct LimiterClock {
+    clock: Arc<dyn Clock>,
+    epoch: DateTime<Utc>,
+    latest: AtomicU64,
+}
+
+impl GovernorClock for LimiterClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        let since = (self.clock.now() - self.epoch).num_nanoseconds().unwrap_or(i64::MAX);
+        let since = u64::try_from(since).unwrap_or(0);
+        let before = self.latest.fetch_max(since, Ordering::Relaxed);
+        Nanos::from(before.max(since))
+    }
+}
+
+/// The buckets: at most `max_keys` of them, in a moka cache.
+struct BoundedBuckets {
+    cache: moka::sync::Cache<Key, Arc<InMemoryState>>,
+}
+
+impl BoundedBuckets {
+    fn new(max_keys: u64) -> Self {
+        BoundedBuckets { cache: moka::sync::Cache::builder().max_capacity(max_keys).build() }
+    }
+
+    /// The bucket's theoretical arrival time, without changing it.
+    fn peek(state: &InMemoryState) -> Option<Nanos> {
+        match state.measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>) {
+            Ok(()) => None,
+            Err(prev) => prev,
+        }
+    }
+}
+
+impl StateStore for BoundedBuckets {
+    type Key = Key;
+
+    fn measure_and_replace<T, F, E>(&self, key: &Key, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        let state = self.cache.get_with_by_ref(key, || Arc::new(InMemoryState::default()));
+        state.measure_and_replace(&NotKeyed::NonKey, f)
+    }
+}
+
+impl ShrinkableKeyedStateStore<Key> for BoundedBuckets {
+    fn retain_recent(&self, drop_below: Nanos) {
+        for (key, state) in self.cache.iter() {
+            if Self::peek(&state).is_none_or(|tat| tat <= drop_below) {
+                self.cache.invalidate(key.as_ref());
+            }
+        }
+        self.cache.run_pending_tasks();
+    }
+
+    fn len(&self) -> usize {
+        usize::try_from(self.cache.entry_count()).unwrap_or(usize::MAX)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+type Limiter = RateLimiter<Key, BoundedBuckets, LimiterClock, NoOpMiddleware<Nanos>>;
+
+/// One keyed limiter, the store it asks whether a session exists, and the most body it reads to
+/// find session ids (when no body limit layer ran before it). Cheap to clone.
 #[derive(Clone)]
 pub struct RequestLimiter {
-    limiter: Arc<DefaultKeyedRateLimiter<Key>>,
+    limiter: Arc<Limiter>,
+    /// The limiter's buckets (the same cache: a clone shares it), to ask whether a key has one.
+    buckets: moka::sync::Cache<Key, Arc<InMemoryState>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     max_body: usize,
 }
 
@@ -58,26 +154,53 @@ impl std::fmt::Debug for RequestLimiter {
 }
 
 impl RequestLimiter {
-    pub fn new(quota: Quota, max_body: usize) -> Self {
-        RequestLimiter { limiter: Arc::new(DefaultKeyedRateLimiter::keyed(quota)), max_body }
+    /// A limiter of `quota` per key, at most `max_keys` keys, on `clock`'s time.
+    pub fn new(quota: Quota, max_keys: u64, store: Arc<dyn Store>, clock: Arc<dyn Clock>, max_body: usize) -> Self {
+        let governor_clock = LimiterClock { clock: clock.clone(), epoch: clock.now(), latest: AtomicU64::new(0) };
+        let buckets = BoundedBuckets::new(max_keys);
+        let cache = buckets.cache.clone();
+        let limiter: Limiter = RateLimiter::new(quota, buckets, governor_clock);
+        RequestLimiter { limiter: Arc::new(limiter), buckets: cache, store, clock, max_body }
     }
 
     /// `Err(seconds to wait)` when `key` is over its quota; a refused request uses no quota.
     fn check(&self, key: &Key) -> Result<(), u64> {
         self.limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            let wait: Duration = not_until.wait_time_from(self.limiter.clock().now());
             (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
         })
+    }
+
+    /// Counts a request naming `session`: against its bucket if it has one, else only once the
+    /// store confirms the session exists (an unknown id mints nothing).
+    async fn check_session(&self, session: &SessionId) -> Result<(), u64> {
+        let key = Key::Session(session.clone());
+        if !self.limiter_tracks(&key) {
+            match self.store.session_exists(session, self.clock.now()).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(error) => {
+                    // The per-client limit still holds; the tool reports the store error itself.
+                    tracing::warn!(%error, "rate limit: cannot check the session; counting the client only");
+                    return Ok(());
+                }
+            }
+        }
+        self.check(&key)
+    }
+
+    fn limiter_tracks(&self, key: &Key) -> bool {
+        self.buckets.contains_key(key)
     }
 
     /// Forgets keys whose bucket is full again (memory stays bounded by recent clients).
     pub fn retain_recent(&self) {
         self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
     }
 
-    /// Number of keys with state (for tests and logs).
+    /// Number of keys with state (for tests and logs), after pending cache work has run.
     pub fn tracked_keys(&self) -> usize {
+        self.buckets.run_pending_tasks();
         self.limiter.len()
     }
 }
@@ -90,14 +213,16 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    pub fn from_config(config: &Config, api_max_body: usize) -> Self {
+    pub fn from_config(config: &Config, api_max_body: usize, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let max_keys = config.rate_limit_max_keys;
         let general = NonZeroU32::new(config.rate_limit_per_sec).map(|rate| {
             let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(rate);
-            RequestLimiter::new(Quota::per_second(rate).allow_burst(burst), config.mcp_max_body().max(api_max_body))
+            let quota = Quota::per_second(rate).allow_burst(burst);
+            RequestLimiter::new(quota, max_keys, store.clone(), clock.clone(), config.mcp_max_body().max(api_max_body))
         });
         let signin = NonZeroU32::new(config.signin_rate_limit_per_min).map(|rate| {
             let burst = NonZeroU32::new(config.signin_rate_limit_burst).unwrap_or(rate);
-            RequestLimiter::new(Quota::per_minute(rate).allow_burst(burst), api_max_body)
+            RequestLimiter::new(Quota::per_minute(rate).allow_burst(burst), max_keys, store, clock, api_max_body)
         });
         RateLimits { general, signin }
     }
@@ -109,14 +234,14 @@ impl RateLimits {
     }
 }
 
-/// Middleware: 429 + `Retry-After` when the client IP, or a session the request names, is over
-/// its quota.
+/// Middleware: 429 + `Retry-After` when the client, or a session the request names, is over
+/// its quota; 400 when a request names more than [`MAX_SESSIONS_PER_REQUEST`] sessions.
 pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next: Next) -> Response {
     let client = request.extensions().get::<ClientIp>().copied();
-    if let Some(ClientIp(ip)) = client
-        && let Err(retry_after_secs) = limiter.check(&Key::Client(ip))
+    if let Some(client) = client
+        && let Err(retry_after_secs) = limiter.check(&Key::Client(client.limit_key()))
     {
-        tracing::info!(client = %ip, path = %request.uri().path(), "rate limited (client)");
+        tracing::info!(client = %client.0, path = %request.uri().path(), "rate limited (client)");
         return AppError::RateLimited { retry_after_secs }.into_response();
     }
     let request = if request.method() == Method::POST {
@@ -129,8 +254,17 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
             }
             Err(_) => return AppError::InvalidInput("The request body could not be read.".into()).into_response(),
         };
-        for session in session_ids(&bytes) {
-            if let Err(retry_after_secs) = limiter.check(&Key::Session(session.as_str().to_owned())) {
+        let sessions = session_ids(&bytes);
+        if sessions.len() > MAX_SESSIONS_PER_REQUEST {
+            tracing::info!(sessions = sessions.len(), "refused: too many sessions in one request");
+            return AppError::InvalidInput(format!(
+                "One request may name at most {MAX_SESSIONS_PER_REQUEST} sessions; this one names {}.",
+                sessions.len()
+            ))
+            .into_response();
+        }
+        for session in &sessions {
+            if let Err(retry_after_secs) = limiter.check_session(session).await {
                 tracing::info!(
                     session = crate::identity::sessions::log_prefix(session.as_str()),
                     "rate limited (session)"
@@ -222,6 +356,8 @@ fn value_session_ids(body: &[u8]) -> Vec<SessionId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::memory::MemoryStore;
 
     const SID: &str = "sess_0123456789abcdef0123456789abcdef";
 
@@ -262,13 +398,77 @@ mod tests {
         assert_eq!(session_ids(both.as_bytes()).len(), 2);
     }
 
+    fn limiter(quota: Quota, max_keys: u64) -> (RequestLimiter, Arc<ManualClock>, Arc<MemoryStore>) {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let store = Arc::new(MemoryStore::new(Duration::from_secs(600)));
+        (RequestLimiter::new(quota, max_keys, store.clone(), clock.clone(), 1024), clock, store)
+    }
+
+    fn client(n: u32) -> Key {
+        Key::Client(ClientKey::of(std::net::Ipv4Addr::from_bits(0x0a00_0000 + n).into()))
+    }
+
     #[test]
-    fn a_key_over_its_burst_waits_at_least_a_second() {
-        let limiter = RequestLimiter::new(Quota::per_minute(NonZeroU32::MIN).allow_burst(NonZeroU32::MIN), 1024);
-        let key = Key::Client("127.0.0.1".parse().unwrap());
-        assert!(limiter.check(&key).is_ok());
-        let wait = limiter.check(&key).unwrap_err();
-        assert!((1..=60).contains(&wait), "{wait}");
-        assert!(limiter.check(&Key::Client("127.0.0.2".parse().unwrap())).is_ok(), "other clients are not affected");
+    fn a_key_over_its_burst_waits_for_the_injected_clock() {
+        let (limiter, clock, _) = limiter(Quota::per_minute(NonZeroU32::MIN).allow_burst(NonZeroU32::MIN), 100);
+        assert!(limiter.check(&client(1)).is_ok());
+        assert_eq!(limiter.check(&client(1)), Err(60), "one per minute: wait the whole minute");
+        assert!(limiter.check(&client(2)).is_ok(), "other clients are not affected");
+        clock.advance(chrono::Duration::seconds(45));
+        assert_eq!(limiter.check(&client(1)), Err(15), "the wait follows the clock, not the wall");
+        clock.advance(chrono::Duration::seconds(15));
+        assert!(limiter.check(&client(1)).is_ok(), "refilled once the clock has moved a minute");
+        // A clock set back does not stretch the wait.
+        clock.advance(chrono::Duration::minutes(-30));
+        assert_eq!(limiter.check(&client(1)), Err(60));
+    }
+
+    #[test]
+    fn the_number_of_buckets_is_capped() {
+        let (limiter, _, _) = limiter(Quota::per_second(NonZeroU32::MIN), 100);
+        for n in 0..5_000 {
+            assert!(limiter.check(&client(n)).is_ok());
+        }
+        let kept = limiter.tracked_keys();
+        assert!(kept <= 100, "5000 clients, at most 100 buckets kept, got {kept}");
+    }
+
+    #[test]
+    fn buckets_that_are_full_again_are_dropped() {
+        let (limiter, clock, _) =
+            limiter(Quota::per_second(NonZeroU32::MIN).allow_burst(NonZeroU32::new(2).unwrap()), 100);
+        for n in 0..10 {
+            assert!(limiter.check(&client(n)).is_ok());
+        }
+        limiter.retain_recent();
+        assert_eq!(limiter.tracked_keys(), 10, "buckets still refilling are kept");
+        clock.advance(chrono::Duration::seconds(3));
+        limiter.retain_recent();
+        assert_eq!(limiter.tracked_keys(), 0);
+    }
+
+    #[tokio::test]
+    async fn only_sessions_that_exist_get_a_bucket() {
+        let (limiter, clock, store) = limiter(Quota::per_second(NonZeroU32::MIN), 100);
+        for n in 0..50u128 {
+            let invented = SessionId::parse(format!("sess_{n:032x}")).unwrap();
+            assert!(limiter.check_session(&invented).await.is_ok());
+        }
+        assert_eq!(limiter.tracked_keys(), 0, "invented ids mint nothing");
+        let real = SessionId::parse(format!("sess_{:032x}", 7u128)).unwrap();
+        let now = clock.now();
+        let session = crate::store::Session {
+            id: real.clone(),
+            created_at: now,
+            last_seen: now,
+            user: None,
+            cart: vec![],
+            searches: vec![],
+            version: 0,
+        };
+        store.create_session(session).await.unwrap();
+        assert!(limiter.check_session(&real).await.is_ok());
+        assert_eq!(limiter.check_session(&real).await, Err(1), "a real session is limited");
+        assert_eq!(limiter.tracked_keys(), 1);
     }
 }

@@ -4,8 +4,10 @@
 //!   be ignored at best, and would pin a local hostname to https at worst);
 //! - a CSP of `default-src 'none'; frame-ancestors 'none'` on responses that set none (JSON,
 //!   MCP, errors: nothing there may run, load or be framed);
-//! - on the directly served widget pages (`/widgets/<id>.html`) the CSP the widgets need: inline
-//!   scripts and styles (templates are self-contained), `'wasm-unsafe-eval'` for the WASM,
+//! - on the directly served widget pages (`/widgets/<id>.html`) the CSP the widgets need: the
+//!   page's own inline scripts by their SHA-256 hashes (no `'unsafe-inline'` for scripts, so an
+//!   injected script does not run), inline styles (templates are self-contained),
+//!   `'wasm-unsafe-eval'` for the WASM,
 //!   images from the declared resource domains, `connect-src` only to ourselves and the declared
 //!   API base, no forms or `<base>`, and `frame-ancestors` the same origins the Origin allow-list
 //!   admits — ChatGPT renders templates from `resources/read`, not from these URLs, but dev
@@ -55,8 +57,8 @@ pub fn route_header(name: HeaderName, value: HeaderValue) -> Set {
     SetResponseHeaderLayer::overriding(name, value)
 }
 
-/// The CSP of the directly served widget pages.
-pub fn widget_page_csp(config: &Config, csp: &WidgetCsp) -> HeaderValue {
+/// The CSP of a directly served widget page whose inline scripts have `script_hashes`.
+pub fn widget_page_csp(config: &Config, csp: &WidgetCsp, script_hashes: &[String]) -> HeaderValue {
     let sources = |domains: &[String]| domains.join(" ");
     let ancestors: Vec<String> = allowed_origin_entries(config)
         .into_iter()
@@ -64,10 +66,11 @@ pub fn widget_page_csp(config: &Config, csp: &WidgetCsp) -> HeaderValue {
         .map(|origin| if origin == "*" { "*".to_owned() } else { origin })
         .collect();
     let policy = format!(
-        "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; \
+        "default-src 'none'; script-src {scripts} 'wasm-unsafe-eval'; style-src 'unsafe-inline'; \
          img-src 'self' data: blob: {resources}; font-src 'self' data: {resources}; \
          connect-src 'self' {connect}; form-action 'none'; base-uri 'none'; object-src 'none'; \
          frame-ancestors 'self' {ancestors}",
+        scripts = script_hashes.join(" "),
         resources = sources(&csp.resource_domains),
         connect = sources(&csp.connect_domains),
         ancestors = ancestors.join(" "),
@@ -89,9 +92,9 @@ mod tests {
         let mut config = Config::defaults();
         config.allowed_origins = vec!["null".into(), "https://dev.example.com".into()];
         let csp = WidgetCsp::new("https://shop.example.com", true);
-        let value = widget_page_csp(&config, &csp);
+        let value = widget_page_csp(&config, &csp, &["'sha256-abc='".to_owned()]);
         let policy = value.to_str().unwrap();
-        assert!(policy.starts_with("default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval';"), "{policy}");
+        assert!(policy.starts_with("default-src 'none'; script-src 'sha256-abc=' 'wasm-unsafe-eval';"), "{policy}");
         assert!(policy.contains("connect-src 'self' https://shop.example.com;"), "{policy}");
         assert!(policy.contains("img-src 'self' data: blob: https://shop.example.com https://target.scene7.com"));
         let ancestors = policy.split("frame-ancestors").nth(1).unwrap();
@@ -102,8 +105,9 @@ mod tests {
         assert!(!ancestors.contains("null"));
         assert_eq!(
             directive(policy, "script-src"),
-            Some(vec!["'unsafe-inline'", "'wasm-unsafe-eval'"]),
-            "scripts: inline and WASM compilation only, never 'unsafe-eval' nor a host: {policy}"
+            Some(vec!["'sha256-abc='", "'wasm-unsafe-eval'"]),
+            "scripts: the page's own by hash and WASM compilation only, never 'unsafe-inline', 'unsafe-eval' \
+             nor a host: {policy}"
         );
         assert_eq!(directive(policy, "default-src"), Some(vec!["'none'"]));
         assert_eq!(directive(policy, "object-src"), Some(vec!["'none'"]));

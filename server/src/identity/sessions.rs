@@ -52,20 +52,37 @@ pub fn require_user(session: &Session) -> Result<&User, AppError> {
     session.user.as_ref().ok_or(AppError::NotSignedIn)
 }
 
-/// When the session expires if it is not used again.
+/// When the session expires if it is not used again: idle for the TTL, or at the end of its
+/// absolute lifetime, whichever comes first.
 pub fn expires_at(state: &AppState, session: &Session) -> DateTime<Utc> {
-    let ttl = chrono::Duration::from_std(state.config.session_ttl()).unwrap_or(chrono::Duration::MAX);
-    session.last_seen.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    let after = |from: DateTime<Utc>, span: std::time::Duration| {
+        chrono::Duration::from_std(span)
+            .ok()
+            .and_then(|span| from.checked_add_signed(span))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    after(session.last_seen, state.config.session_ttl())
+        .min(after(session.created_at, state.config.session_max_lifetime()))
 }
 
-/// The first characters of a session id, safe to log.
+/// The first 13 characters of a session id (`sess_` and 8 hex digits), for logs. Cut by
+/// characters, so an id that is not ASCII is cut too (escape it with
+/// [`crate::telemetry::loggable`] when it was not parsed).
 pub fn log_prefix(id: &str) -> &str {
-    id.get(..13).unwrap_or(id)
+    let end = id.char_indices().nth(13).map_or(id.len(), |(at, _)| at);
+    &id[..end]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_prefixes_are_short_whatever_the_id() {
+        assert_eq!(log_prefix("sess_0123456789abcdef0123456789abcdef"), "sess_01234567");
+        let odd = format!("sess_é{}", "x".repeat(10_000));
+        assert_eq!(log_prefix(&odd).chars().count(), 13, "not the whole id when byte 13 splits a character");
+    }
 
     #[test]
     fn ids_are_well_formed_and_distinct() {

@@ -201,7 +201,7 @@ fn session_for_log(arguments: &str) -> String {
     serde_json::from_str::<SessionArgument<'_>>(arguments)
         .ok()
         .and_then(|a| a.session_id)
-        .map(|s| log_prefix(&s).to_owned())
+        .map(|s| crate::telemetry::loggable(log_prefix(&s), 13).into_owned())
         .unwrap_or_default()
 }
 

@@ -117,6 +117,8 @@ impl TargetMcp {
     pub(crate) fn log_call(&self, tool: &str, session: &str, started: Instant, outcome: CallOutcome) {
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let connector = self.connector.path();
+        // The tool name is the client's text (an unknown name too): shortened and escaped.
+        let tool = crate::telemetry::loggable(tool, MAX_LOGGED_TOOL_CHARS);
         match outcome {
             CallOutcome::Ok => tracing::info!(%tool, %session, connector, latency_ms, outcome = "ok", "tool call"),
             CallOutcome::ToolError => {
@@ -136,9 +138,12 @@ fn session_for_log(request: &CallToolRequestParams) -> String {
         .as_ref()
         .and_then(|a| a.get("sessionId"))
         .and_then(|v| v.as_str())
-        .map(|s| log_prefix(s).to_owned())
+        .map(|s| crate::telemetry::loggable(log_prefix(s), 13).into_owned())
         .unwrap_or_default()
 }
+
+/// Longest tool name written to a log line (known names are far shorter).
+const MAX_LOGGED_TOOL_CHARS: usize = 64;
 
 impl ServerHandler for TargetMcp {
     fn get_info(&self) -> ServerConfig {

@@ -10,7 +10,7 @@
 //! (`direct.rs`, with the catalog's product records and summaries written once: `product_json.rs`),
 //! resources (`handler.rs`), JSON-RPC errors for bodies that are not messages
 //! (`invalid_message.rs`), and the legacy HTTP+SSE transport (`sse.rs`), which rmcp no longer
-//! ships.
+//! ships, with its Redis pub/sub relay across instances (`sse_relay.rs`).
 
 pub mod connector;
 pub mod direct;
@@ -19,6 +19,7 @@ pub mod invalid_message;
 pub mod product_json;
 pub mod reply;
 pub mod sse;
+pub mod sse_relay;
 pub mod tool_meta;
 pub mod transport;
 

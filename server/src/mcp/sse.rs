@@ -7,10 +7,15 @@
 //! Dropping the SSE body (client gone) removes the session and cancels the rmcp service; the
 //! service ending (handshake refused, [`LegacySse::close_all`], ...) ends the SSE body.
 //!
-//! Limits: `max_streams` in all and `max_streams_per_client` per client IP (429 above it).
+//! Limits: `max_streams` in all and `max_streams_per_client` per client (429 above it; the
+//! caller passes the client's limit key, an IPv6 /64 standing as one address). A stream whose
+//! client has not completed `initialize` within `init_timeout` (10 s) is closed, and so is a
+//! stream that has had no POST for `idle_timeout` (30 min). Each stream's cancellation token is
+//! a child of the shutdown token ([`LegacySse::with_shutdown`]): once shutdown starts, every
+//! stream ends and new ones are refused (503).
 //! Several instances: a stream lives on the instance that opened it. Session ids start with a
 //! random tag of that instance, so an instance that gets a POST for another instance's session
-//! knows where it belongs: with a [`SseForwarder`] (Redis pub/sub, `store/redis_sse_relay.rs`)
+//! knows where it belongs: with a [`SseForwarder`] (Redis pub/sub, `sse_relay.rs`)
 //! it checks the message and forwards it (202; 404 when no instance holds that tag any more);
 //! without one it answers 404 `session_on_another_instance`, saying to use sticky sessions or
 //! Streamable HTTP, rather than a bare "unknown session".
@@ -67,6 +72,10 @@ pub struct SseConfig {
     /// Capacity of each session's incoming (POST → service) and outgoing (service → SSE) queue.
     /// Default 64; 0 is treated as 1.
     pub channel_capacity: usize,
+    /// How long a new stream may wait for its `initialize` handshake to finish. Default 10 s.
+    pub init_timeout: Duration,
+    /// How long a stream may go without a POST before it is closed. Default 30 min.
+    pub idle_timeout: Duration,
 }
 
 impl Default for SseConfig {
@@ -76,6 +85,8 @@ impl Default for SseConfig {
             max_streams_per_client: 16,
             keep_alive: Duration::from_secs(30),
             channel_capacity: 64,
+            init_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -105,11 +116,15 @@ struct Inner {
     forwarder: OnceLock<Arc<dyn SseForwarder>>,
     /// Number of open streams; the watch channel is the counter (updated under its own lock).
     open: watch::Sender<usize>,
+    /// The parent of every stream's token: cancelled at shutdown.
+    shutdown: CancellationToken,
 }
 
 struct Session {
     incoming: mpsc::Sender<ClientJsonRpcMessage>,
     ct: CancellationToken,
+    /// When the client last POSTed (or the stream opened), for the idle timeout.
+    last_post: Arc<Mutex<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for LegacySse {
@@ -123,6 +138,12 @@ impl std::fmt::Debug for LegacySse {
 
 impl LegacySse {
     pub fn new(config: SseConfig) -> Self {
+        Self::with_shutdown(config, CancellationToken::new())
+    }
+
+    /// Like [`Self::new`], with every stream ending when `shutdown` is cancelled, and no stream
+    /// opening after that.
+    pub fn with_shutdown(config: SseConfig, shutdown: CancellationToken) -> Self {
         let (open, _) = watch::channel(0);
         let instance = format!("{:08x}", rand::rng().random::<u32>());
         Self {
@@ -133,6 +154,7 @@ impl LegacySse {
                 per_client: Mutex::new(HashMap::new()),
                 forwarder: OnceLock::new(),
                 open,
+                shutdown,
             }),
         }
     }
@@ -188,6 +210,12 @@ impl LegacySse {
             tracing::error!("legacy SSE: open() called outside a Tokio runtime");
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "no async runtime");
         };
+        if self.inner.shutdown.is_cancelled() {
+            let mut response =
+                error_response(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is shutting down");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_STREAMS));
+            return response;
+        }
         if let Some(ip) = client
             && !self.inner.try_acquire_for(ip)
         {
@@ -222,33 +250,49 @@ impl LegacySse {
         };
 
         let id = new_session_id(&self.inner.instance);
-        let ct = CancellationToken::new();
+        let ct = self.inner.shutdown.child_token();
         // From here on, dropping `guard` undoes everything (counts, map entry, service).
         let guard = StreamGuard { inner: Arc::clone(&self.inner), id: id.clone(), ct: ct.clone(), client };
 
         let capacity = self.inner.config.channel_capacity.max(1);
         let (incoming_tx, incoming_rx) = mpsc::channel::<ClientJsonRpcMessage>(capacity);
         let (outgoing_tx, outgoing_rx) = mpsc::channel::<ServerJsonRpcMessage>(capacity);
-        self.inner.sessions().insert(id.clone(), Session { incoming: incoming_tx, ct: ct.clone() });
+        let last_post = Arc::new(Mutex::new(tokio::time::Instant::now()));
+        let session = Session { incoming: incoming_tx, ct: ct.clone(), last_post: Arc::clone(&last_post) };
+        self.inner.sessions().insert(id.clone(), session);
         tracing::info!(session = short(&id), open_streams = open_now, "legacy SSE stream opened");
 
         // rmcp's Sink/Stream adapter: `(Sink<ServerJsonRpcMessage>, Stream<ClientJsonRpcMessage>)`.
         let transport = (PollSender::new(outgoing_tx), ReceiverStream::new(incoming_rx));
         let task_inner = Arc::clone(&self.inner);
         let task_id = id.clone();
+        let (init_timeout, idle_timeout) = (self.inner.config.init_timeout, self.inner.config.idle_timeout);
         runtime.spawn(async move {
             // `serve_server_with_ct` runs the initialize handshake (reading POSTed messages) and
             // only then returns the running service, so it has to be driven here, not in `open`.
-            match serve_server_with_ct(service, transport, ct).await {
-                Ok(running) => match running.waiting().await {
-                    Ok(reason) => tracing::debug!(session = short(&task_id), ?reason, "legacy SSE service finished"),
-                    Err(error) => tracing::warn!(
-                        session = short(&task_id),
-                        %error,
-                        "legacy SSE service task failed"
-                    ),
-                },
-                Err(error) => tracing::info!(
+            match tokio::time::timeout(init_timeout, serve_server_with_ct(service, transport, ct.clone())).await {
+                Err(_elapsed) => tracing::info!(
+                    session = short(&task_id),
+                    after_secs = init_timeout.as_secs_f64(),
+                    "legacy SSE session closed: no initialize in time"
+                ),
+                Ok(Ok(running)) => {
+                    let closed_idle = tokio::select! {
+                        finished = running.waiting() => {
+                            match finished {
+                                Ok(reason) => tracing::debug!(session = short(&task_id), ?reason, "legacy SSE service finished"),
+                                Err(error) => tracing::warn!(session = short(&task_id), %error, "legacy SSE service task failed"),
+                            }
+                            false
+                        }
+                        () = idle(&last_post, idle_timeout) => true,
+                    };
+                    if closed_idle {
+                        tracing::info!(session = short(&task_id), "legacy SSE session closed: idle");
+                        ct.cancel();
+                    }
+                }
+                Ok(Err(error)) => tracing::info!(
                     session = short(&task_id),
                     %error,
                     "legacy SSE session ended before/while initializing"
@@ -301,7 +345,8 @@ impl LegacySse {
         let Some(id) = session_id.filter(|id| !id.is_empty()) else {
             return error_response(StatusCode::BAD_REQUEST, "missing_session_id", "missing sessionId query parameter");
         };
-        let Some(incoming) = self.inner.sessions().get(id).map(|s| s.incoming.clone()) else {
+        let found = self.inner.sessions().get(id).map(|s| (s.incoming.clone(), Arc::clone(&s.last_post)));
+        let Some((incoming, last_post)) = found else {
             if self.inner.opened_elsewhere(id) {
                 return self.forward(id, body).await;
             }
@@ -329,7 +374,10 @@ impl LegacySse {
             }
         }
         match incoming.try_send(message) {
-            Ok(()) => StatusCode::ACCEPTED.into_response(),
+            Ok(()) => {
+                *last_post.lock().unwrap_or_else(PoisonError::into_inner) = tokio::time::Instant::now();
+                StatusCode::ACCEPTED.into_response()
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!(session = short(id), "legacy SSE: session queue full");
                 let mut response = error_response(
@@ -510,6 +558,17 @@ impl Stream for GuardedStream {
     }
 }
 
+/// Completes once `idle_for` has passed since the last POST.
+async fn idle(last_post: &Mutex<tokio::time::Instant>, idle_for: Duration) {
+    loop {
+        let deadline = *last_post.lock().unwrap_or_else(PoisonError::into_inner) + idle_for;
+        if tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
 /// The instance tag, then 128 random bits, in hex.
 fn new_session_id(instance: &str) -> String {
     format!("{instance}{:032x}", rand::rng().random::<u128>())
@@ -643,7 +702,14 @@ mod tests {
         S: ServerHandler,
         F: Fn() -> S + Clone + Send + Sync + 'static,
     {
-        let sse = LegacySse::new(config);
+        spawn_server_for(LegacySse::new(config), make).await
+    }
+
+    async fn spawn_server_for<S, F>(sse: LegacySse, make: F) -> (String, LegacySse)
+    where
+        S: ServerHandler,
+        F: Fn() -> S + Clone + Send + Sync + 'static,
+    {
         let app = Router::new()
             .route("/sse", get(move |State(sse): State<LegacySse>| async move { sse.open(make(), "/sse/messages") }))
             .route(
@@ -1022,6 +1088,62 @@ mod tests {
             assert!(end.is_none(), "unexpected event {end:?}");
         }
         wait_for_open(&sse, 0).await;
+    }
+
+    /// The stream ends (the server closed it) within [`TIMEOUT`].
+    async fn ends(events: &mut Events) {
+        let end = tokio::time::timeout(TIMEOUT, events.next()).await.expect("stream did not end in time");
+        assert!(end.is_none(), "unexpected event {end:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_never_initializes_is_closed() {
+        let config = SseConfig { init_timeout: Duration::from_millis(200), ..SseConfig::default() };
+        let (base, sse) = spawn_server(config, Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut events = events(get_sse(&client, &base).await);
+        let url = format!("{base}{}", endpoint(&mut events).await);
+        // A ping is allowed before initialize, but does not count as initializing.
+        let response = post_json(&client, &url, json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" })).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert_eq!(next_message(&mut events).await["id"], 9);
+        ends(&mut events).await;
+        wait_for_open(&sse, 0).await;
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_posts_for_the_idle_timeout_is_closed() {
+        let config = SseConfig { idle_timeout: Duration::from_millis(300), ..SseConfig::default() };
+        let (base, sse) = spawn_server(config, Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut events = events(get_sse(&client, &base).await);
+        let url = format!("{base}{}", endpoint(&mut events).await);
+        let response = post_json(&client, &url, initialize_request(1)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert_eq!(next_message(&mut events).await["id"], 1);
+        ends(&mut events).await;
+        wait_for_open(&sse, 0).await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_every_stream_and_refuses_new_ones() {
+        let shutdown = CancellationToken::new();
+        let sse = LegacySse::with_shutdown(SseConfig::default(), shutdown.clone());
+        let (base, sse) = spawn_server_for(sse, Echo::new).await;
+        let client = reqwest::Client::new();
+        let mut waiting = events(get_sse(&client, &base).await);
+        let mut ready = events(get_sse(&client, &base).await);
+        endpoint(&mut waiting).await;
+        let url = format!("{base}{}", endpoint(&mut ready).await);
+        assert_eq!(post_json(&client, &url, initialize_request(1)).await.status(), StatusCode::ACCEPTED);
+        assert_eq!(next_message(&mut ready).await["id"], 1);
+        shutdown.cancel();
+        ends(&mut waiting).await;
+        ends(&mut ready).await;
+        wait_for_open(&sse, 0).await;
+        let refused = get_sse(&client, &base).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(refused.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[test]

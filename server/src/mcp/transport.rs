@@ -111,7 +111,7 @@ fn wants_event_stream(request: &Request<Body>) -> bool {
 async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Body>) -> Response {
     if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
         let messages = format!("{}/messages", state.connector.path());
-        let client = request.extensions().get::<ClientIp>().map(|c| c.0);
+        let client = request.extensions().get::<ClientIp>().map(|c| c.limit_key().ip());
         return state.sse.open_for(state.services.handler(state.connector), &messages, client);
     }
     let path = request.uri().path().to_owned();

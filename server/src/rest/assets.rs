@@ -2,7 +2,7 @@
 //! widget templates for direct viewing (`/widgets/<id>.html`).
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ids::ProductId;
 use shared::tool::WidgetId;
@@ -31,11 +31,20 @@ pub async fn product_image(State(state): State<AppState>, Path(file): Path<Strin
 pub async fn widget_page(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let widget = file.strip_suffix(".html").and_then(|id| id.parse::<WidgetId>().ok());
     match widget {
-        Some(id) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-            state.widgets.get(id).html.clone(),
-        )
-            .into_response(),
+        Some(id) => {
+            let template = state.widgets.get(id);
+            let csp =
+                crate::http::security_headers::widget_page_csp(&state.config, &state.csp, &template.script_hashes);
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                    (header::CONTENT_SECURITY_POLICY, csp),
+                ],
+                template.html.clone(),
+            )
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such widget").into_response(),
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /api/session/authenticate` and `POST /api/session/signout`.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -7,19 +8,21 @@ use shared::api::{AuthenticateRequest, AuthenticateResponse, SignoutRequest, Sig
 
 use super::json_body;
 use crate::error::AppError;
+use crate::http::client_ip::ClientIp;
 use crate::identity::sessions::{self, log_prefix};
 use crate::identity::signin;
 use crate::state::AppState;
 
 pub async fn authenticate(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     body: Result<Json<AuthenticateRequest>, JsonRejection>,
 ) -> Result<Json<AuthenticateResponse>, AppError> {
     let request = json_body(body)?;
     signin::validate(&request.email, &request.password)?;
     sessions::require(&state, &request.session_id).await?;
     let who = log_prefix(request.session_id.as_str());
-    let user = signin::check_password(&state, &request.email, &request.password, who).await?;
+    let user = signin::check_password(&state, &request.email, &request.password, who, client.map(|c| c.0)).await?;
     state.store.set_user(&request.session_id, Some(user.clone())).await?;
     tracing::info!(session = log_prefix(request.session_id.as_str()), "signed in");
     Ok(Json(AuthenticateResponse { authenticated: true, user }))

@@ -13,16 +13,22 @@ use shared::membership::Membership;
 use shared::money::Cents;
 use shared::product::Product;
 
-use super::{CART_MAX_LINES, CartEntry, Placed, SEARCH_HISTORY, Session, Store, StoreError};
+use super::{
+    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
+    Store, StoreError, retry_after,
+};
 
 // The OAuth authorization server's grants and records (issue 11).
 mod oauth;
 
-/// Sign-in failures older than this no longer count.
-pub const LOGIN_FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// Sign-in attempts counted as failures: when, and which attempt.
+type Attempts = Vec<(DateTime<Utc>, String)>;
 
 pub struct MemoryStore {
     ttl: Duration,
+    /// Sessions end this long after they were created, however busy (`None`: no such limit).
+    max_lifetime: Option<Duration>,
+    retention: Retention,
     inner: Mutex<Inner>,
     oauth: oauth::OAuthMemory,
 }
@@ -31,18 +37,36 @@ pub struct MemoryStore {
 struct Inner {
     sessions: HashMap<SessionId, Session>,
     orders: HashMap<OrderId, Order>,
-    idempotency: HashMap<(String, IdempotencyKey), OrderId>,
+    /// The order each key placed, and when (for the retention).
+    idempotency: HashMap<(String, IdempotencyKey), (OrderId, DateTime<Utc>)>,
     memberships: HashMap<String, Membership>,
-    login_failures: HashMap<String, Vec<DateTime<Utc>>>,
+    /// Sign-in failures per (account, client), per client and per account (issue 14).
+    login_pairs: HashMap<(String, String), Attempts>,
+    login_clients: HashMap<String, Attempts>,
+    login_accounts: HashMap<String, Attempts>,
+    /// The lockout window of the latest reservation, for the sweep.
+    login_window: Duration,
 }
 
 impl MemoryStore {
     pub fn new(session_ttl: std::time::Duration) -> Self {
         MemoryStore {
             ttl: Duration::from_std(session_ttl).unwrap_or(Duration::MAX),
+            max_lifetime: None,
+            retention: Retention::default(),
             inner: Mutex::new(Inner::default()),
             oauth: oauth::OAuthMemory::default(),
         }
+    }
+
+    /// The same store keeping orders and idempotency keys for `retention`.
+    pub fn with_retention(self, retention: Retention) -> Self {
+        MemoryStore { retention, ..self }
+    }
+
+    /// The same store ending every session `max_lifetime` after its creation.
+    pub fn with_max_lifetime(self, max_lifetime: std::time::Duration) -> Self {
+        MemoryStore { max_lifetime: Duration::from_std(max_lifetime).ok(), ..self }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -51,8 +75,10 @@ impl MemoryStore {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Idle past the TTL, or older than the absolute lifetime.
     fn expired(&self, session: &Session, now: DateTime<Utc>) -> bool {
-        session.last_seen + self.ttl <= now
+        let past = |from: DateTime<Utc>, span: Duration| from.checked_add_signed(span).is_some_and(|end| end <= now);
+        past(session.last_seen, self.ttl) || self.max_lifetime.is_some_and(|max| past(session.created_at, max))
     }
 
     /// The session if it is live at `now`, marked used at `now`; an idle one is removed.
@@ -150,7 +176,7 @@ impl Store for MemoryStore {
 
     async fn order_for_key(&self, email: &str, idem: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
         let inner = self.lock();
-        Ok(inner.idempotency.get(&(key(email), idem.clone())).and_then(|id| inner.orders.get(id)).cloned())
+        Ok(inner.idempotency.get(&(key(email), idem.clone())).and_then(|(id, _)| inner.orders.get(id)).cloned())
     }
 
     async fn place_order(
@@ -164,19 +190,23 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let account = key(&order.email);
         if let Some(idem) = idem
-            && let Some(existing) = inner.idempotency.get(&(account.clone(), idem.clone()))
+            && let Some((existing, _)) = inner.idempotency.get(&(account.clone(), idem.clone()))
             && let Some(order) = inner.orders.get(existing)
         {
             return Ok(Placed { order: order.clone(), replayed: true });
         }
+        let taken = inner.orders.contains_key(&order.order_id);
         let session = inner.session_mut(id)?;
         if session.cart != expected_cart {
             return Err(StoreError::CartChanged);
         }
+        if taken {
+            return Err(StoreError::OrderIdTaken);
+        }
         session.cart.clear();
         session.version += 1;
         if let Some(idem) = idem {
-            inner.idempotency.insert((account.clone(), idem.clone()), order.order_id.clone());
+            inner.idempotency.insert((account.clone(), idem.clone()), (order.order_id.clone(), order.placed_at));
         }
         if let Some(membership) = inner.memberships.get_mut(&account) {
             membership.lifetime_savings_cents = membership.lifetime_savings_cents + savings;
@@ -206,32 +236,82 @@ impl Store for MemoryStore {
         Ok(session.version)
     }
 
-    async fn record_login_failure(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    async fn session_exists(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self.lock().sessions.get(id).is_some_and(|s| !self.expired(s, now)))
+    }
+
+    async fn reserve_login_attempt(
+        &self,
+        attempt: &LoginAttempt,
+        limits: &LoginLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), LoginRefusal>, StoreError> {
         let mut inner = self.lock();
-        let failures = inner.login_failures.entry(key(email)).or_default();
-        failures.retain(|t| *t + LOGIN_FAILURE_WINDOW > now);
-        failures.push(now);
-        Ok(failures.len() as u32)
+        inner.login_window = limits.window;
+        let window = limits.window;
+        let live = |attempts: Option<&mut Attempts>| -> (usize, Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+            let Some(attempts) = attempts else { return (0, None, None) };
+            attempts.retain(|(t, _)| *t + window > now);
+            let oldest = attempts.iter().map(|(t, _)| *t).min();
+            let latest = attempts.iter().map(|(t, _)| *t).max();
+            (attempts.len(), oldest, latest)
+        };
+        let pair = (attempt.account.clone(), attempt.client.clone());
+        let (n, oldest, _) = live(inner.login_pairs.get_mut(&pair));
+        if n >= limits.per_account_client as usize {
+            let retry_after_secs = retry_after(now, oldest.unwrap_or(now) + window);
+            return Ok(Err(LoginRefusal::AccountFromClient { retry_after_secs }));
+        }
+        let (n, oldest, _) = live(inner.login_clients.get_mut(&attempt.client));
+        if n >= limits.per_client as usize {
+            let retry_after_secs = retry_after(now, oldest.unwrap_or(now) + window);
+            return Ok(Err(LoginRefusal::Client { retry_after_secs }));
+        }
+        let (n, _, latest) = live(inner.login_accounts.get_mut(&attempt.account));
+        if n >= limits.account_slow_after as usize
+            && let Some(next) = latest.map(|t| t + limits.account_slow_interval)
+            && next > now
+        {
+            return Ok(Err(LoginRefusal::AccountSlowed { retry_after_secs: retry_after(now, next) }));
+        }
+        let entry = (now, attempt.id.clone());
+        inner.login_pairs.entry(pair).or_default().push(entry.clone());
+        inner.login_clients.entry(attempt.client.clone()).or_default().push(entry.clone());
+        inner.login_accounts.entry(attempt.account.clone()).or_default().push(entry);
+        Ok(Ok(()))
     }
 
-    async fn login_failures(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
-        let inner = self.lock();
-        Ok(inner
-            .login_failures
-            .get(&key(email))
-            .map_or(0, |f| f.iter().filter(|t| **t + LOGIN_FAILURE_WINDOW > now).count() as u32))
-    }
-
-    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        self.lock().login_failures.remove(&key(email));
+    async fn settle_login_attempt(&self, attempt: &LoginAttempt, succeeded: bool) -> Result<(), StoreError> {
+        if !succeeded {
+            return Ok(());
+        }
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        inner.login_pairs.remove(&(attempt.account.clone(), attempt.client.clone()));
+        for attempts in [inner.login_clients.get_mut(&attempt.client), inner.login_accounts.get_mut(&attempt.account)]
+            .into_iter()
+            .flatten()
+        {
+            attempts.retain(|(_, id)| *id != attempt.id);
+        }
         Ok(())
     }
 
     async fn sweep_expired(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut inner = self.lock();
         let before = inner.sessions.len();
-        inner.sessions.retain(|_, s| s.last_seen + self.ttl > now);
-        inner.login_failures.retain(|_, f| f.iter().any(|t| *t + LOGIN_FAILURE_WINDOW > now));
+        inner.sessions.retain(|_, s| !self.expired(s, now));
+        let keep = |d: std::time::Duration| Duration::from_std(d).unwrap_or(Duration::MAX);
+        let (orders, keys) = (keep(self.retention.orders), keep(self.retention.idempotency_keys));
+        let kept =
+            |placed: DateTime<Utc>, retention: Duration| placed.checked_add_signed(retention).is_none_or(|t| t > now);
+        inner.orders.retain(|_, o| kept(o.placed_at, orders));
+        inner.idempotency.retain(|_, (_, placed)| kept(*placed, keys));
+        let window = inner.login_window;
+        let live = |attempts: &Attempts| attempts.iter().any(|(t, _)| *t + window > now);
+        inner.login_pairs.retain(|_, a| live(a));
+        inner.login_clients.retain(|_, a| live(a));
+        inner.login_accounts.retain(|_, a| live(a));
         let removed = before - inner.sessions.len();
         drop(inner);
         // OAuth grants and records past use go too; the count is of sessions only.
@@ -255,6 +335,39 @@ mod tests {
 
     crate::store::contract::store_contract_tests!(memory_store);
     crate::store::oauth_contract::oauth_contract_tests!(memory_store);
+
+    #[tokio::test]
+    async fn orders_and_idempotency_keys_are_swept_after_their_retention() {
+        use crate::store::contract::{idem, order, product};
+        let retention = Retention {
+            orders: std::time::Duration::from_secs(3600),
+            idempotency_keys: std::time::Duration::from_secs(600),
+        };
+        let store = MemoryStore::new(std::time::Duration::from_secs(60)).with_retention(retention);
+        let t0 = Utc::now();
+        store.create_session(session(1, t0)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, t0).await.unwrap();
+        let key = idem("checkout-key-1");
+        let placed = store.place_order(&sid(1), Some(&key), &s.cart, order(1, "a@b.co", t0), Cents(0)).await.unwrap();
+        store.sweep_expired(t0 + Duration::seconds(599)).await.unwrap();
+        assert!(store.order_for_key("a@b.co", &key).await.unwrap().is_some());
+        store.sweep_expired(t0 + Duration::seconds(600)).await.unwrap();
+        assert!(store.order_for_key("a@b.co", &key).await.unwrap().is_none(), "the key is gone after its TTL");
+        assert!(store.order(&placed.order.order_id).await.unwrap().is_some(), "the order is kept longer");
+        store.sweep_expired(t0 + Duration::seconds(3600)).await.unwrap();
+        assert!(store.order(&placed.order.order_id).await.unwrap().is_none(), "and dropped after its retention");
+        let inner = store.lock();
+        assert!(inner.orders.is_empty() && inner.idempotency.is_empty());
+    }
+
+    #[tokio::test]
+    async fn sessions_end_at_their_absolute_lifetime() {
+        let store =
+            MemoryStore::new(std::time::Duration::from_secs(60)).with_max_lifetime(std::time::Duration::from_secs(300));
+        crate::store::contract::sessions_end_at_their_absolute_lifetime_however_busy(&store).await;
+        store.create_session(session(2, Utc::now() - Duration::seconds(301))).await.unwrap();
+        assert_eq!(store.sweep_expired(Utc::now()).await.unwrap(), 1, "the sweep ends old sessions too");
+    }
 
     #[tokio::test]
     async fn sweep_counts_the_sessions_it_removes() {

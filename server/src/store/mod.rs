@@ -1,5 +1,5 @@
 //! Shared state of the shop: sessions (with their carts and searches), orders, memberships and
-//! sign-in failure counts, behind one trait so a Redis backend can replace the in-memory one.
+//! sign-in attempt counts, behind one trait so a Redis backend can replace the in-memory one.
 //!
 //! Every method that changes a session bumps its `version`, which the widgets use to order
 //! results. Sessions expire when idle for the configured TTL; reading a session through
@@ -12,7 +12,6 @@ pub mod oauth;
 #[cfg(test)]
 pub(crate) mod oauth_contract;
 pub mod redis;
-pub mod redis_sse_relay;
 #[cfg(test)]
 pub(crate) mod redis_test_server;
 
@@ -75,8 +74,78 @@ pub enum StoreError {
     CartChanged,
     #[error("the cart is full")]
     CartFull,
+    #[error("an order with this id exists already")]
+    OrderIdTaken,
     #[error("store backend failed: {0}")]
     Backend(String),
+}
+
+/// How long orders and idempotency keys are kept (`ORDER_RETENTION_SECS`,
+/// `IDEMPOTENCY_KEY_TTL_SECS`): the memory store's sweep drops older ones, Redis expires them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub orders: std::time::Duration,
+    pub idempotency_keys: std::time::Duration,
+}
+
+impl Default for Retention {
+    /// 30 days of orders, 24 hours of idempotency keys.
+    fn default() -> Self {
+        Retention {
+            orders: std::time::Duration::from_secs(30 * 24 * 3600),
+            idempotency_keys: std::time::Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// One sign-in attempt: the account (trimmed, lower-case email), the client (its rate-limit key as
+/// text) and a random id naming this attempt among the recorded ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    pub account: String,
+    pub client: String,
+    pub id: String,
+}
+
+/// The sign-in lockout's limits, all over the same sliding `window`:
+/// - `per_account_client` failures of one account from one client lock that pair;
+/// - `per_client` failures from one client, whatever the accounts, lock that client;
+/// - past `account_slow_after` failures of one account from all clients, that account takes at
+///   most one attempt per `account_slow_interval` (a slower back-off for everybody, never a lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub window: chrono::Duration,
+    pub per_account_client: u32,
+    pub per_client: u32,
+    pub account_slow_after: u32,
+    pub account_slow_interval: chrono::Duration,
+}
+
+/// Why an attempt was refused, and when the refusing limit frees up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// Too many failures of this account from this client.
+    AccountFromClient { retry_after_secs: u64 },
+    /// Too many failures from this client.
+    Client { retry_after_secs: u64 },
+    /// The account is under a distributed guessing attack and takes attempts slowly.
+    AccountSlowed { retry_after_secs: u64 },
+}
+
+impl LoginRefusal {
+    pub fn retry_after_secs(self) -> u64 {
+        match self {
+            LoginRefusal::AccountFromClient { retry_after_secs }
+            | LoginRefusal::Client { retry_after_secs }
+            | LoginRefusal::AccountSlowed { retry_after_secs } => retry_after_secs,
+        }
+    }
+}
+
+/// Whole seconds from `now` until `until` (at least 1), for `Retry-After`.
+pub fn retry_after(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
+    let micros = u64::try_from((until - now).num_microseconds().unwrap_or(i64::MAX)).unwrap_or(0);
+    micros.div_ceil(1_000_000).max(1)
 }
 
 /// Every backend also keeps the OAuth authorization server's grants ([`oauth::OAuthStore`]).
@@ -119,7 +188,9 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     /// In one atomic step: if `key` already placed an order for this account, return it
     /// (`replayed`); otherwise, if the session's cart still equals `expected_cart`, store `order`,
     /// remember the key, empty the cart and add `savings` to the account's Circle savings.
-    /// A cart that changed meanwhile (a second click already placed it) is `CartChanged`.
+    /// A cart that changed meanwhile (a second click already placed it) is `CartChanged`; an
+    /// order id already stored is `OrderIdTaken` (nothing changes; the caller draws a new id).
+    /// Orders and keys are kept for the store's [`Retention`].
     async fn place_order(
         &self,
         id: &SessionId,
@@ -141,15 +212,28 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     /// Bumps a session's version after a change stored elsewhere (e.g. its account's membership).
     async fn bump_version(&self, id: &SessionId) -> Result<u64, StoreError>;
 
-    /// Counts a failed sign-in for an account; returns the failures within the window.
-    async fn record_login_failure(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError>;
+    // ---- Abuse resistance (issue 14): session existence for the rate limiter, and the sign-in
+    // lockout's atomic attempt reservations (identity/signin.rs). ----
 
-    /// Failures within the window ending at `now`.
-    async fn login_failures(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError>;
+    /// Whether the session exists and is live at `now`, without marking it used.
+    async fn session_exists(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
-    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError>;
+    /// In one atomic step: refuses the attempt if `limits` say so (see [`LoginLimits`]);
+    /// otherwise records it as a failure until [`Store::settle_login_attempt`] says it succeeded.
+    /// Recording before the password is hashed is what makes parallel guesses count.
+    async fn reserve_login_attempt(
+        &self,
+        attempt: &LoginAttempt,
+        limits: &LoginLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), LoginRefusal>, StoreError>;
 
-    /// Removes sessions idle past their TTL at `now`; returns how many.
+    /// After the hash: a success forgets the failures of this account from this client and takes
+    /// this attempt back from the client's and the account's counts; a failure keeps it counted.
+    async fn settle_login_attempt(&self, attempt: &LoginAttempt, succeeded: bool) -> Result<(), StoreError>;
+
+    /// Removes sessions idle past their TTL at `now` (and sign-in attempts, orders and
+    /// idempotency keys past their retention); returns how many sessions.
     async fn sweep_expired(&self, now: DateTime<Utc>) -> Result<usize, StoreError>;
 
     /// Whether the backend answers (for `/readyz`).

@@ -9,16 +9,21 @@
 //! | key | type | content | expiry |
 //! |---|---|---|---|
 //! | `target:v1:session:<sessionId>` | hash | one session (fields below) | `session_ttl`, slid by every [`Store::session`] read |
-//! | `target:v1:order:<orderId>` | string | the [`Order`] as JSON | never |
-//! | `target:v1:idem:<email>` | hash | idempotency key → order id, for one account | never |
+//! | `target:v1:order:<orderId>` | string | the [`Order`] as JSON | the order retention (`ORDER_RETENTION_SECS`) |
+//! | `target:v1:idem:<email>\|<key>` | string | the order id an idempotency key placed, for one account (keys cannot hold `\|`) | the key TTL (`IDEMPOTENCY_KEY_TTL_SECS`) |
 //! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`) | never |
-//! | `target:v1:loginfail:<email>` | sorted set | one member (`<µs>:<random>`) per failed sign-in, scored by its time in µs | the failure window after the last failure |
+//! | `target:v1:{login}:pair:<client>|<email>` | sorted set | one member (the attempt id) per failed or pending sign-in of that account from that client, scored by its time in µs | the lockout window after the last attempt |
+//! | `target:v1:{login}:client:<client>` | sorted set | the same, per client | the same |
+//! | `target:v1:{login}:account:<email>` | sorted set | the same, per account | the same |
 //! | `target:v1:oauth:grant:<grantId>` | hash | one OAuth grant with its code and token hashes (`redis/oauth.rs`) | the code's, then the refresh token's lifetime |
 //! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
 //! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
 //!
-//! Session hash fields: `id`; `createdAt`, `lastSeen` (JSON timestamps, exact); `lastSeenUs`
-//! (the same instant in µs since the epoch, for the expiry test in Lua); `user` (JSON, `null` when
+//! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
+//!
+//! Session hash fields: `id`; `createdAt`, `lastSeen` (JSON timestamps, exact); `createdAtUs`,
+//! `lastSeenUs` (the same instants in µs since the epoch, for the expiry tests in Lua: idle past
+//! the TTL, or older than the absolute lifetime; the key's expiry is the earlier of the two); `user` (JSON, `null` when
 //! signed out); `version`; `searches` (JSON array, most recent first); `lines` (the cart's product
 //! ids in cart order, comma-separated); and per cart line `qty:<productId>` and
 //! `product:<productId>` (the [`Product`] as JSON, exactly as serde_json wrote it).
@@ -31,9 +36,13 @@
 //! cart's canonical JSON from the hash (`[{"product":<stored JSON>,"quantity":<n>},…]`, byte for
 //! byte what `serde_json::to_string(&[CartEntry])` writes), compares it with the expected cart,
 //! then stores the order, remembers the key, empties the cart, bumps the version and adds the
-//! savings to the membership. On a replay the script reads `target:v1:order:<id>`, a key it learns
-//! only from the idempotency hash: the scripts assume one Redis (or a primary with replicas), not
-//! Redis Cluster.
+//! savings to the membership. An order id already stored is refused (`taken`; the caller draws
+//! another), so two orders can never overwrite each other. On a replay the script reads
+//! `target:v1:order:<id>`, a key it learns only from the idempotency key: the scripts assume one
+//! Redis (or a primary with replicas), not Redis Cluster.
+//!
+//! (Until issue 14 idempotency keys were one hash per account, `target:v1:idem:<email>`, without
+//! expiry; such hashes left by an older version are no longer read.)
 //!
 //! # Time
 //!
@@ -65,8 +74,10 @@ use shared::membership::Membership;
 use shared::money::Cents;
 use shared::product::Product;
 
-use super::memory::LOGIN_FAILURE_WINDOW;
-use super::{CART_MAX_LINES, CartEntry, Placed, SEARCH_HISTORY, Session, Store, StoreError};
+use super::{
+    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
+    Store, StoreError, retry_after,
+};
 
 // The OAuth authorization server's grants and records (issue 11); its keys are listed below.
 mod oauth;
@@ -89,6 +100,11 @@ pub struct RedisStore {
     conn: ConnectionManager,
     ttl_ms: u64,
     ttl_us: i64,
+    /// The absolute session lifetime in µs (`i64::MAX`: none).
+    max_lifetime_us: i64,
+    /// Expiry of orders and of idempotency keys, in ms.
+    order_ttl_ms: u64,
+    idem_ttl_ms: u64,
     scripts: Scripts,
 }
 
@@ -108,7 +124,7 @@ struct Scripts {
     place_order: Script,
     join_membership: Script,
     bump_version: Script,
-    record_login_failure: Script,
+    reserve_login_attempt: Script,
 }
 
 impl Scripts {
@@ -122,7 +138,7 @@ impl Scripts {
             place_order: Script::new(PLACE_ORDER_LUA),
             join_membership: Script::new(JOIN_MEMBERSHIP_LUA),
             bump_version: Script::new(BUMP_VERSION_LUA),
-            record_login_failure: Script::new(RECORD_LOGIN_FAILURE_LUA),
+            reserve_login_attempt: Script::new(RESERVE_LOGIN_ATTEMPT_LUA),
         }
     }
 }
@@ -145,9 +161,30 @@ impl RedisStore {
         let ttl = session_ttl.min(MAX_TTL);
         let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
         let ttl_ms = u64::try_from(ttl.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
-        let store = RedisStore { conn, ttl_ms, ttl_us, scripts: Scripts::new() };
+        let store = RedisStore {
+            conn,
+            ttl_ms,
+            ttl_us,
+            max_lifetime_us: i64::MAX,
+            order_ttl_ms: 0,
+            idem_ttl_ms: 0,
+            scripts: Scripts::new(),
+        }
+        .with_retention(Retention::default());
         store.ping().await?;
         Ok(store)
+    }
+
+    /// The same store ending every session `max_lifetime` after its creation.
+    pub fn with_max_lifetime(self, max_lifetime: Duration) -> Self {
+        let max_lifetime_us = i64::try_from(max_lifetime.min(MAX_TTL).as_micros()).unwrap_or(i64::MAX);
+        RedisStore { max_lifetime_us, ..self }
+    }
+
+    /// The same store keeping orders and idempotency keys for `retention`.
+    pub fn with_retention(self, retention: Retention) -> Self {
+        let ms = |d: Duration| u64::try_from(d.min(MAX_TTL).as_millis()).unwrap_or(u64::MAX).max(1);
+        RedisStore { order_ttl_ms: ms(retention.orders), idem_ttl_ms: ms(retention.idempotency_keys), ..self }
     }
 
     /// Runs one operation against Redis with the operation deadline, mapping every failure.
@@ -214,16 +251,25 @@ fn order_key(id: &str) -> String {
     format!("{KEY_PREFIX}order:{id}")
 }
 
-fn idem_key(email: &str) -> String {
-    format!("{KEY_PREFIX}idem:{}", account(email))
+/// `key` is `None` where a script needs the key's name but the checkout has no key.
+fn idem_key(email: &str, key: Option<&IdempotencyKey>) -> String {
+    format!("{KEY_PREFIX}idem:{}|{}", account(email), key.map_or("", IdempotencyKey::as_str))
 }
 
 fn membership_key(email: &str) -> String {
     format!("{KEY_PREFIX}membership:{}", account(email))
 }
 
-fn login_key(email: &str) -> String {
-    format!("{KEY_PREFIX}loginfail:{}", account(email))
+fn login_pair_key(attempt: &LoginAttempt) -> String {
+    format!("{KEY_PREFIX}{{login}}:pair:{}|{}", attempt.client, account(&attempt.account))
+}
+
+fn login_client_key(attempt: &LoginAttempt) -> String {
+    format!("{KEY_PREFIX}{{login}}:client:{}", attempt.client)
+}
+
+fn login_account_key(attempt: &LoginAttempt) -> String {
+    format!("{KEY_PREFIX}{{login}}:account:{}", account(&attempt.account))
 }
 
 /// Rebuilds a session from its hash fields (`[field, value, field, value, …]`).
@@ -271,30 +317,35 @@ fn micros(t: DateTime<Utc>) -> i64 {
 }
 
 /// The start of every script that uses a session as a shopper would (`session`, `add_to_cart`):
-/// absent or idle past the TTL at `now` is `{"absent"}` (an idle session is deleted), else it is
-/// marked seen at `now` and its expiry slides. ARGV 1–4: now µs, now JSON, ttl µs, ttl ms.
+/// absent, idle past the TTL or past its absolute lifetime at `now` is `{"absent"}` (and
+/// deleted), else it is marked seen at `now` and its expiry slides (never past the end of its
+/// lifetime). ARGV 1–4: now µs, now JSON, ttl µs, ttl ms; the script sets `MAX_US` (the
+/// lifetime in µs) before this part.
 macro_rules! touch_session_lua {
     () => {
         r#"
 local key = KEYS[1]
-local seen = tonumber(redis.call('HGET', key, 'lastSeenUs'))
+local fields = redis.call('HMGET', key, 'lastSeenUs', 'createdAtUs')
+local seen = tonumber(fields[1])
 if not seen then return {'absent'} end
 local now = tonumber(ARGV[1])
-if seen + tonumber(ARGV[3]) <= now then
+local ends = (tonumber(fields[2]) or seen) + MAX_US
+if seen + tonumber(ARGV[3]) <= now or ends <= now then
   redis.call('DEL', key)
   return {'absent'}
 end
 if now > seen then
   redis.call('HSET', key, 'lastSeenUs', ARGV[1], 'lastSeen', ARGV[2])
 end
-redis.call('PEXPIRE', key, ARGV[4])
+redis.call('PEXPIRE', key, string.format('%d', math.min(tonumber(ARGV[4]), math.ceil((ends - now) / 1000))))
 "#
     };
 }
 
-/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms.
+/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms, lifetime µs.
 /// Replies `{"absent"}` or `{"ok", field, value, …}`.
 const SESSION_LUA: &str = concat!(
+    "local MAX_US = tonumber(ARGV[5])",
     touch_session_lua!(),
     r#"
 local all = redis.call('HGETALL', key)
@@ -333,8 +384,9 @@ return {'ok'}
 
 /// `add_to_cart(id, …, now)`: the session touched as by `session`, then the line added.
 /// KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms, product id, product JSON, quantity,
-/// max quantity, max lines. Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
+/// max quantity, max lines, lifetime µs. Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
 const ADD_TO_CART_LUA: &str = concat!(
+    "local MAX_US = tonumber(ARGV[10])",
     touch_session_lua!(),
     r#"
 local pid = ARGV[5]
@@ -386,14 +438,14 @@ table.insert(all, 1, 'ok')
 return all
 "#;
 
-/// `place_order`. KEYS: session, idempotency hash, new order, membership.
-/// ARGV: idempotency key ('' for none), expected cart JSON, order JSON, order id, savings,
-/// order key prefix. Replies `{"replayed", order JSON}`, `{"absent"}`, `{"changed"}` or
-/// `{"placed"}`.
+/// `place_order`. KEYS: session, idempotency key, new order, membership.
+/// ARGV: '1' with an idempotency key ('' for none), expected cart JSON, order JSON, order id,
+/// savings, order key prefix, order expiry ms, key expiry ms. Replies `{"replayed", order JSON}`,
+/// `{"absent"}`, `{"changed"}`, `{"taken"}` or `{"placed"}`.
 const PLACE_ORDER_LUA: &str = r#"
 local skey, ikey, okey, mkey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if ARGV[1] ~= '' then
-  local existing = redis.call('HGET', ikey, ARGV[1])
+  local existing = redis.call('GET', ikey)
   if existing then
     local stored = redis.call('GET', ARGV[6] .. existing)
     if stored then return {'replayed', stored} end
@@ -410,8 +462,9 @@ for pid in string.gmatch(redis.call('HGET', skey, 'lines') or '', '[^,]+') do
   parts[#parts + 1] = '{"product":' .. p .. ',"quantity":' .. q .. '}'
 end
 if '[' .. table.concat(parts, ',') .. ']' ~= ARGV[2] then return {'changed'} end
-redis.call('SET', okey, ARGV[3])
-if ARGV[1] ~= '' then redis.call('HSET', ikey, ARGV[1], ARGV[4]) end
+if redis.call('EXISTS', okey) == 1 then return {'taken'} end
+redis.call('SET', okey, ARGV[3], 'PX', ARGV[7])
+if ARGV[1] ~= '' then redis.call('SET', ikey, ARGV[4], 'PX', ARGV[8]) end
 for _, pid in ipairs(pids) do
   redis.call('HDEL', skey, 'qty:' .. pid, 'product:' .. pid)
 end
@@ -439,13 +492,34 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 "#;
 
-/// `record_login_failure`. KEYS: failures. ARGV: now µs, cutoff µs (failures at or before it no
-/// longer count), unique member, window ms. Replies the failures within the window.
-const RECORD_LOGIN_FAILURE_LUA: &str = r#"
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('ZCARD', KEYS[1])
+/// `reserve_login_attempt`. KEYS: pair, client, account failures. ARGV: now µs, window µs,
+/// per-pair limit, per-client limit, account slow-down threshold, slow-down interval µs, attempt
+/// id, window ms. Replies `{"ok"}`, or `{"pair"|"client"|"account", µs when it frees up}`.
+const RESERVE_LOGIN_ATTEMPT_LUA: &str = r#"
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+for i = 1, 3 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+end
+local function oldest(key)
+  return tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return {'pair', string.format('%d', oldest(KEYS[1]) + window)}
+end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+  return {'client', string.format('%d', oldest(KEYS[2]) + window)}
+end
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
+  local latest = tonumber(redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2])
+  local free = latest + tonumber(ARGV[6])
+  if free > now then return {'account', string.format('%d', free)} end
+end
+for i = 1, 3 do
+  redis.call('ZADD', KEYS[i], now, ARGV[7])
+  redis.call('PEXPIRE', KEYS[i], ARGV[8])
+end
+return {'ok'}
 "#;
 
 #[async_trait]
@@ -457,6 +531,7 @@ impl Store for RedisStore {
             ("createdAt".into(), to_json(&session.created_at)?),
             ("lastSeen".into(), to_json(&session.last_seen)?),
             ("lastSeenUs".into(), micros(session.last_seen).to_string()),
+            ("createdAtUs".into(), micros(session.created_at).to_string()),
             ("user".into(), to_json(&session.user)?),
             ("version".into(), session.version.to_string()),
             ("searches".into(), to_json(&session.searches)?),
@@ -469,7 +544,10 @@ impl Store for RedisStore {
             fields.push((format!("product:{pid}"), to_json(&entry.product)?));
         }
         fields.push(("lines".into(), lines.join(",")));
-        let ttl_ms = self.ttl_ms;
+        // The first expiry: the TTL, or what is left of the lifetime if that is shorter.
+        let left_us = micros(session.created_at).saturating_add(self.max_lifetime_us) - micros(session.last_seen);
+        let left_ms = u64::try_from(left_us.max(1)).unwrap_or(1).div_ceil(1000);
+        let ttl_ms = self.ttl_ms.min(left_ms);
         self.run("create_session", |mut c| async move {
             redis::pipe()
                 .atomic()
@@ -487,7 +565,7 @@ impl Store for RedisStore {
 
     async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
         let mut invocation = self.scripts.session.key(session_key(id));
-        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
+        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms).arg(self.max_lifetime_us);
         match self.session_script("session", invocation).await? {
             Ok(session) => Ok(Some(session)),
             Err(status) if status == "absent" => Ok(None),
@@ -528,6 +606,7 @@ impl Store for RedisStore {
         let mut invocation = self.scripts.add_to_cart.key(session_key(id));
         invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
         invocation.arg(product.id.as_str()).arg(to_json(&product)?).arg(quantity).arg(max_quantity).arg(CART_MAX_LINES);
+        invocation.arg(self.max_lifetime_us);
         match self.session_script("add_to_cart", invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
@@ -553,10 +632,8 @@ impl Store for RedisStore {
     }
 
     async fn order_for_key(&self, email: &str, key: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
-        let hash = idem_key(email);
-        let field = key.as_str().to_owned();
-        let order_id: Option<String> =
-            self.run("order_for_key", |mut c| async move { c.hget(hash, field).await }).await?;
+        let idem = idem_key(email, Some(key));
+        let order_id: Option<String> = self.run("order_for_key", |mut c| async move { c.get(idem).await }).await?;
         let Some(order_id) = order_id else { return Ok(None) };
         let text: Option<String> =
             self.run("order_for_key", |mut c| async move { c.get(order_key(&order_id)).await }).await?;
@@ -573,15 +650,17 @@ impl Store for RedisStore {
     ) -> Result<Placed, StoreError> {
         let mut invocation = self.scripts.place_order.key(session_key(id));
         invocation
-            .key(idem_key(&order.email))
+            .key(idem_key(&order.email, key))
             .key(order_key(order.order_id.as_str()))
             .key(membership_key(&order.email))
-            .arg(key.map_or("", IdempotencyKey::as_str))
+            .arg(if key.is_some() { "1" } else { "" })
             .arg(to_json(&expected_cart)?)
             .arg(to_json(&order)?)
             .arg(order.order_id.as_str())
             .arg(savings.0)
-            .arg(format!("{KEY_PREFIX}order:"));
+            .arg(format!("{KEY_PREFIX}order:"))
+            .arg(self.order_ttl_ms)
+            .arg(self.idem_ttl_ms);
         let reply: Vec<String> =
             self.run("place_order", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
         match reply.as_slice() {
@@ -591,6 +670,7 @@ impl Store for RedisStore {
             }
             [status] if status == "absent" => Err(StoreError::SessionNotFound),
             [status] if status == "changed" => Err(StoreError::CartChanged),
+            [status] if status == "taken" => Err(StoreError::OrderIdTaken),
             other => Err(unexpected(other.first().map_or("", String::as_str))),
         }
     }
@@ -634,29 +714,76 @@ impl Store for RedisStore {
         u64::try_from(version).map_err(|_| StoreError::SessionNotFound)
     }
 
-    async fn record_login_failure(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
-        let now_us = micros(now);
-        let window_us = LOGIN_FAILURE_WINDOW.num_microseconds().unwrap_or(i64::MAX);
-        let member = format!("{now_us}:{:016x}", rand::random::<u64>());
-        let mut invocation = self.scripts.record_login_failure.key(login_key(email));
+    async fn session_exists(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let key = session_key(id);
+        let (seen, created): (Option<i64>, Option<i64>) = self
+            .run("session_exists", |mut c| async move {
+                redis::cmd("HMGET").arg(key).arg("lastSeenUs").arg("createdAtUs").query_async(&mut c).await
+            })
+            .await?;
+        let now = micros(now);
+        Ok(seen.is_some_and(|seen| {
+            seen.saturating_add(self.ttl_us) > now && created.unwrap_or(seen).saturating_add(self.max_lifetime_us) > now
+        }))
+    }
+
+    async fn reserve_login_attempt(
+        &self,
+        attempt: &LoginAttempt,
+        limits: &LoginLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), LoginRefusal>, StoreError> {
+        let window_us = limits.window.num_microseconds().unwrap_or(i64::MAX);
+        let mut invocation = self.scripts.reserve_login_attempt.key(login_pair_key(attempt));
         invocation
-            .arg(now_us)
-            .arg(now_us.saturating_sub(window_us))
-            .arg(member)
-            .arg(LOGIN_FAILURE_WINDOW.num_milliseconds());
-        self.run("record_login_failure", |mut c| async move { invocation.invoke_async(&mut c).await }).await
+            .key(login_client_key(attempt))
+            .key(login_account_key(attempt))
+            .arg(micros(now))
+            .arg(window_us)
+            .arg(limits.per_account_client)
+            .arg(limits.per_client)
+            .arg(limits.account_slow_after)
+            .arg(limits.account_slow_interval.num_microseconds().unwrap_or(i64::MAX))
+            .arg(&attempt.id)
+            .arg(limits.window.num_milliseconds().max(1));
+        let reply: Vec<String> =
+            self.run("reserve_login_attempt", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let free_at = |us: &str| -> Result<u64, StoreError> {
+            let us: i64 = us.parse().map_err(|e| corrupt(format_args!("lockout time: {e}")))?;
+            Ok(retry_after(now, DateTime::from_timestamp_micros(us).unwrap_or(now)))
+        };
+        match reply.as_slice() {
+            [status] if status == "ok" => Ok(Ok(())),
+            [status, at] if status == "pair" => {
+                Ok(Err(LoginRefusal::AccountFromClient { retry_after_secs: free_at(at)? }))
+            }
+            [status, at] if status == "client" => Ok(Err(LoginRefusal::Client { retry_after_secs: free_at(at)? })),
+            [status, at] if status == "account" => {
+                Ok(Err(LoginRefusal::AccountSlowed { retry_after_secs: free_at(at)? }))
+            }
+            other => Err(unexpected(other.first().map_or("", String::as_str))),
+        }
     }
 
-    async fn login_failures(&self, email: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
-        let key = login_key(email);
-        let window_us = LOGIN_FAILURE_WINDOW.num_microseconds().unwrap_or(i64::MAX);
-        let cutoff = format!("({}", micros(now).saturating_sub(window_us));
-        self.run("login_failures", |mut c| async move { c.zcount(key, cutoff, "+inf").await }).await
-    }
-
-    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        let key = login_key(email);
-        self.run("clear_login_failures", |mut c| async move { c.del(key).await }).await.map(|_: usize| ())
+    async fn settle_login_attempt(&self, attempt: &LoginAttempt, succeeded: bool) -> Result<(), StoreError> {
+        if !succeeded {
+            return Ok(());
+        }
+        let (pair, client, account) = (login_pair_key(attempt), login_client_key(attempt), login_account_key(attempt));
+        let id = attempt.id.clone();
+        self.run("settle_login_attempt", |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .del(&pair)
+                .ignore()
+                .zrem(&client, &id)
+                .ignore()
+                .zrem(&account, &id)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
     }
 
     async fn sweep_expired(&self, _now: DateTime<Utc>) -> Result<usize, StoreError> {
@@ -681,6 +808,14 @@ mod tests {
     use super::*;
     use crate::store::contract::{CONTRACT_TTL, idem, order, product, session, sid};
     use crate::store::redis_test_server::RedisTestServer;
+
+    const LOGIN_LIMITS: LoginLimits = LoginLimits {
+        window: Span::minutes(15),
+        per_account_client: 5,
+        per_client: 20,
+        account_slow_after: 50,
+        account_slow_interval: Span::seconds(1),
+    };
 
     /// Generous bound for one operation against a dead or frozen Redis.
     const ANSWER_WITHIN: Duration = Duration::from_secs(8);
@@ -721,7 +856,9 @@ mod tests {
         let key = idem("checkout-key-1");
         store.place_order(&sid(1), Some(&key), &s.cart, order(7, "Shopper@Example.com", now), Cents(5)).await.unwrap();
         store.add_to_cart(&sid(1), product("10000002"), 1, 99, now).await.unwrap();
-        store.record_login_failure("Shopper@Example.com", now).await.unwrap();
+        let attempt =
+            LoginAttempt { account: "shopper@example.com".into(), client: "10.0.0.1".into(), id: "a1".into() };
+        store.reserve_login_attempt(&attempt, &LOGIN_LIMITS, now).await.unwrap().unwrap();
 
         let mut keys: Vec<String> = cmd(&store, &["KEYS", "*"]).await;
         keys.sort();
@@ -729,19 +866,23 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "target:v1:idem:shopper@example.com",
-                "target:v1:loginfail:shopper@example.com",
+                "target:v1:idem:shopper@example.com|checkout-key-1",
                 "target:v1:membership:shopper@example.com",
                 "target:v1:order:TGT-000000000007",
                 session.as_str(),
+                "target:v1:{login}:account:shopper@example.com",
+                "target:v1:{login}:client:10.0.0.1",
+                "target:v1:{login}:pair:10.0.0.1|shopper@example.com",
             ]
         );
         for (key, kind) in [
             (session.as_str(), "hash"),
             ("target:v1:order:TGT-000000000007", "string"),
-            ("target:v1:idem:shopper@example.com", "hash"),
+            ("target:v1:idem:shopper@example.com|checkout-key-1", "string"),
             ("target:v1:membership:shopper@example.com", "hash"),
-            ("target:v1:loginfail:shopper@example.com", "zset"),
+            ("target:v1:{login}:account:shopper@example.com", "zset"),
+            ("target:v1:{login}:client:10.0.0.1", "zset"),
+            ("target:v1:{login}:pair:10.0.0.1|shopper@example.com", "zset"),
         ] {
             assert_eq!(cmd::<String>(&store, &["TYPE", key]).await, kind, "{key}");
         }
@@ -751,6 +892,7 @@ mod tests {
             fields,
             [
                 "createdAt",
+                "createdAtUs",
                 "id",
                 "lastSeen",
                 "lastSeenUs",
@@ -762,7 +904,7 @@ mod tests {
                 "version"
             ]
         );
-        let idem_order: String = cmd(&store, &["HGET", "target:v1:idem:shopper@example.com", "checkout-key-1"]).await;
+        let idem_order: String = cmd(&store, &["GET", "target:v1:idem:shopper@example.com|checkout-key-1"]).await;
         assert_eq!(idem_order, "TGT-000000000007");
         let savings: String =
             cmd(&store, &["HGET", "target:v1:membership:shopper@example.com", "lifetimeSavingsCents"]).await;
@@ -813,6 +955,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sessions_end_at_their_absolute_lifetime_and_the_key_expires_then() {
+        let server = RedisTestServer::start().await;
+        let store = RedisStore::connect(&server.url(), Duration::from_secs(60))
+            .await
+            .unwrap()
+            .with_max_lifetime(Duration::from_secs(300));
+        crate::store::contract::sessions_end_at_their_absolute_lifetime_however_busy(&store).await;
+        // Redis drops the key at the end of the lifetime even if the TTL would slide further.
+        let t0 = Utc::now() - Span::seconds(280);
+        let mut old = session(2, t0);
+        old.last_seen = Utc::now();
+        store.create_session(old).await.unwrap();
+        let ttl = pttl(&store, &session_key(&sid(2))).await;
+        assert!(0 < ttl && ttl <= 20_000, "20 s of lifetime left, not the 60 s TTL: {ttl} ms");
+        store.session(&sid(2), Utc::now()).await.unwrap().expect("alive");
+        let ttl = pttl(&store, &session_key(&sid(2))).await;
+        assert!(0 < ttl && ttl <= 20_000, "a read slides no further than the lifetime: {ttl} ms");
+    }
+
+    #[tokio::test]
     async fn a_short_ttl_is_both_the_redis_ttl_and_the_now_check() {
         let server = RedisTestServer::start().await;
         let store = RedisStore::connect(&server.url(), Duration::from_millis(2_500)).await.unwrap();
@@ -828,8 +990,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn orders_keys_and_memberships_never_expire_and_failures_do() {
+    async fn orders_and_keys_expire_after_their_retention_memberships_never_and_failures_do() {
         let (_server, store) = redis_store().await;
+        let retention =
+            Retention { orders: Duration::from_secs(30 * 24 * 3600), idempotency_keys: Duration::from_secs(3600) };
+        let store = store.with_retention(retention);
         let now = Utc::now();
         store.create_session(session(1, now)).await.unwrap();
         let s = store.add_to_cart(&sid(1), product("10000001"), 1, 99, now).await.unwrap();
@@ -838,13 +1003,25 @@ mod tests {
             .place_order(&sid(1), Some(&idem("checkout-key-1")), &s.cart, order(1, "a@b.co", now), Cents(1))
             .await
             .unwrap();
-        for key in ["target:v1:order:TGT-000000000001", "target:v1:idem:a@b.co", "target:v1:membership:a@b.co"] {
-            assert_eq!(pttl(&store, key).await, -1, "{key} has no expiry");
+        for (key, expiry) in [
+            ("target:v1:order:TGT-000000000001", retention.orders),
+            ("target:v1:idem:a@b.co|checkout-key-1", retention.idempotency_keys),
+        ] {
+            let (ttl, full) = (pttl(&store, key).await, expiry.as_millis() as i64);
+            assert!(full - 5_000 < ttl && ttl <= full, "{key} expires after {expiry:?}, got {ttl} ms");
         }
-        store.record_login_failure("a@b.co", now).await.unwrap();
-        let ttl = pttl(&store, "target:v1:loginfail:a@b.co").await;
-        let window = LOGIN_FAILURE_WINDOW.num_milliseconds();
-        assert!(window - 5_000 < ttl && ttl <= window, "failures expire after the window, got {ttl} ms");
+        assert_eq!(pttl(&store, "target:v1:membership:a@b.co").await, -1, "memberships have no expiry");
+        let attempt = LoginAttempt { account: "a@b.co".into(), client: "10.0.0.1".into(), id: "a1".into() };
+        store.reserve_login_attempt(&attempt, &LOGIN_LIMITS, now).await.unwrap().unwrap();
+        let window = LOGIN_LIMITS.window.num_milliseconds();
+        for key in [
+            "target:v1:{login}:pair:10.0.0.1|a@b.co",
+            "target:v1:{login}:client:10.0.0.1",
+            "target:v1:{login}:account:a@b.co",
+        ] {
+            let ttl = pttl(&store, key).await;
+            assert!(window - 5_000 < ttl && ttl <= window, "{key} expires after the window, got {ttl} ms");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -945,6 +1122,7 @@ mod tests {
     async fn all_fail_with_backend_errors(store: &RedisStore) {
         let now = Utc::now();
         let (one, empty) = (sid(1), Vec::new());
+        let attempt = LoginAttempt { account: "a@b.co".into(), client: "10.0.0.1".into(), id: "a1".into() };
         let started = Instant::now();
         async fn expect_backend<T: std::fmt::Debug>(what: &str, op: impl Future<Output = Result<T, StoreError>>) {
             let result = tokio::time::timeout(ANSWER_WITHIN, op).await.unwrap_or_else(|_| panic!("{what} hung"));
@@ -960,7 +1138,7 @@ mod tests {
             expect_backend("add_to_cart", store.add_to_cart(&one, product("10000001"), 1, 99, Utc::now())),
             expect_backend("place_order", store.place_order(&one, None, &empty, order(1, "a@b.co", now), Cents(0))),
             expect_backend("membership", store.membership("a@b.co")),
-            expect_backend("record_login_failure", store.record_login_failure("a@b.co", now)),
+            expect_backend("reserve_login_attempt", store.reserve_login_attempt(&attempt, &LOGIN_LIMITS, now)),
         );
         eprintln!("7 operations failed in {:?}", started.elapsed());
     }

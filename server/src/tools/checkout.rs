@@ -17,7 +17,7 @@ use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::state::AppState;
-use crate::store::{Placed, Session};
+use crate::store::{CartEntry, Placed, Session, StoreError};
 
 /// Where a shopper can finish on Target.com.
 const TARGET_CART_URL: &str = "https://www.target.com/cart";
@@ -45,6 +45,27 @@ async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Re
     );
     let products = session.cart.iter().map(|e| Arc::clone(&e.product)).collect();
     Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence).widget(Some(session), products))
+}
+
+/// Fresh order ids drawn when the one drawn exists already, before giving up.
+const ORDER_ID_DRAWS: usize = 4;
+
+/// Whether a replayed order is what this checkout asks for: a retry finds the cart emptied by
+/// that order (or, in a race, the same lines); a cart with other lines is a new purchase that
+/// reuses an old key, and must not be answered with the old order.
+fn replay_fits(order: &Order, cart: &[CartEntry]) -> bool {
+    let mut ordered: Vec<(&str, u32)> = order.items.iter().map(|l| (l.product.id.as_str(), l.quantity)).collect();
+    let mut in_cart: Vec<(&str, u32)> = cart.iter().map(|e| (e.product.id.as_str(), e.quantity)).collect();
+    ordered.sort_unstable();
+    in_cart.sort_unstable();
+    cart.is_empty() || ordered == in_cart
+}
+
+fn replay(session: &Session, order: Order) -> Result<Reply<CheckoutOutput>, AppError> {
+    if !replay_fits(&order, &session.cart) {
+        return Err(AppError::IdempotencyConflict { order_id: order.order_id.to_string() });
+    }
+    Ok(order_reply(session, Placed { order, replayed: true }))
 }
 
 fn new_order_id() -> OrderId {
@@ -134,13 +155,13 @@ impl TargetMcp {
         if let Some(key) = key
             && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
         {
-            return Ok(order_reply(&session, Placed { order, replayed: true }));
+            return replay(&session, order);
         }
         if session.cart.is_empty() {
             return Err(AppError::EmptyCart);
         }
         let cart = priced_cart(&self.state, &session).await?;
-        let order = Order {
+        let mut order = Order {
             order_id: new_order_id(),
             placed_at: self.state.clock.now(),
             email: user.email.clone(),
@@ -153,16 +174,24 @@ impl TargetMcp {
             currency: cart.currency,
             continue_url: TARGET_CART_URL.to_owned(),
         };
-        let placed = self
-            .state
-            .store
-            .place_order(&session.id, key, &session.cart, order, cart.circle_savings_cents)
-            .await
-            .map_err(|e| match AppError::from(e) {
+        let savings = cart.circle_savings_cents;
+        let mut draws = 1;
+        let placed = loop {
+            match self.state.store.place_order(&session.id, key, &session.cart, order.clone(), savings).await {
+                // Another order has this id: draw again (the store wrote nothing).
+                Err(StoreError::OrderIdTaken) if draws < ORDER_ID_DRAWS => {
+                    tracing::warn!(order = %order.order_id, "order id drawn twice; drawing another");
+                    order.order_id = new_order_id();
+                    draws += 1;
+                }
                 // The cart was emptied by the same order a moment ago (a double click).
-                AppError::CartChanged => AppError::EmptyCart,
-                other => other,
-            })?;
+                Err(StoreError::CartChanged) => return Err(AppError::EmptyCart),
+                other => break other?,
+            }
+        };
+        if placed.replayed {
+            return replay(&session, placed.order);
+        }
         Ok(order_reply(&session, placed))
     }
 }

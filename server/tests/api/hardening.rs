@@ -52,6 +52,11 @@ async fn a_client_over_its_burst_gets_429_with_retry_after_and_forged_forwarding
         assert_eq!(ok.status(), 200, "request {i} is within the burst");
     }
     assert_limited(mcp_post(&app, &tools_list(), Some("203.0.113.99")).await).await;
+    // The limiter runs on the app's clock: a second later (by the test's clock, not the wall's)
+    // one more request fits (1 per second), and then the client is over again.
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(mcp_post(&app, &tools_list(), None).await.status(), 200, "refilled by the injected clock");
+    assert_limited(mcp_post(&app, &tools_list(), None).await).await;
     // REST shares the per-client budget; legacy SSE streams too.
     let rest =
         app.post_json(shared::api::SIGNOUT_PATH, json!({"sessionId": "sess_0123456789abcdef0123456789abcdef"})).await;
@@ -224,7 +229,7 @@ async fn responses_carry_security_headers_and_widget_pages_a_tight_csp() {
     let csp = headers["content-security-policy"].to_str().expect("ascii");
     for part in [
         "default-src 'none'",
-        "script-src 'unsafe-inline' 'wasm-unsafe-eval'",
+        "'wasm-unsafe-eval'",
         "connect-src 'self' http://localhost:",
         "frame-ancestors 'self'",
         "http://localhost:*",
@@ -234,6 +239,15 @@ async fn responses_carry_security_headers_and_widget_pages_a_tight_csp() {
     ] {
         assert!(csp.contains(part), "{part} missing in {csp}");
     }
+    // Scripts run by their hashes, never because they are inline: each of the page's scripts
+    // is named, and nothing else.
+    let script_src = csp.split(';').map(str::trim).find_map(|d| d.strip_prefix("script-src ")).expect("script-src");
+    let sources: Vec<&str> = script_src.split_whitespace().collect();
+    let template = app.state.widgets.get(shared::tool::WidgetId::Cart);
+    assert!(!template.script_hashes.is_empty(), "the page has inline scripts");
+    let mut expected: Vec<&str> = template.script_hashes.iter().map(String::as_str).collect();
+    expected.push("'wasm-unsafe-eval'");
+    assert_eq!(sources, expected, "{csp}");
     let mcp = mcp_post(&app, &tools_list(), None).await;
     assert_eq!(mcp.headers()["x-content-type-options"], "nosniff");
     assert_eq!(mcp.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use server::app::Application;
 use server::clock::ManualClock;
 use server::config::{Config, LogFormat, TaxRate};
+use server::http::rate_limit::RateLimits;
 use server::state::AppState;
 use shared::ids::SessionId;
 use shared::tool::ToolName;
@@ -22,6 +23,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
+    pub limits: RateLimits,
     _stop: oneshot::Sender<()>,
 }
 
@@ -50,6 +52,14 @@ pub fn test_config() -> Config {
         mcp_max_body_bytes: 1024 * 1024,
         request_timeout_secs: 30,
         direct_tool_calls: true,
+        rate_limit_max_keys: 100_000,
+        signin_max_concurrent_hashes: 0,
+        order_retention_secs: 30 * 24 * 3600,
+        idempotency_key_ttl_secs: 24 * 3600,
+        session_max_lifetime_secs: 24 * 3600,
+        sse_init_timeout_secs: 10,
+        sse_idle_timeout_secs: 1800,
+        shutdown_timeout_secs: 10,
         oauth_server: server::config::OAuthServerConfig::defaults(),
     }
 }
@@ -67,11 +77,12 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let app = Application::build_with_clock(config, clock.clone()).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
+    let limits = app.rate_limits().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), clock, state, _stop: stop }
+    TestApp { base, client: reqwest::Client::new(), clock, state, limits, _stop: stop }
 }
 
 /// A tool result as JSON, with helpers to read it.

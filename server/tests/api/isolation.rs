@@ -184,13 +184,11 @@ async fn orders_and_idempotency_keys_belong_to_one_account() {
     assert_eq!(own.order.items.len(), 1);
     assert_eq!(own.order.items[0].quantity, 3, "the attacker's own cart, not the victim's one lamp");
     assert_eq!(own.order.email, OTHER_EMAIL);
-    // The victim's order is still theirs, and their replay still finds it.
-    let replay: CheckoutOutput = app
-        .call(ToolName::Checkout, json!({"sessionId": victim_sid, "idempotencyKey": "victim-order-0001"}))
-        .await
-        .structured();
-    assert!(replay.replayed);
-    assert_eq!(replay.order.order_id, order.order.order_id);
+    // The victim's order is still theirs, and their key still finds it: their cart now holds
+    // other lines, so reusing the key is a conflict naming that order (issue 14), not a replay.
+    let again =
+        app.call(ToolName::Checkout, json!({"sessionId": victim_sid, "idempotencyKey": "victim-order-0001"})).await;
+    assert!(again.is_error() && again.text().contains(order.order.order_id.as_str()), "{}", again.text());
     assert_eq!(snapshot(&app, &victim_sid, &order).await, before);
 }
 

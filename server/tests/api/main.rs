@@ -1,6 +1,7 @@
 //! Integration tests: each one starts the real server on a random port and talks to it over
 //! real HTTP, as ChatGPT, an older SSE client or a widget would.
 
+mod abuse;
 mod contract;
 mod direct_path;
 mod flow;

@@ -60,12 +60,13 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
     let attempt = |password: &'static str| {
         app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": password}))
     };
-    for _ in 0..4 {
+    for _ in 0..5 {
         assert_eq!(attempt("wrong").await.status(), 401);
     }
-    let fifth = attempt("wrong").await;
-    assert_eq!(fifth.status(), 429);
-    assert!(fifth.headers()["retry-after"].to_str().expect("ascii").parse::<u64>().expect("seconds") > 0);
+    let sixth = attempt("wrong").await;
+    assert_eq!(sixth.status(), 429);
+    let retry: u64 = sixth.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert_eq!(retry, 15 * 60, "until the first failure leaves the 15-minute window");
     assert_eq!(attempt(DEMO_PASSWORD).await.status(), 429, "even the right password waits");
     app.clock.advance(chrono::Duration::minutes(16));
     // The session expired meanwhile (10 min TTL); a new one signs in again.

@@ -311,6 +311,7 @@ fn render(
 /// `POST /oauth/authorize`: the page's form.
 pub async fn sign_in(
     State(oauth): State<OAuthState>,
+    client: Option<axum::Extension<crate::http::client_ip::ClientIp>>,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
@@ -352,7 +353,7 @@ pub async fn sign_in(
         return redirect_error(&oauth, &pending.redirect_uri, state, "access_denied", "the shopper cancelled linking");
     }
     let who: String = pending.client_id.chars().take(24).collect();
-    let user = match signin::check_password(&oauth.app, &form.email, &form.password, &who).await {
+    let user = match signin::check_password(&oauth.app, &form.email, &form.password, &who, client.map(|c| c.0)).await {
         Ok(user) => user,
         Err(e) => return refused(&pending, form, e),
     };
@@ -385,6 +386,7 @@ fn refused(pending: &Pending, form: SignInForm, error: AppError) -> Response {
     let (status, retry_after) = match &error {
         AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, None),
         AppError::TooManyAttempts { retry_after_secs } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after_secs)),
+        AppError::Busy { retry_after_secs } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after_secs)),
         AppError::InvalidInput(_) => (StatusCode::BAD_REQUEST, None),
         _ => (StatusCode::SERVICE_UNAVAILABLE, None),
     };

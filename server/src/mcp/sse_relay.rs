@@ -9,6 +9,9 @@
 //! 202, as a local POST answered before the stream closed would have been.
 //!
 //! The subscriber reconnects by itself (every second while Redis is away) and stops on shutdown.
+//!
+//! It lives beside the transport it serves (it was in `store/` until issue 14), so `store/`
+//! depends on nothing above it; only the key prefix and the error type come from the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +22,9 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_util::sync::CancellationToken;
 
-use super::StoreError;
-use super::redis::KEY_PREFIX;
-use crate::mcp::sse::{LegacySse, SseForwarder};
+use super::sse::{LegacySse, SseForwarder};
+use crate::store::StoreError;
+use crate::store::redis::KEY_PREFIX;
 
 /// How long connecting or one command may take.
 const TIMEOUT: Duration = Duration::from_secs(2);
