@@ -16,7 +16,8 @@
 //!   built-in OAuth authorization server (`identity::oauth`).
 //! - [`widgets`]: widget templates and their CSP.
 //! - [`origin`]: Origin allow-list and CORS.
-//! - [`http`]: hardening middleware: client IP, body limit, rate limits, security headers.
+//! - [`http`]: hardening middleware: client IP, body limit, rate limits, the REST request
+//!   timeout, security headers.
 //! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
 
 pub mod app;
