@@ -305,7 +305,7 @@ async fn a_client_that_sends_a_too_large_body_in_full_reads_the_413() {
     let mut config = test_config();
     config.mcp_max_body_bytes = 2048;
     let app = spawn_app_with(config).await;
-    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(1024 * 1024));
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(6 * 1024 * 1024));
     for path in ["/mcp/all", AUTHENTICATE_PATH] {
         let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connect");
         let head = format!(
@@ -313,7 +313,8 @@ async fn a_client_that_sends_a_too_large_body_in_full_reads_the_413() {
              Accept: application/json, text/event-stream\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
             body.len()
         );
-        // The whole request first, as a simple client does, and only then the answer.
+        // The whole request first, as a simple client does, and only then the answer. (6 MiB: more
+        // than loopback buffers hold, so without the drain the write fails with a broken pipe.)
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         stream.write_all(head.as_bytes()).await.expect("headers written");
         stream.write_all(body.as_bytes()).await.unwrap_or_else(|e| panic!("{path}: body not taken: {e}"));
