@@ -17,7 +17,7 @@ import { templateCsp, templateSrcdoc, widgetFrame } from "./host-core.js";
 const params = new URLSearchParams(location.search);
 const server = (params.get("server") || "http://127.0.0.1:8000").replace(/\/$/, "");
 const HOST_INFO = { name: "ext-apps-test-host", version: "1.0.0" };
-const HOST_CAPABILITIES = { openLinks: {}, serverTools: {}, logging: {}, message: { text: {} }, updateModelContext: { text: {} } };
+const HOST_CAPABILITIES = { openLinks: {}, serverTools: {}, logging: {}, message: { text: {} }, updateModelContext: { text: {}, structuredContent: {} } };
 const logEl = document.getElementById("log");
 
 let client = null;
@@ -77,7 +77,7 @@ function hostContext(context = {}) {
     platform: "web",
     userAgent: "ext-apps-test-host",
     deviceCapabilities: { touch: false, hover: true },
-    safeAreaInsets: { top: 0, right: 0, bottom: 0, left: 0 },
+    safeAreaInsets: context.safeArea ?? { top: 0, right: 0, bottom: 0, left: 0 },
   };
 }
 
@@ -133,7 +133,7 @@ async function render({ tool: name, args = {}, context = {} }) {
   };
   b.onupdatemodelcontext = async (p) => {
     records.modelContext.push(p);
-    record("ui/update-model-context", {});
+    record("ui/update-model-context", { params: p });
     return {};
   };
   b.onsizechange = ({ height }) => {

@@ -253,6 +253,7 @@ const DEFAULT_CONTEXT = {
   displayMode: "inline",
   maxHeight: 640,
   locale: "en-US",
+  safeArea: { top: 0, right: 0, bottom: 0, left: 0 },
 };
 
 /**
@@ -320,7 +321,7 @@ export class WidgetHost {
       displayMode: this.context.displayMode,
       maxHeight: this.context.maxHeight,
       locale: this.context.locale,
-      safeArea: { insets: { top: 0, bottom: 0, left: 0, right: 0 } },
+      safeArea: { insets: this.context.safeArea },
       userAgent: { device: { type: "desktop" }, capabilities: { hover: true, touch: false } },
       view: { mode: this.context.displayMode },
     };
@@ -338,7 +339,7 @@ export class WidgetHost {
       platform: "web",
       userAgent: "target-test-host",
       deviceCapabilities: { touch: false, hover: true },
-      safeAreaInsets: { top: 0, right: 0, bottom: 0, left: 0 },
+      safeAreaInsets: this.context.safeArea,
     };
   }
 
@@ -349,7 +350,7 @@ export class WidgetHost {
    * `host-context-changed` and/or `tool-input` / `tool-result`.
    */
   setGlobals(changes) {
-    const contextKeys = ["theme", "displayMode", "maxHeight", "locale"];
+    const contextKeys = ["theme", "displayMode", "maxHeight", "locale", "safeArea"];
     const context = {};
     for (const key of contextKeys) if (key in changes) context[key] = this.context[key] = changes[key];
     let newResult = false;
@@ -392,6 +393,7 @@ export class WidgetHost {
       if ("displayMode" in context) partial.displayMode = full.displayMode;
       if ("maxHeight" in context) partial.containerDimensions = full.containerDimensions;
       if ("locale" in context) partial.locale = full.locale;
+      if ("safeArea" in context) partial.safeAreaInsets = full.safeAreaInsets;
       this.notify("ui/notifications/host-context-changed", partial);
     }
     if ("toolInput" in changes) this.notify("ui/notifications/tool-input", { arguments: this.toolInput });
@@ -523,7 +525,7 @@ export class WidgetHost {
               serverTools: {},
               logging: {},
               message: { text: {} },
-              updateModelContext: { text: {} },
+              updateModelContext: { text: {}, structuredContent: {} },
             },
             hostContext: this.hostContext(),
           });

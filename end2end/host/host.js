@@ -25,12 +25,14 @@ function log(entry) {
  * Options: mode ("openai" | "mcp-apps"), context ({theme, displayMode, maxHeight, locale}),
  * widgetState, probeSelector (first-render probe), csp (default true: the resource's declared
  * domains, like ChatGPT, plus 'wasm-unsafe-eval'), wasm (default true; false leaves
- * 'wasm-unsafe-eval' out, so the template's plain-JS fallback renders).
+ * 'wasm-unsafe-eval' out, so the template's plain-JS fallback renders), result (an earlier tool
+ * result to render instead of calling the tool).
  */
-async function render({ tool, args = {}, mode = "openai", context, widgetState = null, probeSelector, csp = true, wasm = true }) {
+async function render({ tool, args = {}, mode = "openai", context, widgetState = null, probeSelector, csp = true, wasm = true, result: given }) {
   if (mode !== "openai" && mode !== "mcp-apps") throw new Error(`unknown host mode ${mode}`);
   current?.dispose();
-  const result = await mcp.callTool(tool, args);
+  // `result`: render an earlier answer again (as ChatGPT does when it re-renders a widget).
+  const result = given ?? (await mcp.callTool(tool, args));
   const template = await mcp.template(tool, mode);
 
   const old = document.getElementById("widget");

@@ -103,3 +103,53 @@ test("ext-apps host: a theme change through AppBridge.setHostContext restyles th
   await expect(html).toHaveAttribute("data-theme", "dark");
   await expect.poll(background).not.toBe(light);
 });
+
+test("ext-apps host: cart changes and checkout reach the model (ui/update-model-context); one follow-up", async ({ extHost, shop }) => {
+  const sessionId = await shop.newSession();
+  await shop.signIn(sessionId, DEMO.email);
+  const [product] = await shop.inStock("desk lamp", sessionId);
+  await shop.call("add-to-cart", { sessionId, productId: product.id });
+  await extHost.render("get-cart", { sessionId });
+  const cart = new CartPage(extHost.widget);
+  await expect(cart.lines).toHaveCount(1);
+  await extHost.initialized();
+
+  await cart.increase(product.id).click();
+  await expect(cart.quantity(product.id)).toHaveText("2");
+  await expect.poll(async () => (await extHost.records()).modelContext.length).toBe(1);
+  let update = (await extHost.records()).modelContext[0];
+  const server = await shop.cart(sessionId);
+  expect(update.content[0].text).toContain(`changed the quantity of ${product.title} to 2`);
+  expect(update.content[0].text).toContain(`total ${usd(server.totalCents)}`);
+  expect(update.structuredContent.cart).toEqual({
+    lines: [{ productId: product.id, title: product.title, quantity: 2 }],
+    itemCount: 2,
+    totalCents: server.totalCents,
+    currency: "USD",
+  });
+
+  await cart.checkout.click();
+  await expect(cart.confirmation).toBeVisible();
+  const order = (await extHost.toolCall("checkout")).result!.structuredContent.order;
+  await expect.poll(async () => (await extHost.records()).modelContext.length).toBe(2);
+  update = (await extHost.records()).modelContext[1];
+  expect(update.structuredContent.order).toMatchObject({ orderId: order.orderId, totalCents: order.totalCents });
+  await expect
+    .poll(async () => (await extHost.records()).followUps)
+    .toEqual([`I placed Target order ${order.orderId} for ${usd(order.totalCents)}.`]);
+});
+
+test("ext-apps host: an error after the first render shows the error state, and Try again brings the widget back", async ({
+  extHost,
+  shop,
+}) => {
+  const sessionId = await shop.newSession();
+  await extHost.render("search-target-products", { query: "desk lamp", sessionId });
+  const grid = new ProductGridPage(extHost.widget);
+  await expect(grid.cards.first()).toBeVisible();
+  await extHost.widget.locator("html").evaluate(() => setTimeout(() => Promise.reject(new Error("injected rejection"))));
+  await expect(extHost.widget.getByTestId("error")).toContainText("Something went wrong in this Target widget.");
+  await expect(grid.cards).toHaveCount(0);
+  await extHost.widget.getByTestId("retry").click();
+  await expect(grid.cards.first()).toBeVisible();
+});

@@ -38,7 +38,7 @@ for (const mode of MODES) {
     await expect(grid.sort).toHaveValue("price-low");
     if (mode === "openai") {
       // ChatGPT keeps the chosen order as widget state.
-      await expect.poll(async () => (await host.records()).widgetStates.at(-1)).toEqual({ sort: "price-low" });
+      await expect.poll(async () => (await host.records()).widgetStates.at(-1)?.privateContent).toEqual({ sort: "price-low" });
     }
 
     // Add the first two in-stock cards of the sorted grid.

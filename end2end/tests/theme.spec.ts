@@ -58,7 +58,7 @@ test("widget state, openai host: the product grid rendered again keeps the sort 
   await expect(grid.cards.first()).toBeVisible();
   const relevance = await grid.shownIds();
   await grid.sort.selectOption("price-high");
-  await expect.poll(async () => (await host.records()).widgetStates.at(-1)).toEqual({ sort: "price-high" });
+  await expect.poll(async () => (await host.records()).widgetStates.at(-1)?.privateContent).toEqual({ sort: "price-high" });
   await expect.poll(() => grid.shownIds()).not.toEqual(relevance);
   const chosen = await grid.shownIds();
   const prices = await grid.shownPrices();

@@ -155,6 +155,13 @@ pub struct Config {
     /// The built-in OAuth authorization server (docs/oauth.md).
     #[command(flatten)]
     pub oauth_server: OAuthServerConfig,
+
+    // --- Widgets (issue 12) ---
+    /// The widgets' dedicated sandbox domain, declared on every template as `openai/widgetDomain`
+    /// and MCP Apps `ui.domain` (each host defines the format it accepts). Defaults to
+    /// PUBLIC_BASE_URL's origin; `none` declares no domain.
+    #[arg(long, env = "WIDGET_DOMAIN")]
+    pub widget_domain: Option<String>,
 }
 
 // ---- The built-in OAuth authorization server (issue 11; docs/oauth.md) ----
@@ -320,6 +327,15 @@ impl Config {
         usize::try_from(self.mcp_max_body_bytes).unwrap_or(usize::MAX)
     }
 
+    /// The widget domain to declare (`WIDGET_DOMAIN`, else the public origin; `none`: none).
+    pub fn widget_domain(&self) -> Option<String> {
+        match self.widget_domain.as_deref().map(str::trim) {
+            Some(d) if d.eq_ignore_ascii_case("none") || d.is_empty() => None,
+            Some(d) => Some(d.to_owned()),
+            None => Some(self.public_base_url().origin().ascii_serialization()),
+        }
+    }
+
     /// Whether `PUBLIC_BASE_URL` is https (then responses carry `Strict-Transport-Security`).
     pub fn is_https(&self) -> bool {
         self.public_base_url().scheme() == "https"
@@ -339,6 +355,16 @@ mod tests {
         for bad in ["", "8.255", "-1", "abc", "101", "1e2", ".5"] {
             assert!(parse_tax_rate(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_widget_domain_defaults_to_the_public_origin() {
+        let c = Config::try_parse_from(["server", "--public-base-url", "https://shop.example.com/mcp/"]).unwrap();
+        assert_eq!(c.widget_domain().as_deref(), Some("https://shop.example.com"));
+        let c = Config::try_parse_from(["server", "--widget-domain", "shop-example-com.oaiusercontent.com"]).unwrap();
+        assert_eq!(c.widget_domain().as_deref(), Some("shop-example-com.oaiusercontent.com"));
+        let c = Config::try_parse_from(["server", "--widget-domain", "none"]).unwrap();
+        assert_eq!(c.widget_domain(), None);
     }
 
     #[test]

@@ -67,12 +67,15 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     hashes
 }
 
-/// The domains a widget may reach, in both metadata dialects.
+/// The domains a widget may reach, in both metadata dialects, and its dedicated domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WidgetCsp {
     pub connect_domains: Vec<String>,
     pub resource_domains: Vec<String>,
+    /// Links opened without a confirmation (ChatGPT's `redirect_domains`; MCP Apps has no such key).
     pub redirect_domains: Vec<String>,
+    /// `openai/widgetDomain` / `ui.domain` (`WIDGET_DOMAIN`).
+    pub domain: Option<String>,
 }
 
 /// `openai/widgetCSP` (snake_case).
@@ -91,20 +94,26 @@ struct McpAppsCsp<'a> {
     resource_domains: &'a [String],
 }
 
+/// `ui` of a resource: only the keys the MCP Apps spec defines (`McpUiResourceMeta`: `csp`,
+/// `permissions`, `domain`, `prefersBorder`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct McpAppsUi<'a> {
     csp: McpAppsCsp<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
     prefers_border: bool,
-    link_trusted_domains: &'a [String],
 }
 
-/// The `_meta` of a template's `resources/read` content item.
+/// The `_meta` of a template's `resources/read` content item: MCP Apps `ui` and the Apps SDK's
+/// `openai/widget*` keys, nothing else.
 #[derive(Serialize)]
 pub struct ResourceMeta<'a> {
     ui: McpAppsUi<'a>,
     #[serde(rename = "openai/widgetCSP")]
     openai_csp: OpenAiCsp<'a>,
+    #[serde(rename = "openai/widgetDomain", skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
     #[serde(rename = "openai/widgetPrefersBorder")]
     prefers_border: bool,
     #[serde(rename = "openai/widgetDescription")]
@@ -121,21 +130,29 @@ impl WidgetCsp {
             connect_domains: vec![public_base.to_owned()],
             resource_domains,
             redirect_domains: vec![TARGET_ORIGIN.to_owned()],
+            domain: None,
         }
+    }
+
+    /// Declares `domain` as the widgets' dedicated domain.
+    pub fn with_domain(mut self, domain: Option<String>) -> Self {
+        self.domain = domain;
+        self
     }
 
     pub fn resource_meta(&self, widget: WidgetId) -> ResourceMeta<'_> {
         ResourceMeta {
             ui: McpAppsUi {
                 csp: McpAppsCsp { connect_domains: &self.connect_domains, resource_domains: &self.resource_domains },
+                domain: self.domain.as_deref(),
                 prefers_border: true,
-                link_trusted_domains: &self.redirect_domains,
             },
             openai_csp: OpenAiCsp {
                 connect_domains: &self.connect_domains,
                 resource_domains: &self.resource_domains,
                 redirect_domains: &self.redirect_domains,
             },
+            domain: self.domain.as_deref(),
             prefers_border: true,
             description: description(widget),
         }
@@ -299,5 +316,27 @@ mod tests {
         assert_eq!(meta["ui"]["csp"]["connectDomains"][0], "https://shop.example.com");
         assert_eq!(meta["ui"]["csp"]["resourceDomains"][1], TARGET_IMAGE_ORIGIN);
         assert_eq!(meta["openai/widgetCSP"]["redirect_domains"][0], TARGET_ORIGIN);
+        assert!(meta.get("openai/widgetDomain").is_none() && meta["ui"].get("domain").is_none(), "none configured");
+    }
+
+    #[test]
+    fn resources_carry_only_keys_the_two_specs_define() {
+        let csp = WidgetCsp::new("https://shop.example.com", false).with_domain(Some("https://shop.example.com".into()));
+        let meta = serde_json::to_value(csp.resource_meta(WidgetId::Cart)).unwrap();
+        let mut keys: Vec<&str> = meta.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["openai/widgetCSP", "openai/widgetDescription", "openai/widgetDomain", "openai/widgetPrefersBorder", "ui"]
+        );
+        let mut ui: Vec<&str> = meta["ui"].as_object().unwrap().keys().map(String::as_str).collect();
+        ui.sort_unstable();
+        assert_eq!(ui, ["csp", "domain", "prefersBorder"], "MCP Apps defines csp, permissions, domain, prefersBorder");
+        assert_eq!(meta["ui"]["domain"], "https://shop.example.com");
+        assert_eq!(meta["openai/widgetDomain"], "https://shop.example.com");
+        let mut openai_csp: Vec<&str> =
+            meta["openai/widgetCSP"].as_object().unwrap().keys().map(String::as_str).collect();
+        openai_csp.sort_unstable();
+        assert_eq!(openai_csp, ["connect_domains", "redirect_domains", "resource_domains"]);
     }
 }

@@ -11,8 +11,11 @@
 //! - [`auth`], [`product`], [`cart`], [`checkout`], [`membership`]: inputs and outputs per tool group.
 //! - [`widget`]: the widget-only payload carried in a tool result's `_meta`.
 //! - [`api`]: the REST bodies of `/api/session/*`.
+//! - [`calls`]: each tool paired with its input and output types, each REST endpoint with its
+//!   bodies, so a widget's call is checked by the compiler.
 
 pub mod api;
+pub mod calls;
 pub mod auth;
 pub mod cart;
 pub mod checkout;

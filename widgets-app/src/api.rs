@@ -4,6 +4,7 @@
 //! it serves the template), falling back to the page's own origin.
 
 use shared::api::{ApiError, AuthenticateRequest, AuthenticateResponse, SignoutRequest, SignoutResponse};
+use shared::calls::{Authenticate, Endpoint, Signout};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -69,10 +70,15 @@ async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
     }
 }
 
+/// POSTs `E`'s request body to `E`'s path and reads `E`'s response: the compiler pairs the three.
+pub async fn call<E: Endpoint>(request: &E::Request) -> Result<E::Response, ApiFailure> {
+    post(E::PATH, request).await
+}
+
 pub async fn authenticate(request: &AuthenticateRequest) -> Result<AuthenticateResponse, ApiFailure> {
-    post(shared::api::AUTHENTICATE_PATH, request).await
+    call::<Authenticate>(request).await
 }
 
 pub async fn sign_out(request: &SignoutRequest) -> Result<SignoutResponse, ApiFailure> {
-    post(shared::api::SIGNOUT_PATH, request).await
+    call::<Signout>(request).await
 }

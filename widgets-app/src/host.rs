@@ -7,10 +7,20 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shared::calls::{self, Tool};
 use shared::tool::ToolName;
 use shared::widget::{WIDGET_META_KEY, WidgetMeta};
 
 use crate::bridge::{BridgeError, BridgeKind, DisplayMode, HostBridge, HostContext, HostEvent, ToolResult};
+use crate::model_context::{self, ModelContext};
+
+/// A tool's answer: the result as the host gave it (to [`Host::show`]) and its
+/// `structuredContent` parsed as the tool's output type.
+pub struct Answer<O> {
+    pub result: ToolResult,
+    /// `None` when the result is not the tool's output shape.
+    pub output: Option<O>,
+}
 
 /// Reactive view of the host; `Copy`, so it moves into closures freely.
 #[derive(Clone, Copy)]
@@ -20,7 +30,8 @@ pub struct Host {
     pub result: RwSignal<Option<ToolResult>>,
     pub input: RwSignal<Option<Value>>,
     pub context: RwSignal<HostContext>,
-    /// State restored by the host (ChatGPT's `widgetState`).
+    /// State restored by the host: the `privateContent` of ChatGPT's `widgetState` (or the whole
+    /// state, when an older widget saved it flat).
     pub restored_state: RwSignal<Option<Value>>,
     /// Whether a bridge is connected yet (until then the widget shows its loading state).
     pub connected: RwSignal<bool>,
@@ -66,7 +77,7 @@ impl Host {
             HostEvent::ToolInput(input) => self.input.set(Some(input)),
             HostEvent::ToolResult(result) => self.show(result),
             HostEvent::Context(update) => self.context.update(|c| c.merge(update)),
-            HostEvent::WidgetState(state) => self.restored_state.set(Some(state)),
+            HostEvent::WidgetState(state) => self.restored_state.set(Some(model_context::private_state(state))),
         }
     }
 
@@ -108,8 +119,15 @@ impl Host {
         self.bridge()
     }
 
-    /// Calls a tool; an `isError` result becomes `Err` with the server's message.
-    pub async fn call_tool(&self, name: ToolName, arguments: Value) -> Result<ToolResult, BridgeError> {
+    /// Calls tool `T` with its input type; an `isError` result becomes `Err` with the server's
+    /// message. The only way widgets call tools: the compiler pairs the tool with its input.
+    pub async fn call<T: Tool>(&self, input: &T::Input) -> Result<Answer<T::Output>, BridgeError> {
+        let result = self.call_tool(T::NAME, calls::arguments::<T>(input)).await?;
+        let output = parse_structured::<T::Output>(&result);
+        Ok(Answer { result, output })
+    }
+
+    async fn call_tool(&self, name: ToolName, arguments: Value) -> Result<ToolResult, BridgeError> {
         let bridge = self.ready_bridge().await?;
         let result = bridge.call_tool(name, arguments).await?;
         if result.is_error {
@@ -127,6 +145,21 @@ impl Host {
         let host = *self;
         leptos::task::spawn_local(async move {
             if let Ok(bridge) = host.ready_bridge().await {
+                bridge.set_widget_state(state);
+            }
+        });
+    }
+
+    /// Tells the model what the widget's actions established: `ui/update-model-context` (MCP
+    /// Apps) and the widget state's `modelContent` (`window.openai`), with `private` as the
+    /// widget state's `privateContent` (what a re-render restores).
+    pub fn tell_model(&self, context: &ModelContext, private: Value) {
+        let state = model_context::widget_state(context, private);
+        let (text, structured) = (context.text(), context.to_json());
+        let host = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(bridge) = host.ready_bridge().await {
+                bridge.update_model_context(text, structured);
                 bridge.set_widget_state(state);
             }
         });

@@ -8,6 +8,8 @@
 //! - [`widgets`]: target-auth, product-grid, cart, circle.
 //! - [`components`]: pieces shared by the widgets (price, rating, states, buttons).
 //! - [`api`]: the direct REST calls to the server (sign-in, sign-out).
+//! - [`locale`]: money and dates in the host's locale (prices stay USD).
+//! - [`model_context`]: what the model is told after a widget action (both dialects).
 //! - [`panic_screen`]: a panic shows a friendly error instead of a blank frame.
 
 // A single-widget build leaves the other widgets' shared helpers unused.
@@ -21,6 +23,8 @@ pub mod app;
 pub mod bridge;
 pub mod components;
 pub mod host;
+pub mod locale;
+pub mod model_context;
 pub mod panic_screen;
 pub mod widgets;
 

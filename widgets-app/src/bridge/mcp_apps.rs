@@ -29,8 +29,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 use super::protocol::{
-    self, CallToolParams, DisplayModeParams, Empty, Incoming, InitializeParams, MessageParams, OpenLinkParams,
-    RequestIds, RpcError, SizeChangedParams, ViewNotification, ViewRequest,
+    self, CallToolParams, DisplayModeParams, Empty, Incoming, InitializeParams, MessageParams, ModelContextParams,
+    ModelContextSupport, OpenLinkParams, RequestIds, RpcError, SizeChangedParams, ViewNotification, ViewRequest,
 };
 use super::{BridgeError, BridgeKind, DisplayMode, EventSink, HostBridge, HostEvent, LocalFuture, ToolResult, js};
 
@@ -51,6 +51,8 @@ struct Inner {
     listening: Cell<bool>,
     /// The height last reported, so an unchanged height is not sent again.
     last_height: Cell<Option<f64>>,
+    /// What the host takes in `ui/update-model-context` (`None`: it did not offer it).
+    model_context: Cell<Option<ModelContextSupport>>,
 }
 
 /// Why a request got no result.
@@ -96,6 +98,7 @@ impl McpAppsBridge {
             sink,
             listening: Cell::new(true),
             last_height: Cell::new(None),
+            model_context: Cell::new(None),
         });
 
         // Taking the boot script's messages and adding our listener happen in one turn of the
@@ -136,6 +139,7 @@ impl McpAppsBridge {
             }
         };
         let result = protocol::initialize_result_from_json(&result);
+        inner.model_context.set(result.model_context);
         if let Some(context) = result.host_context {
             (inner.sink)(HostEvent::Context(context));
         }
@@ -289,6 +293,18 @@ impl HostBridge for McpAppsBridge {
                 Err(error) => js::warn(&format!("setWidgetState failed: {}", js::error_text(&error))),
             }
         }
+    }
+
+    /// `ui/update-model-context`, if the host offered it in `hostCapabilities`; not waited for.
+    fn update_model_context(&self, text: String, structured: Value) {
+        let Some(support) = self.inner.model_context.get() else { return };
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            let request = ViewRequest::UpdateModelContext(ModelContextParams::new(text, structured, support));
+            if let Err(failure) = inner.request(request, js::REQUEST_TIMEOUT_MS).await {
+                let _ = failure.into_error("update the model's context");
+            }
+        });
     }
 
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {

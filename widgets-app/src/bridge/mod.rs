@@ -56,6 +56,17 @@ pub struct HostContext {
     pub display_mode: Option<DisplayMode>,
     pub max_height: Option<f64>,
     pub locale: Option<String>,
+    /// Insets the host's own UI covers (notches, home indicator), in CSS pixels.
+    pub safe_area: Option<SafeArea>,
+}
+
+/// Safe-area insets: MCP Apps `safeAreaInsets`, `window.openai.safeArea.insets`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SafeArea {
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+    pub left: f64,
 }
 
 impl HostContext {
@@ -72,6 +83,9 @@ impl HostContext {
         }
         if update.locale.is_some() {
             self.locale = update.locale;
+        }
+        if update.safe_area.is_some() {
+            self.safe_area = update.safe_area;
         }
     }
 }
@@ -95,7 +109,7 @@ pub enum HostEvent {
     ToolInput(Value),
     /// The tool's result (`toolOutput` + `toolResponseMetadata` / `ui/notifications/tool-result`).
     ToolResult(ToolResult),
-    /// Theme, display mode, max height or locale changed.
+    /// Theme, display mode, max height, locale or safe area changed.
     Context(HostContext),
     /// The widget state saved earlier, restored by the host on re-render.
     WidgetState(Value),
@@ -131,8 +145,14 @@ pub trait HostBridge {
     fn send_message(&self, text: String) -> LocalFuture<'_, Result<(), BridgeError>>;
 
     /// Saves state the host restores when it renders this widget again (ChatGPT only; elsewhere
-    /// a no-op).
+    /// a no-op). In the Apps SDK shape `{modelContent, privateContent}` only `modelContent` is
+    /// shown to the model.
     fn set_widget_state(&self, state: Value);
+
+    /// Replaces what this widget told the model (`ui/update-model-context`: `text`, plus
+    /// `structured` where the host takes it). A no-op where the host has no such request
+    /// (`window.openai`: the widget state carries it there).
+    fn update_model_context(&self, text: String, structured: Value);
 
     /// Asks for another display mode; answers the mode granted.
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>>;
@@ -181,6 +201,7 @@ impl HostBridge for Standalone {
         Box::pin(async { Err(BridgeError("This widget is not connected to ChatGPT.".into())) })
     }
     fn set_widget_state(&self, _: Value) {}
+    fn update_model_context(&self, _: String, _: Value) {}
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {
         Box::pin(async move { Ok(mode) })
     }

@@ -167,6 +167,9 @@ impl HostBridge for OpenAiBridge {
         call_and_forget("setWidgetState", &arg);
     }
 
+    /// ChatGPT shows the model the widget state's `modelContent` instead.
+    fn update_model_context(&self, _: String, _: Value) {}
+
     /// `requestDisplayMode({mode})` → `{mode}` granted (the requested one if the answer has none).
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {
         Box::pin(async move {

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use shared::tool::ToolName;
 
-use super::{DisplayMode, HostContext, HostEvent, Theme, ToolResult};
+use super::{DisplayMode, HostContext, HostEvent, SafeArea, Theme, ToolResult};
 
 /// The MCP Apps protocol version we speak.
 pub const PROTOCOL_VERSION: &str = "2026-01-26";
@@ -44,6 +44,7 @@ pub mod method {
     pub const MESSAGE: &str = "ui/message";
     pub const OPEN_LINK: &str = "ui/open-link";
     pub const REQUEST_DISPLAY_MODE: &str = "ui/request-display-mode";
+    pub const UPDATE_MODEL_CONTEXT: &str = "ui/update-model-context";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,6 +126,25 @@ impl MessageParams {
     }
 }
 
+/// Params of `ui/update-model-context`: the text every host takes, and the structured form for
+/// hosts that declared `structuredContent` in `hostCapabilities.updateModelContext`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelContextParams {
+    pub content: Vec<TextContent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
+}
+
+impl ModelContextParams {
+    pub fn new(text: String, structured: Value, support: ModelContextSupport) -> Self {
+        ModelContextParams {
+            content: vec![TextContent { kind: "text", text }],
+            structured_content: support.structured.then_some(structured),
+        }
+    }
+}
+
 /// Params of `ui/open-link`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenLinkParams {
@@ -167,6 +187,8 @@ pub enum ViewRequest {
     OpenLink(OpenLinkParams),
     #[serde(rename = "ui/request-display-mode")]
     RequestDisplayMode(DisplayModeParams),
+    #[serde(rename = "ui/update-model-context")]
+    UpdateModelContext(ModelContextParams),
 }
 
 /// A notification from the view to the host.
@@ -338,10 +360,25 @@ pub struct InitializeResult {
     pub host_info: Option<Value>,
     /// `hostContext`, if the host sent one.
     pub host_context: Option<HostContext>,
+    /// `hostCapabilities.updateModelContext`: `None` when the host takes no model context.
+    pub model_context: Option<ModelContextSupport>,
+}
+
+/// What a host takes in `ui/update-model-context`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelContextSupport {
+    /// `structuredContent` besides text.
+    pub structured: bool,
 }
 
 pub fn initialize_result_from_json(result: &Value) -> InitializeResult {
+    let model_context = result
+        .get("hostCapabilities")
+        .and_then(|c| c.get("updateModelContext"))
+        .filter(|m| m.is_object())
+        .map(|m| ModelContextSupport { structured: m.get("structuredContent").is_some_and(Value::is_object) });
     InitializeResult {
+        model_context,
         protocol_version: result.get("protocolVersion").and_then(Value::as_str).map(str::to_owned),
         host_info: result.get("hostInfo").filter(|v| !v.is_null()).cloned(),
         host_context: result.get("hostContext").filter(|c| c.is_object()).map(host_context_from_json),
@@ -392,7 +429,22 @@ pub fn host_context_from_json(context: &Value) -> HostContext {
         display_mode: context.get("displayMode").and_then(Value::as_str).and_then(parse_display_mode),
         max_height,
         locale: context.get("locale").and_then(Value::as_str).filter(|l| !l.is_empty()).map(str::to_owned),
+        safe_area: context
+            .get("safeAreaInsets")
+            .or_else(|| context.get(global::SAFE_AREA).and_then(|s| s.get("insets")))
+            .and_then(safe_area_from_json),
     }
+}
+
+/// `{top, right, bottom, left}` in pixels; a missing side is 0, a negative or non-number one
+/// makes the whole thing unreadable.
+fn safe_area_from_json(insets: &Value) -> Option<SafeArea> {
+    let obj = insets.as_object()?;
+    let side = |key: &str| match obj.get(key) {
+        None | Some(Value::Null) => Some(0.0),
+        Some(v) => v.as_f64().filter(|n| n.is_finite() && *n >= 0.0),
+    };
+    Some(SafeArea { top: side("top")?, right: side("right")?, bottom: side("bottom")?, left: side("left")? })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,10 +558,11 @@ pub mod global {
     pub const DISPLAY_MODE: &str = "displayMode";
     pub const MAX_HEIGHT: &str = "maxHeight";
     pub const LOCALE: &str = "locale";
+    pub const SAFE_AREA: &str = "safeArea";
 }
 
 /// Every global the widgets use.
-pub const OPENAI_GLOBALS: [&str; 8] = [
+pub const OPENAI_GLOBALS: [&str; 9] = [
     global::TOOL_INPUT,
     global::TOOL_OUTPUT,
     global::TOOL_RESPONSE_METADATA,
@@ -518,6 +571,7 @@ pub const OPENAI_GLOBALS: [&str; 8] = [
     global::DISPLAY_MODE,
     global::MAX_HEIGHT,
     global::LOCALE,
+    global::SAFE_AREA,
 ];
 
 /// The globals to re-read after an `openai:set_globals` event with this `detail`
@@ -675,6 +729,20 @@ mod tests {
             request_message(3, &link),
             json!({ "jsonrpc": "2.0", "id": 3, "method": "ui/open-link", "params": { "url": "https://www.target.com/" } })
         );
+        let context = ViewRequest::UpdateModelContext(ModelContextParams::new(
+            "The shopper removed Mug.".into(),
+            json!({ "cart": { "itemCount": 0 } }),
+            ModelContextSupport { structured: true },
+        ));
+        assert_eq!(
+            request_message(5, &context),
+            json!({ "jsonrpc": "2.0", "id": 5, "method": "ui/update-model-context",
+                    "params": { "content": [{ "type": "text", "text": "The shopper removed Mug." }],
+                                "structuredContent": { "cart": { "itemCount": 0 } } } })
+        );
+        let text_only =
+            ModelContextParams::new("x".into(), json!({ "a": 1 }), ModelContextSupport { structured: false });
+        assert_eq!(serde_json::to_value(text_only).unwrap(), json!({ "content": [{ "type": "text", "text": "x" }] }));
         let mode = ViewRequest::RequestDisplayMode(DisplayModeParams::new(DisplayMode::Fullscreen));
         assert_eq!(
             request_message(4, &mode),
@@ -746,8 +814,17 @@ mod tests {
                 display_mode: Some(DisplayMode::Inline),
                 max_height: Some(600.0),
                 locale: Some("en-US".into()),
+                safe_area: None,
             })
         );
+        assert_eq!(parsed.model_context, None, "no updateModelContext capability, no model context");
+        let with = |caps: Value| initialize_result_from_json(&json!({ "hostCapabilities": caps })).model_context;
+        assert_eq!(with(json!({ "updateModelContext": { "text": {} } })), Some(ModelContextSupport { structured: false }));
+        assert_eq!(
+            with(json!({ "updateModelContext": { "text": {}, "structuredContent": {} } })),
+            Some(ModelContextSupport { structured: true })
+        );
+        assert_eq!(with(json!({ "updateModelContext": true })), None);
         assert_eq!(initialize_result_from_json(&json!({})), InitializeResult::default());
         assert_eq!(initialize_result_from_json(&Value::Null), InitializeResult::default());
         assert_eq!(initialize_result_from_json(&json!({ "hostContext": "dark" })).host_context, None);
@@ -818,10 +895,12 @@ mod tests {
             display_mode: Some(DisplayMode::Inline),
             max_height: Some(500.0),
             locale: Some("en-US".into()),
+            safe_area: None,
         };
-        known.merge(host_context_from_json(
-            &json!({ "displayMode": "fullscreen", "containerDimensions": { "height": 900 } }),
-        ));
+        known.merge(host_context_from_json(&json!({
+            "displayMode": "fullscreen", "containerDimensions": { "height": 900 },
+            "safeAreaInsets": { "top": 44, "right": 0, "bottom": 34, "left": 0 }
+        })));
         assert_eq!(
             known,
             HostContext {
@@ -829,12 +908,14 @@ mod tests {
                 display_mode: Some(DisplayMode::Fullscreen),
                 max_height: Some(900.0),
                 locale: Some("en-US".into()),
+                safe_area: Some(SafeArea { top: 44.0, right: 0.0, bottom: 34.0, left: 0.0 }),
             }
         );
         // Unknown or broken values change nothing.
         let before = known.clone();
         known.merge(host_context_from_json(&json!({
-            "theme": "sepia", "displayMode": 3, "containerDimensions": { "maxHeight": -1 }, "locale": ""
+            "theme": "sepia", "displayMode": 3, "containerDimensions": { "maxHeight": -1 }, "locale": "",
+            "safeAreaInsets": { "top": -5 }
         })));
         assert_eq!(known, before);
     }
@@ -1042,7 +1123,8 @@ mod tests {
             "theme": "dark",
             "displayMode": "pip",
             "maxHeight": 480,
-            "locale": "fr-FR"
+            "locale": "fr-FR",
+            "safeArea": { "insets": { "top": 0, "bottom": 20, "left": 0, "right": 0 } }
         })));
         assert_eq!(
             events,
@@ -1052,6 +1134,7 @@ mod tests {
                     display_mode: Some(DisplayMode::Pip),
                     max_height: Some(480.0),
                     locale: Some("fr-FR".into()),
+                    safe_area: Some(SafeArea { bottom: 20.0, ..SafeArea::default() }),
                 }),
                 HostEvent::WidgetState(json!({ "selected": "p1" })),
                 HostEvent::ToolInput(json!({ "query": "lamps" })),
@@ -1070,7 +1153,7 @@ mod tests {
         assert_eq!(events_from_openai_globals(&Map::new()), vec![]);
         let nulls = globals(json!({
             "toolInput": null, "toolOutput": null, "toolResponseMetadata": null, "widgetState": null,
-            "theme": null, "displayMode": null, "maxHeight": null, "locale": null
+            "theme": null, "displayMode": null, "maxHeight": null, "locale": null, "safeArea": null
         }));
         assert_eq!(events_from_openai_globals(&nulls), vec![]);
         assert_eq!(
@@ -1091,7 +1174,8 @@ mod tests {
             globals_to_reread(&json!({ "globals": { "toolResponseMetadata": {} } })),
             vec!["toolOutput", "toolResponseMetadata"]
         );
-        assert_eq!(globals_to_reread(&json!({ "globals": { "safeArea": {} } })), Vec::<&str>::new());
+        assert_eq!(globals_to_reread(&json!({ "globals": { "safeArea": {} } })), vec!["safeArea"]);
+        assert_eq!(globals_to_reread(&json!({ "globals": { "userAgent": {} } })), Vec::<&str>::new());
         assert_eq!(globals_to_reread(&Value::Null), OPENAI_GLOBALS.to_vec());
         assert_eq!(globals_to_reread(&json!({ "globals": 1 })), OPENAI_GLOBALS.to_vec());
     }

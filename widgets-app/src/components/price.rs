@@ -24,13 +24,13 @@ pub fn Price(
         <span class="tw-price" data-testid="price">
             <span class="tw-price__now" class:tw-price__now--sale=on_sale>
                 {on_sale.then(|| view! { <span class="tw-visually-hidden">"Sale price "</span> })}
-                {price.display_usd()}
+                {crate::locale::usd(price)}
             </span>
             {was.map(|was| {
                 view! {
                     <s class="tw-price__was">
                         <span class="tw-visually-hidden">", regular price "</span>
-                        {was.display_usd()}
+                        {crate::locale::usd(was)}
                     </s>
                 }
             })}

@@ -5,8 +5,10 @@
 //! Every change calls `update-cart-item` and shows the returned cart with `host.show` (which
 //! keeps only the newest state version). Check out sends an idempotency key made once per cart
 //! view ([`logic::idempotency_key`]), and the button is disabled while the order is placed, so a
-//! double click cannot place two orders. A "sign in first" answer shows a sign-in prompt. The
-//! view (`cart`, or `confirmation` with the order number) is saved as widget state.
+//! double click cannot place two orders. A "sign in first" answer shows a sign-in prompt. After
+//! every change and the order the model is told the cart / the order (`Host::tell_model`); the
+//! view (`cart`, or `confirmation` with the order number) is the widget state's private half.
+//! A placed order posts one follow-up message ("I placed Target order …"), once per order.
 //!
 //! `data-testid`s: `cart`, `cart-count`, `cart-line` (each line, with `data-product-id`),
 //! `qty-decrease`, `qty-value`, `qty-increase`, `remove`, `line-total`, `cart-subtotal`,
@@ -21,18 +23,18 @@ mod totals;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
-use shared::cart::CartOutput;
-use shared::checkout::CheckoutOutput;
+use shared::calls::{Checkout, UpdateCartItem};
+use shared::cart::{CartOutput, UpdateCartItemInput};
+use shared::checkout::{CheckoutInput, CheckoutOutput};
 use shared::ids::{OrderId, ProductId};
-use shared::tool::ToolName;
 
 use crate::components::dom::focus_later;
 use crate::components::signin_prompt::asks_to_sign_in;
 use crate::components::{
     Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Message, Phase, SignInPrompt, unique_by, use_phase,
 };
-use crate::host::{parse_structured, state_version, use_host};
+use crate::host::{state_version, use_host};
+use crate::model_context::{CartChange, ModelContext, order_follow_up};
 use confirmation::{OrderConfirmation, PlacedEarlier};
 use line::CartLineRow;
 use logic::{CartData, SavedView, cart_data, cart_rows, idempotency_key, items_text};
@@ -72,6 +74,9 @@ pub fn Cart() -> impl IntoView {
     let placing = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let needs_sign_in = RwSignal::new(false);
+    // What this widget told the model, and the order it already posted a follow-up for.
+    let told = StoredValue::new(ModelContext::default());
+    let followed_up = StoredValue::new(None::<OrderId>);
     let session = move || untrack(|| with_cart(phase, |c| c.session_id.clone()));
 
     let screen = Memo::new(move |_| {
@@ -93,16 +98,25 @@ pub fn Cart() -> impl IntoView {
             return;
         }
         let Some(session_id) = session() else { return };
+        let title = untrack(|| {
+            with_cart(phase, |c| c.cart.items.iter().find(|l| l.product.id == product_id).map(|l| l.product.title.clone()))
+        })
+        .flatten()
+        .unwrap_or_else(|| product_id.to_string());
         pending.set(Some(product_id.clone()));
         error.set(None);
-        let arguments = json!({ "sessionId": session_id, "productId": product_id, "quantity": quantity });
+        let input = UpdateCartItemInput { session_id, product_id, quantity };
         spawn_local(async move {
-            let answer = host.call_tool(ToolName::UpdateCartItem, arguments).await;
+            let answer = host.call::<UpdateCartItem>(&input).await;
             pending.set(None);
             match answer {
-                Ok(result) => {
-                    host.show(result);
-                    host.set_widget_state(SavedView::Cart.to_state());
+                Ok(answer) => {
+                    host.show(answer.result);
+                    if let Some(output) = answer.output {
+                        let change = if quantity == 0 { CartChange::Removed } else { CartChange::Quantity(quantity) };
+                        told.update_value(|c| c.record_cart(change, &title, &output));
+                        told.with_value(|c| host.tell_model(c, SavedView::Cart.to_state()));
+                    }
                     if quantity == 0 {
                         focus_later("tw-cart-heading");
                     }
@@ -122,21 +136,29 @@ pub fn Cart() -> impl IntoView {
         placing.set(true);
         error.set(None);
         needs_sign_in.set(false);
-        let arguments = json!({ "sessionId": session_id, "idempotencyKey": key });
+        let input = CheckoutInput { session_id, idempotency_key: key };
         spawn_local(async move {
-            let answer = host.call_tool(ToolName::Checkout, arguments).await;
+            let answer = host.call::<Checkout>(&input).await;
             placing.set(false);
             match answer {
-                Ok(result) => {
-                    if let Some(placed) = parse_structured::<CheckoutOutput>(&result) {
-                        let saved = SavedView::Confirmation {
-                            order_id: placed.order.order_id,
-                            continue_url: placed.order.continue_url,
-                        };
-                        host.set_widget_state(saved.to_state());
-                    }
-                    host.show(result);
+                Ok(answer) => {
+                    let placed = answer.output;
+                    host.show(answer.result);
                     focus_later("tw-order-heading");
+                    if let Some(placed) = placed {
+                        let saved = SavedView::Confirmation {
+                            order_id: placed.order.order_id.clone(),
+                            continue_url: placed.order.continue_url.clone(),
+                        };
+                        told.update_value(|c| c.record_order(&placed));
+                        told.with_value(|c| host.tell_model(c, saved.to_state()));
+                        // One follow-up per order: the shopper expects the assistant to go on.
+                        let order_id = Some(placed.order.order_id.clone());
+                        if followed_up.get_value() != order_id {
+                            followed_up.set_value(order_id);
+                            let _ = host.send_message(order_follow_up(&placed)).await;
+                        }
+                    }
                 }
                 Err(e) if asks_to_sign_in(&e.0) => needs_sign_in.set(true),
                 Err(e) => error.set(Some(e.0)),

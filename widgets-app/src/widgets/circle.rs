@@ -1,7 +1,9 @@
 //! The circle widget: the shopper's Target Circle membership (`MembershipOutput` of
 //! `check-circle-membership` and `circle-signup`) and the three tiers (circle, circle-card,
 //! circle-360) with their benefits and a Join / Switch button that calls `circle-signup` and shows
-//! the answer in place. Not signed in, it offers to ask ChatGPT to sign the shopper in.
+//! the answer in place, tells the model the new tier and saves the membership as widget state (a
+//! re-render shows it instead of the older output). Not signed in, it offers to ask ChatGPT to
+//! sign the shopper in.
 //!
 //! `data-testid`s: `circle`, `circle-status` (member of a tier since a date, with lifetime
 //! savings; or not a member; or not signed in), `circle-tier-<tier>` (each tier card),
@@ -15,15 +17,15 @@ mod tier;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
-use shared::membership::{MembershipOutput, MembershipTier};
-use shared::tool::ToolName;
+use shared::calls::CircleSignup;
+use shared::membership::{CircleSignupInput, MembershipOutput, MembershipTier};
 
 use crate::components::dom::focus_later;
 use crate::components::signin_prompt::asks_to_sign_in;
 use crate::components::{Dynamic, ErrorPanel, LoadingSkeleton, Message, Phase, SignInPrompt, use_phase};
-use crate::host::{parse_structured, use_host};
-use logic::{group_benefits, status_lines, tier_action};
+use crate::host::{parse_structured, state_version, use_host};
+use crate::model_context::ModelContext;
+use logic::{group_benefits, saved_state, status_lines, tier_action, with_saved};
 use tier::TierCard;
 
 /// What the widget shows.
@@ -38,7 +40,18 @@ enum Screen {
 #[component]
 pub fn Circle() -> impl IntoView {
     let host = use_host();
-    let phase = use_phase(host, parse_structured::<MembershipOutput>);
+    let fetched = use_phase(host, parse_structured::<MembershipOutput>);
+    // A join this widget saved (widget state) wins over the older output a re-render brings back.
+    let phase = Memo::new(move |_| {
+        let shown = host.result.with(|r| r.as_ref().and_then(state_version));
+        host.restored_state.with(|restored| {
+            fetched.with(|p| match p {
+                Phase::Ready(output) => Phase::Ready(with_saved(output.clone(), restored.as_ref(), shown)),
+                other => other.clone(),
+            })
+        })
+    });
+    let told = StoredValue::new(ModelContext::default());
     let pending = RwSignal::new(None::<MembershipTier>);
     let error = RwSignal::new(None::<String>);
     let joined = RwSignal::new(None::<String>);
@@ -58,16 +71,26 @@ pub fn Circle() -> impl IntoView {
         if pending.get_untracked().is_some() {
             return;
         }
-        let Some(session_id) = phase.with_untracked(|p| p.ready().map(|o| o.session_id.clone())) else { return };
+        let Some((session_id, previous)) = phase
+            .with_untracked(|p| p.ready().map(|o| (o.session_id.clone(), o.membership.as_ref().map(|m| m.tier))))
+        else {
+            return;
+        };
         pending.set(Some(tier));
         error.set(None);
         joined.set(None);
+        let input = CircleSignupInput { session_id, tier: Some(tier) };
         spawn_local(async move {
-            let answer = host.call_tool(ToolName::CircleSignup, json!({ "sessionId": session_id, "tier": tier })).await;
+            let answer = host.call::<CircleSignup>(&input).await;
             pending.set(None);
             match answer {
-                Ok(result) => {
-                    host.show(result);
+                Ok(answer) => {
+                    let version = state_version(&answer.result);
+                    host.show(answer.result);
+                    if let Some(output) = answer.output {
+                        told.update_value(|c| c.record_circle(&output, previous));
+                        told.with_value(|c| host.tell_model(c, saved_state(&output, version)));
+                    }
                     joined.set(Some(format!("Welcome to {}!", tier.display_name())));
                     focus_later("tw-circle-status");
                 }

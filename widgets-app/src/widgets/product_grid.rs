@@ -2,9 +2,10 @@
 //! `get-agentforce-recommendations` (`RecommendationsOutput`, with each product's reason) as
 //! cards the shopper can sort and add to the cart from.
 //!
-//! Sorting is client-side ([`model::sorted`]) and the chosen order is saved as widget state
+//! Sorting is client-side ([`model::sorted`]); the chosen order is the widget state's private half
 //! (`{"sort": "price-low"}`) and restored. Add to cart calls `add-to-cart` with the session from
-//! the tool input (`sessionId`) or the result's `openai/widgetSessionId`. Inline, the grid shows
+//! the tool input (`sessionId`) or the result's `openai/widgetSessionId`. Both tell the model
+//! (the cart after an add, the sort) through `Host::tell_model`. Inline, the grid shows
 //! six cards and a "View all N" button that asks for fullscreen.
 //!
 //! `data-testid`s: `product-grid` (the list), `product-card` (each card, with
@@ -23,6 +24,7 @@ use crate::bridge::{DisplayMode, HostContext};
 use crate::components::session::current_session;
 use crate::components::{Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkeleton, Phase, use_phase};
 use crate::host::use_host;
+use crate::model_context::{CartChange, ModelContext};
 use card::ProductCard;
 use model::{GridSource, INLINE_LIMIT, count_text, grid_from, initial_sort, sort_label, sorted, visible_count};
 
@@ -74,12 +76,23 @@ pub fn ProductGrid() -> impl IntoView {
         })
     });
 
+    // What this widget told the model; the chosen sort is also the state a re-render restores.
+    let told = StoredValue::new(ModelContext::default());
+    let tell = move || {
+        let private = serde_json::json!({ "sort": untrack(order).as_str() });
+        told.with_value(|c| host.tell_model(c, private));
+    };
     let on_sort = move |ev: leptos::ev::Event| {
         if let Ok(next) = event_target_value(&ev).parse::<SortOrder>() {
             chosen.set(Some(next));
-            host.set_widget_state(serde_json::json!({ "sort": next.as_str() }));
+            told.update_value(|c| c.record_sort(next));
+            tell();
         }
     };
+    let on_added = Callback::new(move |(title, output): (String, shared::cart::CartOutput)| {
+        told.update_value(|c| c.record_cart(CartChange::Added, &title, &output));
+        tell();
+    });
     let view_all = move |_| {
         spawn_local(async move {
             match host.request_display_mode(DisplayMode::Fullscreen).await {
@@ -126,7 +139,7 @@ pub fn ProductGrid() -> impl IntoView {
                 <For
                     each=visible
                     key=|item| item.summary.id.to_string()
-                    children=move |item| view! { <ProductCard item=item session=session /> }
+                    children=move |item| view! { <ProductCard item=item session=session on_added=on_added /> }
                 />
             </ul>
             <Dynamic view=move || {

@@ -18,10 +18,22 @@
   }
   // Still showing the loading state = nothing has rendered yet.
   function waiting() { return !!(root && root.querySelector("[data-loading]")); }
+  // Before the first render: the start-up failed, the error screen replaces the page. After it:
+  // the widget's own error state with a retry (`onError`, set by the WASM in app.rs), so an
+  // uncaught error or rejection never leaves a silently frozen widget.
   function fatal(reason) {
-    if (!waiting()) return;
+    if (!waiting()) return crashed(reason);
     if (window.console) console.error("Target widget did not start:", reason);
     root.innerHTML = /*FATAL_HTML*/;
+  }
+  function crashed(reason) {
+    var text = reason && reason.message ? reason.message : String(reason);
+    if (window.console) console.error("Target widget error:", reason);
+    var onError = window.__targetWidget && window.__targetWidget.onError;
+    if (typeof onError === "function") {
+      try { onError(text); return; } catch (e) { /* the WASM cannot take it: the page-level screen below */ }
+    }
+    if (root) root.innerHTML = /*FATAL_HTML*/;
   }
   function bytesOf(base64) {
     if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(base64);

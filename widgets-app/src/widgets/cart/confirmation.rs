@@ -63,7 +63,7 @@ pub fn OrderConfirmation(
                                     {line.product.title}
                                     <span class="tw-muted">{format!(" × {}", line.quantity)}</span>
                                 </span>
-                                <span class="tw-order-line__total">{line.line_total_cents.display_usd()}</span>
+                                <span class="tw-order-line__total">{crate::locale::usd(line.line_total_cents)}</span>
                             </li>
                         }
                     })

@@ -27,7 +27,7 @@ pub fn CartLineRow(
     let id = product.id.clone();
     let title = product.title.clone();
     let quantity = Signal::derive(move || line.with(|l| l.as_ref().map_or(quantity, |l| l.quantity)));
-    let line_total = move || line.with(|l| l.as_ref().map(|l| l.line_total_cents.display_usd()));
+    let line_total = move || line.with(|l| l.as_ref().map(|l| crate::locale::usd(l.line_total_cents)));
     let busy = Signal::derive(move || pending.with(Option::is_some));
     let mine = {
         let id = id.clone();

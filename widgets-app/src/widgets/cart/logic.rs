@@ -9,6 +9,7 @@ use shared::money::Cents;
 
 use crate::bridge::ToolResult;
 use crate::host::parse_structured;
+use crate::locale::usd;
 
 /// Where shoppers finish when an order names no link of its own.
 pub const TARGET_CART_URL: &str = "https://www.target.com/cart";
@@ -85,14 +86,14 @@ fn row(label: &'static str, value: String, testid: &'static str) -> TotalRow {
 }
 
 fn rows(subtotal: Cents, savings: Cents, shipping: Cents, tax: (&'static str, Cents), total: Cents) -> Vec<TotalRow> {
-    let mut out = vec![row("Subtotal", subtotal.display_usd(), "cart-subtotal")];
+    let mut out = vec![row("Subtotal", usd(subtotal), "cart-subtotal")];
     if savings > Cents::ZERO {
-        out.push(row("Circle savings", format!("−{}", savings.display_usd()), "cart-savings"));
+        out.push(row("Circle savings", format!("−{}", usd(savings)), "cart-savings"));
     }
-    let shipping = if shipping == Cents::ZERO { "Free".to_owned() } else { shipping.display_usd() };
+    let shipping = if shipping == Cents::ZERO { "Free".to_owned() } else { usd(shipping) };
     out.push(row("Shipping", shipping, "cart-shipping"));
-    out.push(row(tax.0, tax.1.display_usd(), "cart-tax"));
-    out.push(TotalRow { label: "Total", value: total.display_usd(), testid: "cart-total", grand: true });
+    out.push(row(tax.0, usd(tax.1), "cart-tax"));
+    out.push(TotalRow { label: "Total", value: usd(total), testid: "cart-total", grand: true });
     out
 }
 

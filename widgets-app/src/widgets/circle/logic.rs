@@ -1,8 +1,29 @@
 //! The circle widget's pure logic: benefits grouped by tier, the status sentences, and what each
 //! tier's button does.
 
+use serde_json::{Value, json};
 use shared::membership::{Benefit, Membership, MembershipOutput, MembershipTier};
 use shared::money::Cents;
+
+/// The widget state a join saves (`privateContent`): the membership it made and the state
+/// version of that answer.
+pub fn saved_state(output: &MembershipOutput, version: Option<u64>) -> Value {
+    json!({ "membership": output.membership, "stateVersion": version })
+}
+
+/// What to show: a membership this widget saved wins over an older output (a re-render brings
+/// back the output the widget was first rendered with); a newer output wins over the saved one.
+pub fn with_saved(mut output: MembershipOutput, restored: Option<&Value>, shown_version: Option<u64>) -> MembershipOutput {
+    let Some(state) = restored else { return output };
+    let saved = state.get("membership").and_then(|m| serde_json::from_value::<Membership>(m.clone()).ok());
+    let saved_version = state.get("stateVersion").and_then(Value::as_u64);
+    let older = matches!((saved_version, shown_version), (Some(saved), Some(shown)) if saved < shown);
+    if let Some(membership) = saved.filter(|_| !older && output.signed_in) {
+        output.member = true;
+        output.membership = Some(membership);
+    }
+    output
+}
 
 /// Every tier in the order Target lists them, each with its benefits (a tier without any listed
 /// still appears).
@@ -37,9 +58,9 @@ pub fn status_lines(output: &MembershipOutput) -> (String, String) {
     match (&output.membership, output.signed_in) {
         (_, false) => ("You're not signed in".to_owned(), "Target Circle belongs to your Target account.".to_owned()),
         (Some(m), true) => {
-            let headline = format!("You're a {} member since {}", m.tier.display_name(), m.member_since_text());
+            let headline = format!("You're a {} member since {}", m.tier.display_name(), crate::locale::long_date(m.member_since.timestamp_millis(), || m.member_since_text()));
             let detail = if m.lifetime_savings_cents > Cents::ZERO {
-                format!("Circle has saved you {} so far.", m.lifetime_savings_cents.display_usd())
+                format!("Circle has saved you {} so far.", crate::locale::usd(m.lifetime_savings_cents))
             } else {
                 "Your Circle savings will show here after your first order.".to_owned()
             };
@@ -95,6 +116,23 @@ mod tests {
         assert_eq!(tier_action(MembershipTier::CircleCard, m), TierAction::Current);
         assert_eq!(tier_action(MembershipTier::Circle360, m), TierAction::Switch);
         assert_eq!(tier_action(MembershipTier::Circle, None), TierAction::Join);
+    }
+
+    #[test]
+    fn a_saved_join_survives_a_re_render_until_something_newer_arrives() {
+        let joined = output(true, Some(member("circle-card", 0)));
+        let state = saved_state(&joined, Some(7));
+        assert_eq!(state["membership"]["tier"], "circle-card");
+        let first = output(true, None);
+        let shown = with_saved(first.clone(), Some(&state), Some(5));
+        assert!(shown.member);
+        assert_eq!(shown.membership.map(|m| m.tier), Some(MembershipTier::CircleCard));
+        let newer = output(true, Some(member("circle-360", 0)));
+        assert_eq!(with_saved(newer.clone(), Some(&state), Some(9)), newer, "a newer answer wins");
+        assert_eq!(with_saved(first.clone(), None, Some(5)), first);
+        assert_eq!(with_saved(first.clone(), Some(&json!({"sort": "rating"})), Some(5)), first);
+        let signed_out = output(false, None);
+        assert_eq!(with_saved(signed_out.clone(), Some(&state), Some(5)), signed_out, "signed out shows signed out");
     }
 
     #[test]

@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
-use shared::cart::CartOutput;
+use shared::calls::AddToCart;
+use shared::cart::{AddToCartInput, CartOutput};
 use shared::ids::SessionId;
-use shared::tool::ToolName;
 
 use super::model::{GridItem, added_message};
 use crate::components::{LiveText, Message, Price, ProductImage, Stars};
-use crate::host::{parse_structured, use_host};
+use crate::host::use_host;
 
 /// Shown when there is no session to add to.
 pub const NO_SESSION: &str = "Ask ChatGPT to start a Target session first.";
@@ -32,6 +31,8 @@ pub fn ProductCard(
     /// The shopper's session, when there is one.
     #[prop(into)]
     session: Signal<Option<SessionId>>,
+    /// Called with the product's title and the cart after a successful add.
+    on_added: Callback<(String, CartOutput)>,
 ) -> impl IntoView {
     let host = use_host();
     let state = RwSignal::new(AddState::Idle);
@@ -40,6 +41,7 @@ pub fn ProductCard(
     let title_id = format!("tw-p-{id}");
     let status_id = format!("tw-p-{id}-status");
     let in_stock = summary.in_stock;
+    let added_title = summary.title.clone();
 
     let add = move |_| {
         if state.get_untracked() == AddState::Busy {
@@ -50,13 +52,18 @@ pub fn ProductCard(
             return;
         };
         state.set(AddState::Busy);
-        let arguments = json!({ "sessionId": session_id, "productId": id, "quantity": 1 });
+        let input = AddToCartInput { session_id, product_id: id.clone(), quantity: Some(1) };
+        let title = added_title.clone();
         spawn_local(async move {
-            let next = match host.call_tool(ToolName::AddToCart, arguments).await {
-                Ok(result) => AddState::Added(
-                    parse_structured::<CartOutput>(&result)
-                        .map_or_else(|| "Added to your cart".to_owned(), |o| added_message(&o.cart)),
-                ),
+            let next = match host.call::<AddToCart>(&input).await {
+                Ok(answer) => match answer.output {
+                    Some(output) => {
+                        let message = added_message(&output.cart);
+                        on_added.run((title, output));
+                        AddState::Added(message)
+                    }
+                    None => AddState::Added("Added to your cart".to_owned()),
+                },
                 Err(error) => AddState::Failed(error.0),
             };
             state.set(next);

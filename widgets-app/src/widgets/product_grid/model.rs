@@ -113,7 +113,7 @@ pub fn visible_count(total: usize, show_all: bool) -> usize {
 /// The in-card confirmation after adding: "Added — cart: 3 items, $45.97".
 pub fn added_message(cart: &Cart) -> String {
     let items = if cart.item_count == 1 { "1 item".to_owned() } else { format!("{} items", cart.item_count) };
-    format!("Added — cart: {items}, {}", cart.total_cents.display_usd())
+    format!("Added — cart: {items}, {}", crate::locale::usd(cart.total_cents))
 }
 
 /// The line under the heading: "12 products", "Showing 12 of 40 products".
