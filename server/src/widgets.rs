@@ -321,7 +321,8 @@ mod tests {
 
     #[test]
     fn resources_carry_only_keys_the_two_specs_define() {
-        let csp = WidgetCsp::new("https://shop.example.com", false).with_domain(Some("https://shop.example.com".into()));
+        let csp =
+            WidgetCsp::new("https://shop.example.com", false).with_domain(Some("https://shop.example.com".into()));
         let meta = serde_json::to_value(csp.resource_meta(WidgetId::Cart)).unwrap();
         let mut keys: Vec<&str> = meta.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();

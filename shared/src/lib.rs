@@ -15,8 +15,8 @@
 //!   bodies, so a widget's call is checked by the compiler.
 
 pub mod api;
-pub mod calls;
 pub mod auth;
+pub mod calls;
 pub mod cart;
 pub mod checkout;
 pub mod ids;

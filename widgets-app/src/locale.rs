@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn en_us_is_the_default_formatting() {
-        for default in [None, Some(""), Some("en"), Some("en-US"), Some("EN-us"), Some("x"), Some("de_DE"), Some("de--DE")] {
+        for default in
+            [None, Some(""), Some("en"), Some("en-US"), Some("EN-us"), Some("x"), Some("de_DE"), Some("de--DE")]
+        {
             assert_eq!(formatting_locale(default), None, "{default:?}");
         }
         assert_eq!(formatting_locale(Some("de-DE")).as_deref(), Some("de-DE"));

@@ -107,7 +107,9 @@ impl ModelContext {
         let cart = &output.cart;
         self.last_action = match change {
             CartChange::Added => format!("The shopper added {title} to their Target cart in the widget."),
-            CartChange::Quantity(q) => format!("The shopper changed the quantity of {title} to {q} in their Target cart."),
+            CartChange::Quantity(q) => {
+                format!("The shopper changed the quantity of {title} to {q} in their Target cart.")
+            }
             CartChange::Removed => format!("The shopper removed {title} from their Target cart."),
         };
         self.session_id = Some(output.session_id.clone());
@@ -115,7 +117,11 @@ impl ModelContext {
             lines: cart
                 .items
                 .iter()
-                .map(|l| LineFacts { product_id: l.product.id.clone(), title: l.product.title.clone(), quantity: l.quantity })
+                .map(|l| LineFacts {
+                    product_id: l.product.id.clone(),
+                    title: l.product.title.clone(),
+                    quantity: l.quantity,
+                })
                 .collect(),
             item_count: cart.item_count,
             total_cents: cart.total_cents,
@@ -272,7 +278,9 @@ mod tests {
         assert!(json.get("order").is_none() && json.get("sort").is_none(), "only what is known: {json}");
 
         context.record_cart(CartChange::Removed, "Mug", &cart_output(&[], 0));
-        assert!(context.text().contains("removed Mug") && context.text().contains("Cart now: empty (0 items, total $0.00)"));
+        assert!(
+            context.text().contains("removed Mug") && context.text().contains("Cart now: empty (0 items, total $0.00)")
+        );
         context.record_cart(CartChange::Added, "Lamp", &cart_output(&[("12345678", "Lamp", 1, 1999)], 1999));
         assert!(context.last_action.starts_with("The shopper added Lamp"));
     }
@@ -309,7 +317,9 @@ mod tests {
         context.record_circle(&output("circle-360"), Some(MembershipTier::CircleCard));
         assert_eq!(context.last_action, "The shopper switched from Target Circle Card to Target Circle 360.");
         assert_eq!(context.to_json()["circle"], json!({"tier": "circle-360", "previousTier": "circle-card"}));
-        assert!(context.text().ends_with("Target Circle tier: Target Circle 360. Target session: sess_0123456789abcdef0123456789abcdef."));
+        assert!(context.text().ends_with(
+            "Target Circle tier: Target Circle 360. Target session: sess_0123456789abcdef0123456789abcdef."
+        ));
     }
 
     #[test]

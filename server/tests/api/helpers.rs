@@ -61,6 +61,7 @@ pub fn test_config() -> Config {
         sse_idle_timeout_secs: 1800,
         shutdown_timeout_secs: 10,
         oauth_server: server::config::OAuthServerConfig::defaults(),
+        widget_domain: None,
     }
 }
 

@@ -819,7 +819,10 @@ mod tests {
         );
         assert_eq!(parsed.model_context, None, "no updateModelContext capability, no model context");
         let with = |caps: Value| initialize_result_from_json(&json!({ "hostCapabilities": caps })).model_context;
-        assert_eq!(with(json!({ "updateModelContext": { "text": {} } })), Some(ModelContextSupport { structured: false }));
+        assert_eq!(
+            with(json!({ "updateModelContext": { "text": {} } })),
+            Some(ModelContextSupport { structured: false })
+        );
         assert_eq!(
             with(json!({ "updateModelContext": { "text": {}, "structuredContent": {} } })),
             Some(ModelContextSupport { structured: true })

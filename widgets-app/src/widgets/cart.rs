@@ -99,7 +99,9 @@ pub fn Cart() -> impl IntoView {
         }
         let Some(session_id) = session() else { return };
         let title = untrack(|| {
-            with_cart(phase, |c| c.cart.items.iter().find(|l| l.product.id == product_id).map(|l| l.product.title.clone()))
+            with_cart(phase, |c| {
+                c.cart.items.iter().find(|l| l.product.id == product_id).map(|l| l.product.title.clone())
+            })
         })
         .flatten()
         .unwrap_or_else(|| product_id.to_string());

@@ -71,8 +71,8 @@ pub fn Circle() -> impl IntoView {
         if pending.get_untracked().is_some() {
             return;
         }
-        let Some((session_id, previous)) = phase
-            .with_untracked(|p| p.ready().map(|o| (o.session_id.clone(), o.membership.as_ref().map(|m| m.tier))))
+        let Some((session_id, previous)) =
+            phase.with_untracked(|p| p.ready().map(|o| (o.session_id.clone(), o.membership.as_ref().map(|m| m.tier))))
         else {
             return;
         };

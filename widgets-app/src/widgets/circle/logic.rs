@@ -13,7 +13,11 @@ pub fn saved_state(output: &MembershipOutput, version: Option<u64>) -> Value {
 
 /// What to show: a membership this widget saved wins over an older output (a re-render brings
 /// back the output the widget was first rendered with); a newer output wins over the saved one.
-pub fn with_saved(mut output: MembershipOutput, restored: Option<&Value>, shown_version: Option<u64>) -> MembershipOutput {
+pub fn with_saved(
+    mut output: MembershipOutput,
+    restored: Option<&Value>,
+    shown_version: Option<u64>,
+) -> MembershipOutput {
     let Some(state) = restored else { return output };
     let saved = state.get("membership").and_then(|m| serde_json::from_value::<Membership>(m.clone()).ok());
     let saved_version = state.get("stateVersion").and_then(Value::as_u64);
@@ -58,7 +62,11 @@ pub fn status_lines(output: &MembershipOutput) -> (String, String) {
     match (&output.membership, output.signed_in) {
         (_, false) => ("You're not signed in".to_owned(), "Target Circle belongs to your Target account.".to_owned()),
         (Some(m), true) => {
-            let headline = format!("You're a {} member since {}", m.tier.display_name(), crate::locale::long_date(m.member_since.timestamp_millis(), || m.member_since_text()));
+            let headline = format!(
+                "You're a {} member since {}",
+                m.tier.display_name(),
+                crate::locale::long_date(m.member_since.timestamp_millis(), || m.member_since_text())
+            );
             let detail = if m.lifetime_savings_cents > Cents::ZERO {
                 format!("Circle has saved you {} so far.", crate::locale::usd(m.lifetime_savings_cents))
             } else {
