@@ -164,6 +164,8 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
         Some(key) if !key.trim().is_empty() => {
             let mut unwrangle = UnwrangleConfig::new(key.trim().to_owned());
             unwrangle.base_url = config.unwrangle_base_url.clone();
+            unwrangle.upstream_budget =
+                std::num::NonZeroU32::new(config.unwrangle_max_requests_per_min).map(governor::Quota::per_minute);
             Arc::new(UnwrangleSource::new(unwrangle).map_err(|e| StartupError::Unwrangle(e.to_string()))?)
         }
         _ => catalog.clone(),

@@ -147,6 +147,12 @@ pub struct Config {
     #[arg(long, env = "SSE_IDLE_TIMEOUT_SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     pub sse_idle_timeout_secs: u64,
 
+    /// Requests per minute the server may send to Unwrangle in all (searches that miss the cache;
+    /// each retry counts). Past it a search that is not cached is answered "busy, try again in a
+    /// minute". 0: no budget.
+    #[arg(long, env = "UNWRANGLE_MAX_REQUESTS_PER_MIN", default_value_t = 120)]
+    pub unwrangle_max_requests_per_min: u32,
+
     /// Seconds the server waits, after a shutdown signal, for requests in flight before it stops
     /// anyway.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
@@ -388,6 +394,7 @@ mod tests {
         assert_eq!(c.order_retention_secs, 30 * 24 * 3600);
         assert_eq!(c.idempotency_key_ttl_secs, 24 * 3600);
         assert_eq!(c.session_max_lifetime_secs, 24 * 3600);
+        assert_eq!(c.unwrangle_max_requests_per_min, 120);
         assert_eq!((c.sse_init_timeout_secs, c.sse_idle_timeout_secs, c.shutdown_timeout_secs), (10, 1800, 10));
     }
 

@@ -76,6 +76,10 @@ pub struct UnwrangleConfig {
     pub product_ttl: Duration,
     /// How many products are remembered by id.
     pub product_capacity: u64,
+    /// The global budget of upstream requests (every attempt, retries included, costs one
+    /// credit); past it a search that misses the cache is answered "busy" without calling
+    /// Unwrangle. `None`: no budget.
+    pub upstream_budget: Option<governor::Quota>,
 }
 
 impl UnwrangleConfig {
@@ -93,6 +97,7 @@ impl UnwrangleConfig {
             cache_capacity: 1_000,
             product_ttl: Duration::from_secs(60 * 60),
             product_capacity: 20_000,
+            upstream_budget: None,
         }
     }
 }
@@ -110,6 +115,7 @@ impl fmt::Debug for UnwrangleConfig {
             .field("cache_capacity", &self.cache_capacity)
             .field("product_ttl", &self.product_ttl)
             .field("product_capacity", &self.product_capacity)
+            .field("upstream_budget", &self.upstream_budget)
             .finish()
     }
 }
@@ -137,6 +143,8 @@ pub struct UnwrangleSource {
     /// Normalized query text → the upstream page, in upstream order.
     searches: Cache<String, Arc<Vec<Arc<Product>>>>,
     products: Cache<ProductId, Arc<Product>>,
+    /// The global budget of upstream requests, if any.
+    budget: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl fmt::Debug for UnwrangleSource {
@@ -200,6 +208,7 @@ impl UnwrangleSource {
                 .max_capacity(config.product_capacity)
                 .time_to_live(config.product_ttl)
                 .build(),
+            budget: config.upstream_budget.map(governor::RateLimiter::direct),
         })
     }
 
@@ -248,8 +257,14 @@ impl UnwrangleSource {
         }
     }
 
-    /// One request, with any copy of the key scrubbed from the error detail.
+    /// One request, with any copy of the key scrubbed from the error detail; none when the
+    /// upstream budget is spent.
     async fn fetch_once(&self, text: &str) -> Result<Vec<Product>, FetchError> {
+        if let Some(budget) = &self.budget
+            && budget.check().is_err()
+        {
+            return Err(FetchError::BudgetSpent);
+        }
         self.request(text).await.map_err(|e| e.map_detail(|d| redact(d, &self.api_key)))
     }
 
@@ -331,6 +346,9 @@ fn select(page: &[Arc<Product>], max_price: Option<Cents>, sort: SortOrder, limi
 enum FetchError {
     #[error("HTTP 429: rate limited")]
     RateLimited,
+    /// Our own budget of upstream requests is spent for now; not retried, nothing sent.
+    #[error("the upstream request budget is spent for now")]
+    BudgetSpent,
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("{0}")]
@@ -389,6 +407,7 @@ impl FetchError {
     fn map_detail(self, f: impl FnOnce(String) -> String) -> Self {
         match self {
             FetchError::RateLimited => FetchError::RateLimited,
+            FetchError::BudgetSpent => FetchError::BudgetSpent,
             FetchError::Timeout(d) => FetchError::Timeout(f(d)),
             FetchError::Server(d) => FetchError::Server(f(d)),
             FetchError::Connection(d) => FetchError::Connection(f(d)),
@@ -401,7 +420,7 @@ impl FetchError {
     /// The shopper-facing error; the detail travels along for the logs.
     fn to_catalog_error(&self) -> CatalogError {
         match self {
-            FetchError::RateLimited => CatalogError::RateLimited,
+            FetchError::RateLimited | FetchError::BudgetSpent => CatalogError::RateLimited,
             FetchError::Timeout(_) => CatalogError::Timeout,
             FetchError::Malformed(d) => CatalogError::Malformed(d.clone()),
             FetchError::Server(_) | FetchError::Connection(_) | FetchError::Refused(_) | FetchError::Client(_) => {
@@ -1033,6 +1052,23 @@ mod tests {
         assert_eq!(found.total, 3);
         assert!(!found.cached);
         assert_eq!(up.hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_upstream_budget_caps_cache_misses_and_cached_pages_still_answer() {
+        let (up, base) = upstream(|_| async { ok_json(json!({"results": []})) }).await;
+        // Two requests an hour: the test cannot outlast a refill.
+        let budget = governor::Quota::per_hour(std::num::NonZeroU32::new(2).unwrap());
+        let src = UnwrangleSource::new(UnwrangleConfig { upstream_budget: Some(budget), ..config(base) }).unwrap();
+        src.search(&query("lamp")).await.unwrap();
+        src.search(&query("desk")).await.unwrap();
+        // A flood of one-off queries: each misses the cache and none reaches Unwrangle.
+        for n in 0..20 {
+            let err = src.search(&query(&format!("random {n}"))).await.unwrap_err();
+            assert!(matches!(err, CatalogError::RateLimited), "{err:?}");
+        }
+        assert_eq!(up.hits(), 2, "the credits spent are the budget's, no more");
+        assert!(src.search(&query("lamp")).await.unwrap().cached, "a cached page is still served");
     }
 
     #[tokio::test]

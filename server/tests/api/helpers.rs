@@ -60,6 +60,7 @@ pub fn test_config() -> Config {
         sse_init_timeout_secs: 10,
         sse_idle_timeout_secs: 1800,
         shutdown_timeout_secs: 10,
+        unwrangle_max_requests_per_min: 120,
         oauth_server: server::config::OAuthServerConfig::defaults(),
         widget_domain: None,
     }
