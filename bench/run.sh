@@ -6,6 +6,8 @@
 #                                     TypeScript and Python SDK peers; results in bench/results/latest.*
 #   bench/run.sh --url URL [--pid P]  measure any MCP endpoint (search, ping, and add-to-cart if it has
 #                                     create-target-session); RSS and CPU only with --pid; results/url.*
+#   bench/run.sh --only-acp           only the ACP checkout row (create → update → complete over REST, 2000
+#                                     checkouts at concurrency 16, memory store and Redis); results/acp.*
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
 # 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
@@ -21,7 +23,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 LIB="$BENCH_DIR/lib"
 URL="" PID_GIVEN="" QUIET_MAX=30 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
-SERVER_CPU=0 LOAD_CPU=1 OUT=""
+SERVER_CPU=0 LOAD_CPU=1 OUT="" ONLY_ACP=0 ACP_CHECKOUTS=2000
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
 
@@ -38,6 +40,8 @@ while [[ $# -gt 0 ]]; do
     --skip-peers) SKIP_PEERS=1; shift ;;
     --skip-sessions) SKIP_SESSIONS=1; shift ;;
     --no-build) NO_BUILD=1; shift ;;
+    --only-acp) ONLY_ACP=1; shift ;;
+    --acp-checkouts) ACP_CHECKOUTS="$2"; shift 2 ;;
     --server-cpu) SERVER_CPU="$2"; shift 2 ;;
     --load-cpu) LOAD_CPU="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
@@ -46,6 +50,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+[[ $ONLY_ACP == 0 ]] || SKIP_PEERS=1
 START=$(date +%s)
 say() { printf '[bench %4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 die() { echo "bench/run.sh: error: $*" >&2; exit 1; }
@@ -53,7 +58,7 @@ die() { echo "bench/run.sh: error: $*" >&2; exit 1; }
 RESULTS="$BENCH_DIR/results"
 WORK="$RESULTS/work"           # request bodies and logs of this run (ignored by git)
 mkdir -p "$WORK"
-[[ -n "$OUT" ]] || { if [[ -n "$URL" ]]; then OUT="$RESULTS/url"; else OUT="$RESULTS/latest"; fi; }
+[[ -n "$OUT" ]] || { if [[ -n "$URL" ]]; then OUT="$RESULTS/url"; elif [[ $ONLY_ACP == 1 ]]; then OUT="$RESULTS/acp"; else OUT="$RESULTS/latest"; fi; }
 JSONL="$WORK/results.jsonl"
 : > "$JSONL"
 
@@ -238,6 +243,35 @@ start_ours() {
   wait_mcp "$OURS_URL" "$OURS_PID" "$name"
   say "$name started: pid $OURS_PID, $OURS_URL"
 }
+
+# start_redis → sets REDIS_PID and REDIS_URL_NOW
+start_redis() {
+  local rport; rport=$(free_port)
+  taskset -c "$SERVER_CPU" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --protected-mode yes --daemonize no > "$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!; STARTED+=("$REDIS_PID")
+  for _ in $(seq 100); do redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG || die "redis-server did not start; its log: $WORK/redis.log"
+  REDIS_URL_NOW="redis://127.0.0.1:$rport/0"
+  say "redis-server started: pid $REDIS_PID, port $rport (CPU $SERVER_CPU)"
+}
+
+# ------------------------------------------------------------------- the ACP checkout row only
+if [[ $ONLY_ACP == 1 ]]; then
+  for store in memory redis; do
+    REDIS_URL_NOW="" REDIS_PID=""
+    if [[ $store == redis ]]; then [[ $SKIP_REDIS == 0 ]] || continue; start_redis; fi
+    start_ours "ours-$store-acp" "$REDIS_URL_NOW"
+    wait_quiet
+    say "$store store: $ACP_CHECKOUTS ACP checkouts at concurrency 16"
+    client acp "${OURS_URL%/mcp/all}" "$ACP_CHECKOUTS" 16 "$OURS_PID" "$store" >> "$JSONL"
+    say "$store: $(tail -n 1 "$JSONL")"
+    stop_pid "$OURS_PID"
+    [[ -z "$REDIS_PID" ]] || { stop_pid "$REDIS_PID"; REDIS_PID=""; }
+  done
+  client report "$JSONL" "$OUT"
+  exit 0
+fi
 
 say "cold start and idle RSS (5 starts)"
 client coldstart /mcp/all 5 taskset -c "$SERVER_CPU" "$BIN" >> "$JSONL"

@@ -10,6 +10,9 @@
 //   client.mjs coldstart PATH RUNS CMD [ARGS...]       start CMD (e.g. taskset -c 0 server) on a free PORT, time
 //                                                      to the first answered tools/list; RSS when idle; JSON
 //   client.mjs sessions URL COUNT CONCURRENCY PID      COUNT sessions with a 3-item cart each; PID's RSS; JSON
+//   client.mjs acp BASE COUNT CONCURRENCY PID STORE     COUNT ACP checkouts (create → update → complete over REST,
+//                                                      demo merchant key) at CONCURRENCY; latency of each step and
+//                                                      of the whole checkout, PID's CPU time; JSON
 //   client.mjs report JSONL OUT_BASE                    the table with the targets; writes OUT_BASE.{txt,json}
 //
 // Every request is a stateless Streamable HTTP POST (no initialize, no Mcp-Session-Id), as wrk sends them.
@@ -189,6 +192,64 @@ async function sessions(url, count, concurrency, pid) {
   return { kind: 'sessions', count, seconds: +seconds.toFixed(2), rss_before_kb: before, rss_kb: rssKb(pid), hwm_kb: rssKb(pid, 'VmHWM') };
 }
 
+// ---------------------------------------------------------------------------- ACP checkout
+// One REST request to the ACP merchant API with the demo key; resolves { status, body, ms }.
+function acpRequest(base, method, path, key, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base + path);
+    const data = body == null ? '' : JSON.stringify(body);
+    const headers = { authorization: 'Bearer acp_demo_merchant_key', 'api-version': '2026-04-17',
+      'content-type': 'application/json', 'content-length': Buffer.byteLength(data) };
+    if (key) headers['idempotency-key'] = key;
+    const t0 = process.hrtime.bigint();
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method, agent, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        try { resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms }); } catch (e) { reject(e); }
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const cpuTicks = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function acp(base, count, concurrency, pid, store) {
+  const products = await inStockProducts(`${base}/mcp/all`);
+  const address = { name: 'Bench', line_one: '1000 Nicollet Mall', city: 'Minneapolis', state: 'MN', country: 'US', postal_code: '55403' };
+  const steps = { create: [], update: [], complete: [], checkout: [] };
+  let started = 0, failed = 0;
+  const run = async (n, record) => {
+    const t0 = process.hrtime.bigint();
+    const c = await acpRequest(base, 'POST', '/checkout_sessions', `bench-${n}-c`, { currency: 'usd', capabilities: {},
+      line_items: [{ id: products[0], quantity: 1 }], fulfillment_details: { address } });
+    const u = c.status === 201 && await acpRequest(base, 'POST', `/checkout_sessions/${c.body.id}`, `bench-${n}-u`,
+      { line_items: [{ id: products[0], quantity: 2 }, { id: products[1], quantity: 1 }] });
+    const d = u && u.status === 200 && await acpRequest(base, 'POST', `/checkout_sessions/${c.body.id}/complete`, `bench-${n}-d`,
+      { buyer: { email: 'bench@example.com' }, payment_data: { handler_id: 'card_tokenized', instrument: { type: 'card', credential: { type: 'spt', token: 'tok_bench' } } } });
+    if (!d || d.status !== 200 || d.body.status !== 'completed') { failed++; return; }
+    if (!record) return;
+    steps.create.push(c.ms); steps.update.push(u.ms); steps.complete.push(d.ms);
+    steps.checkout.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
+  const tag = `${process.pid}-${Date.now()}`;
+  for (let i = 0; i < 50; i++) await run(`${tag}-warm-${i}`, false); // warm-up, not measured
+  const before = cpuTicks(pid);
+  const t0 = Date.now();
+  const worker = async () => { while (started < count) { const n = started++; await run(`${tag}-${n}`, true); } };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (Date.now() - t0) / 1000;
+  const cpu = (cpuTicks(pid) - before) / 100; // USER_HZ
+  const summary = Object.fromEntries(Object.entries(steps).map(([k, v]) => { const s = [...v].sort((a, b) => a - b);
+    return [k, { p50_ms: +pct(s, 50).toFixed(2), p99_ms: +pct(s, 99).toFixed(2) }]; }));
+  return { kind: 'acp_checkout', store, count, concurrency, seconds: +seconds.toFixed(2), checkouts_per_s: +(steps.checkout.length / seconds).toFixed(1),
+    failed, server_cpu_ms_per_checkout: +((1000 * cpu) / Math.max(1, steps.checkout.length)).toFixed(2), ...summary };
+}
+
 // ---------------------------------------------------------------------------------------- report
 const mb = (kb) => (kb == null ? 'n/a' : `${(kb / 1024).toFixed(1)} MB`);
 // The share of a core the server (and redis-server) got during the run, and their CPU time per request:
@@ -271,6 +332,16 @@ function report(jsonl, outBase) {
     out.push(`${e.server} answers "desk lamp" ${same ? 'exactly like ours' : 'DIFFERENTLY from ours'}: ${e.total} matches, ` +
       `first ${e.ids.slice(0, 3).join(', ')}… (ours ${ours.total}: ${ours.ids.slice(0, 3).join(', ')}…); result ${e.bytes} bytes, ours ${ours.bytes}`);
   }
+  const acpRows = rows.filter((r) => r.kind === 'acp_checkout');
+  if (acpRows.length) {
+    out.push('', 'ACP checkout over REST (create → update → complete, test payment provider)');
+    out.push('store   conc  checkouts  per s   create p50/p99 ms  update p50/p99 ms  complete p50/p99 ms  checkout p50/p99 ms  server CPU ms/checkout  failed');
+    for (const r of acpRows) {
+      const pp = (x) => `${x.p50_ms.toFixed(2)} / ${x.p99_ms.toFixed(2)}`.padStart(18);
+      out.push(`${r.store.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${String(r.count).padStart(9)}  ${r.checkouts_per_s.toFixed(0).padStart(5)}  ` +
+        `${pp(r.create)} ${pp(r.update)} ${pp(r.complete).padStart(20)} ${pp(r.checkout).padStart(20)}  ${r.server_cpu_ms_per_checkout.toFixed(2).padStart(22)}  ${String(r.failed).padStart(6)}`);
+    }
+  }
   const peers = rows.filter((r) => r.kind === 'peak_rss' && r.server !== 'ours');
   if (peers.length) out.push('', 'peer peak RSS: ' + peers.map((p) => `${p.server} ${mb(p.hwm_kb)}`).join(', '));
   const redisRss = rows.find((r) => r.kind === 'redis_rss');
@@ -302,6 +373,7 @@ try {
     case 'prepare': await prepare(args[0], args[1], Number(args[2] ?? 64)); break;
     case 'coldstart': console.log(JSON.stringify(await coldstart(args[0], Number(args[1]), args.slice(2)))); break;
     case 'sessions': console.log(JSON.stringify(await sessions(args[0], Number(args[1]), Number(args[2]), Number(args[3])))); break;
+    case 'acp': console.log(JSON.stringify(await acp(args[0], Number(args[1]), Number(args[2]), Number(args[3]), args[4] ?? 'memory'))); break;
     case 'report': report(args[0], args[1]); break;
     case 'compare': compare(args[0], args[1]); break;
     default: throw new Error(`unknown command ${cmd ?? '(none)'}; see the top of bench/lib/client.mjs`);

@@ -19,6 +19,7 @@ use crate::catalog::ProductSource;
 use crate::catalog::embedded::{EmbeddedCatalog, EmbeddedCatalogError};
 use crate::catalog::unwrangle::{UnwrangleConfig, UnwrangleSource};
 use crate::clock::{Clock, SystemClock};
+use crate::commerce::Commerce;
 use crate::config::Config;
 use crate::http::body_limit::{self, BodyLimit};
 use crate::http::client_ip::{self, TrustForwardedFor};
@@ -55,6 +56,8 @@ pub enum StartupError {
     Unwrangle(String),
     #[error("the OAuth settings are invalid: {0}")]
     OAuth(String),
+    #[error("cannot set up the commerce API (ACP_*): {0}")]
+    Commerce(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -65,6 +68,7 @@ pub struct Application {
     state: AppState,
     sse: LegacySse,
     limits: RateLimits,
+    commerce: Commerce,
     shutdown: CancellationToken,
 }
 
@@ -100,8 +104,9 @@ impl Application {
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
         }
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT, state.store.clone(), state.clock.clone());
-        let router = router(state.clone(), sse.clone(), &limits, shutdown.clone())?;
-        Ok(Application { listener, router, state, sse, limits, shutdown })
+        let commerce = Commerce::new(state.clone()).map_err(StartupError::Commerce)?;
+        let router = router(state.clone(), sse.clone(), &limits, &commerce, shutdown.clone())?;
+        Ok(Application { listener, router, state, sse, limits, commerce, shutdown })
     }
 
     pub fn port(&self) -> u16 {
@@ -120,8 +125,9 @@ impl Application {
     /// Serves until `signal` completes, then stops taking connections, closes the SSE streams
     /// and waits for requests in flight.
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { listener, router, state, sse, limits, shutdown } = self;
+        let Application { listener, router, state, sse, limits, commerce, shutdown } = self;
         let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));
+        let webhooks = tokio::spawn(crate::commerce::webhooks::run(commerce, shutdown.clone()));
         tracing::info!(
             addr = %listener.local_addr()?,
             public = %state.config.public_base(),
@@ -153,6 +159,7 @@ impl Application {
         };
         shutdown.cancel();
         sweeper.abort();
+        webhooks.abort();
         result
     }
 }
@@ -208,10 +215,18 @@ pub fn router(
     state: AppState,
     sse: LegacySse,
     limits: &RateLimits,
+    commerce: &Commerce,
     shutdown: CancellationToken,
 ) -> Result<Router, StartupError> {
     let config = state.config.clone();
     let origins = OriginPolicy::from_config(&config);
+    let mut acp = crate::commerce::routes(commerce.clone(), shutdown.clone());
+    if let Some(limiter) = &limits.general {
+        acp = acp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    }
+    let acp = acp
+        .layer(from_fn_with_state(BodyLimit(crate::commerce::BODY_LIMIT), body_limit::layer))
+        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
     let mut mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, shutdown);
     if let Some(limiter) = &limits.general {
         mcp = mcp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
@@ -244,6 +259,7 @@ pub fn router(
     let checked = mcp
         .merge(api)
         .merge(oauth)
+        .merge(acp)
         .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
         .layer(from_fn_with_state(origins.clone(), crate::origin::check))
         .layer(from_fn_with_state(

@@ -168,6 +168,11 @@ pub struct Config {
     /// PUBLIC_BASE_URL's origin; `none` declares no domain.
     #[arg(long, env = "WIDGET_DOMAIN")]
     pub widget_domain: Option<String>,
+
+    /// Agentic Commerce Protocol merchant API (`/checkout_sessions`, `/mcp/acp`, order webhooks);
+    /// see docs/commerce.md.
+    #[command(flatten)]
+    pub commerce: CommerceConfig,
 }
 
 // ---- The built-in OAuth authorization server (issue 11; docs/oauth.md) ----
@@ -242,6 +247,70 @@ impl OAuthServerConfig {
     /// Defaults as if no flag and no variable were given.
     pub fn defaults() -> Self {
         Config::defaults().oauth_server
+    }
+}
+
+/// The Agentic Commerce Protocol options, one block (docs/commerce.md describes each).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommerceConfig {
+    /// Merchant API keys (comma-separated) accepted as `Authorization: Bearer <key>` on the ACP
+    /// checkout API. Without any, a server bound to a loopback address accepts the documented
+    /// demo key `acp_demo_merchant_key`; on any other address every ACP call is refused.
+    #[arg(long, env = "ACP_API_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub acp_api_keys: Vec<String>,
+
+    /// Shared secret for ACP request signatures: when set, every ACP request must carry
+    /// `Timestamp` (RFC 3339) and `Signature` (base64url HMAC-SHA256 of `<Timestamp>.<canonical
+    /// JSON body>`).
+    #[arg(long, env = "ACP_SIGNING_KEY", hide_env_values = true)]
+    pub acp_signing_key: Option<String>,
+
+    /// Largest difference, in seconds, between a signed request's `Timestamp` and our clock.
+    #[arg(long, env = "ACP_SIGNATURE_SKEW_SECS", default_value_t = 300)]
+    pub acp_signature_skew_secs: u64,
+
+    /// Base URL of the payment service provider that charges delegated payment tokens
+    /// (`POST <url>/charges`). Without it, the built-in test provider approves every token except
+    /// the documented test tokens.
+    #[arg(long, env = "ACP_PSP_URL")]
+    pub acp_psp_url: Option<url::Url>,
+
+    /// Secret key for the PSP (`Authorization: Bearer`).
+    #[arg(long, env = "ACP_PSP_KEY", hide_env_values = true)]
+    pub acp_psp_key: Option<String>,
+
+    /// Milliseconds a PSP call may take before the completion is answered 503 (retryable).
+    #[arg(long, env = "ACP_PSP_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub acp_psp_timeout_ms: u64,
+
+    /// Where order webhooks (`order_create`, `order_update`) are POSTed. Without it, events stay
+    /// in the outbox.
+    #[arg(long, env = "ACP_WEBHOOK_URL")]
+    pub acp_webhook_url: Option<url::Url>,
+
+    /// HMAC secret for the `Merchant-Signature` header of order webhooks.
+    #[arg(long, env = "ACP_WEBHOOK_SECRET", hide_env_values = true)]
+    pub acp_webhook_secret: Option<String>,
+
+    /// Milliseconds between two looks at the webhook outbox.
+    #[arg(long, env = "ACP_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub acp_webhook_poll_ms: u64,
+}
+
+impl Default for CommerceConfig {
+    /// The defaults of the flags above.
+    fn default() -> Self {
+        CommerceConfig {
+            acp_api_keys: vec![],
+            acp_signing_key: None,
+            acp_signature_skew_secs: 300,
+            acp_psp_url: None,
+            acp_psp_key: None,
+            acp_psp_timeout_ms: 10_000,
+            acp_webhook_url: None,
+            acp_webhook_secret: None,
+            acp_webhook_poll_ms: 1000,
+        }
     }
 }
 

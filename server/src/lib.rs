@@ -6,6 +6,8 @@
 //! - [`mcp`]: connectors, the rmcp handler, tool metadata, Streamable HTTP (rmcp, and the direct
 //!   path for stateless tool calls) and legacy SSE (with its Redis relay across instances).
 //! - [`tools`]: the tools, one file per group (auth, products, checkout, membership).
+//! - [`commerce`]: the Agentic Commerce Protocol merchant API (checkout sessions over REST and
+//!   MCP, discovery, product feed, order webhooks).
 //! - [`rest`]: sign-in/sign-out for the auth widget, health checks, images, widget pages.
 //! - [`store`]: sessions, carts, orders, memberships, sign-in attempts; the in-memory and Redis
 //!   backends.
@@ -23,6 +25,7 @@
 pub mod app;
 pub mod catalog;
 pub mod clock;
+pub mod commerce;
 pub mod config;
 pub mod error;
 pub mod http;

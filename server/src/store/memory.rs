@@ -13,6 +13,9 @@ use shared::membership::Membership;
 use shared::money::Cents;
 use shared::product::Product;
 
+use super::commerce::{
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse,
+};
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
     Store, StoreError, retry_after,
@@ -46,6 +49,23 @@ struct Inner {
     login_accounts: HashMap<String, Attempts>,
     /// The lockout window of the latest reservation, for the sweep.
     login_window: Duration,
+    commerce: CommerceTables,
+}
+
+/// The Agentic Commerce Protocol's share of the store.
+#[derive(Default)]
+struct CommerceTables {
+    checkouts: HashMap<String, StoredCheckout>,
+    idempotency: HashMap<String, IdemRecord>,
+    outbox: HashMap<String, OutboxEvent>,
+}
+
+struct IdemRecord {
+    fingerprint: String,
+    /// `None` while in flight.
+    response: Option<StoredResponse>,
+    /// In flight: the lease's end; finished: the end of retention.
+    until: DateTime<Utc>,
 }
 
 impl MemoryStore {
@@ -312,6 +332,8 @@ impl Store for MemoryStore {
         inner.login_pairs.retain(|_, a| live(a));
         inner.login_clients.retain(|_, a| live(a));
         inner.login_accounts.retain(|_, a| live(a));
+        inner.commerce.checkouts.retain(|_, c| c.expires_at + CHECKOUT_RETENTION > now);
+        inner.commerce.idempotency.retain(|_, r| r.until > now);
         let removed = before - inner.sessions.len();
         drop(inner);
         // OAuth grants and records past use go too; the count is of sessions only.
@@ -321,6 +343,132 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    // ---- Agentic Commerce Protocol ----
+
+    async fn checkout_session(&self, id: &str) -> Result<Option<StoredCheckout>, StoreError> {
+        Ok(self.lock().commerce.checkouts.get(id).cloned())
+    }
+
+    async fn save_checkout_session(&self, session: &StoredCheckout, expected: Option<u64>) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let current = inner.commerce.checkouts.get(&session.id).map(|s| s.version);
+        if current != expected {
+            return Ok(false);
+        }
+        inner.commerce.checkouts.insert(session.id.clone(), session.clone());
+        Ok(true)
+    }
+
+    async fn complete_checkout_session(
+        &self,
+        session: &StoredCheckout,
+        expected: u64,
+        order: &Order,
+        savings: Cents,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.commerce.checkouts.get(&session.id).map(|s| s.version) != Some(expected) {
+            return Ok(false);
+        }
+        inner.commerce.checkouts.insert(session.id.clone(), session.clone());
+        inner.orders.insert(order.order_id.clone(), order.clone());
+        if let Some(membership) = inner.memberships.get_mut(&key(&order.email)) {
+            membership.lifetime_savings_cents = membership.lifetime_savings_cents + savings;
+        }
+        inner.commerce.outbox.insert(event.id.clone(), event.clone());
+        Ok(true)
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        let mut inner = self.lock();
+        if let Some(record) = inner.commerce.idempotency.get(scope)
+            && record.until > now
+        {
+            return Ok(if record.fingerprint != fingerprint {
+                IdempotencyBegin::Conflict
+            } else {
+                match &record.response {
+                    Some(response) => IdempotencyBegin::Replay(response.clone()),
+                    None => IdempotencyBegin::InFlight,
+                }
+            });
+        }
+        let record = IdemRecord { fingerprint: fingerprint.to_owned(), response: None, until: now + lease };
+        inner.commerce.idempotency.insert(scope.to_owned(), record);
+        Ok(IdempotencyBegin::Started)
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if let Some(record) = inner.commerce.idempotency.get_mut(scope)
+            && record.fingerprint == fingerprint
+        {
+            record.response = Some(response.clone());
+            record.until = now + IDEMPOTENCY_RETENTION;
+        }
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, scope: &str) -> Result<(), StoreError> {
+        self.lock().commerce.idempotency.remove(scope);
+        Ok(())
+    }
+
+    async fn outbox_push(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        self.lock().commerce.outbox.insert(event.id.clone(), event.clone());
+        Ok(())
+    }
+
+    async fn outbox_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut inner = self.lock();
+        let mut due: Vec<&mut OutboxEvent> =
+            inner.commerce.outbox.values_mut().filter(|e| e.next_attempt_at <= now).collect();
+        due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|e| {
+                let claimed = e.clone();
+                e.next_attempt_at = now + lease;
+                claimed
+            })
+            .collect())
+    }
+
+    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError> {
+        self.lock().commerce.outbox.remove(id);
+        Ok(())
+    }
+
+    async fn outbox_retry(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        if let Some(stored) = self.lock().commerce.outbox.get_mut(&event.id) {
+            *stored = event.clone();
+        }
+        Ok(())
+    }
+
+    async fn outbox_pending(&self) -> Result<usize, StoreError> {
+        Ok(self.lock().commerce.outbox.len())
     }
 }
 

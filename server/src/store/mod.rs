@@ -5,6 +5,7 @@
 //! results. Sessions expire when idle for the configured TTL; reading a session through
 //! [`Store::session`] slides its expiry.
 
+pub mod commerce;
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod memory;
@@ -21,6 +22,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::User;
+
+use self::commerce::{IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse};
 use shared::checkout::Order;
 use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
 use shared::membership::Membership;
@@ -238,4 +241,69 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
 
     /// Whether the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // ---- Agentic Commerce Protocol (crate::commerce; types in store/commerce.rs) ----
+
+    /// A checkout session, whatever its expiry (the caller decides what an expired one means).
+    async fn checkout_session(&self, id: &str) -> Result<Option<StoredCheckout>, StoreError>;
+
+    /// Writes `session` if the stored version is `expected` (`None`: no session with this id
+    /// exists yet). `Ok(false)` when another writer got there first.
+    async fn save_checkout_session(&self, session: &StoredCheckout, expected: Option<u64>) -> Result<bool, StoreError>;
+
+    /// In one atomic step, if the stored version is `expected`: writes `session` (now completed),
+    /// stores `order` (the same orders as the `checkout` tool), adds `savings` to the account's
+    /// Circle savings, and queues `event` (the `order_create` webhook) in the outbox.
+    async fn complete_checkout_session(
+        &self,
+        session: &StoredCheckout,
+        expected: u64,
+        order: &Order,
+        savings: Cents,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Starts an idempotent request under `scope` (identity + path + key) with the body's
+    /// `fingerprint`. An in-flight record older than `lease` (a crashed instance) is taken over.
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<IdempotencyBegin, StoreError>;
+
+    /// Records the response of a request begun under `scope`, replayed until `now` +
+    /// [`commerce::IDEMPOTENCY_RETENTION`].
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets a begun request (it failed with a 5xx: a retry runs afresh).
+    async fn idempotency_release(&self, scope: &str) -> Result<(), StoreError>;
+
+    /// Queues a webhook event.
+    async fn outbox_push(&self, event: &OutboxEvent) -> Result<(), StoreError>;
+
+    /// Up to `limit` events due at `now`, each claimed until `now + lease` (so another instance
+    /// does not send it meanwhile).
+    async fn outbox_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// The event was delivered: remove it.
+    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError>;
+
+    /// The delivery failed: store the event's new attempt count and next attempt time.
+    async fn outbox_retry(&self, event: &OutboxEvent) -> Result<(), StoreError>;
+
+    /// Events waiting (delivered ones are gone).
+    async fn outbox_pending(&self) -> Result<usize, StoreError>;
 }

@@ -18,6 +18,14 @@
 //! | `target:v1:oauth:grant:<grantId>` | hash | one OAuth grant with its code and token hashes (`redis/oauth.rs`) | the code's, then the refresh token's lifetime |
 //! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
 //! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
+//! | `target:v1:acp:checkout:<id>` | hash | an ACP checkout session: `version`, `expiresAtUs`, `json` | 30 days after its last write |
+//! | `target:v1:acp:idem:<sha256 of scope>` | hash | an ACP idempotency record: `fp`, `state` (`in_flight`/`done`), `untilUs`, `status`, `body` | the lease, then 24 h after the response (also checked against `now`) |
+//! | `target:v1:acp:outbox:events` | hash | event id → [`OutboxEvent`] JSON, for every undelivered order webhook | never |
+//! | `target:v1:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs) | never |
+//!
+//! ACP scripts: `acp_complete` touches the checkout, the new order, the membership and both outbox
+//! keys (like `place_order`, one Redis, not Cluster); `acp_outbox_claim` and `acp_outbox_retry`
+//! touch the two outbox keys only.
 //!
 //! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
 //!
@@ -74,6 +82,9 @@ use shared::membership::Membership;
 use shared::money::Cents;
 use shared::product::Product;
 
+use super::commerce::{
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse,
+};
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
     Store, StoreError, retry_after,
@@ -125,6 +136,12 @@ struct Scripts {
     join_membership: Script,
     bump_version: Script,
     reserve_login_attempt: Script,
+    acp_save: Script,
+    acp_complete: Script,
+    acp_idem_begin: Script,
+    acp_idem_finish: Script,
+    acp_outbox_claim: Script,
+    acp_outbox_retry: Script,
 }
 
 impl Scripts {
@@ -139,6 +156,12 @@ impl Scripts {
             join_membership: Script::new(JOIN_MEMBERSHIP_LUA),
             bump_version: Script::new(BUMP_VERSION_LUA),
             reserve_login_attempt: Script::new(RESERVE_LOGIN_ATTEMPT_LUA),
+            acp_save: Script::new(ACP_SAVE_LUA),
+            acp_complete: Script::new(ACP_COMPLETE_LUA),
+            acp_idem_begin: Script::new(ACP_IDEM_BEGIN_LUA),
+            acp_idem_finish: Script::new(ACP_IDEM_FINISH_LUA),
+            acp_outbox_claim: Script::new(ACP_OUTBOX_CLAIM_LUA),
+            acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
         }
     }
 }
@@ -270,6 +293,29 @@ fn login_client_key(attempt: &LoginAttempt) -> String {
 
 fn login_account_key(attempt: &LoginAttempt) -> String {
     format!("{KEY_PREFIX}{{login}}:account:{}", account(&attempt.account))
+}
+
+fn acp_checkout_key(id: &str) -> String {
+    format!("{KEY_PREFIX}acp:checkout:{id}")
+}
+
+/// The scope (identity, path, client key) is hashed: client keys are up to 255 arbitrary bytes.
+fn acp_idem_key(scope: &str) -> String {
+    use sha2::Digest;
+    format!("{KEY_PREFIX}acp:idem:{}", hex::encode(sha2::Sha256::digest(scope.as_bytes())))
+}
+
+fn acp_outbox_events_key() -> String {
+    format!("{KEY_PREFIX}acp:outbox:events")
+}
+
+fn acp_outbox_due_key() -> String {
+    format!("{KEY_PREFIX}acp:outbox:due")
+}
+
+/// Milliseconds for `PEXPIRE`, at least 1.
+fn pexpire_ms(span: chrono::Duration) -> i64 {
+    span.num_milliseconds().max(1)
 }
 
 /// Rebuilds a session from its hash fields (`[field, value, field, value, …]`).
@@ -520,6 +566,86 @@ for i = 1, 3 do
   redis.call('PEXPIRE', KEYS[i], ARGV[8])
 end
 return {'ok'}
+"#;
+
+/// `save_checkout_session`. KEYS: checkout. ARGV: expected version ('' = must be absent), new
+/// version, JSON, expires µs, retention ms. Replies 1 when written, 0 when the version differs.
+const ACP_SAVE_LUA: &str = r#"
+local cur = redis.call('HGET', KEYS[1], 'version')
+if ARGV[1] == '' then
+  if cur then return 0 end
+elseif cur ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3], 'expiresAtUs', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"#;
+
+/// `complete_checkout_session`. KEYS: checkout, order, membership, outbox events, outbox due.
+/// ARGV: expected version, new version, JSON, expires µs, retention ms, order JSON, savings,
+/// event id, event JSON, event due µs. Replies 1 when done, 0 when the version differs.
+const ACP_COMPLETE_LUA: &str = r#"
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3], 'expiresAtUs', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[6])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('HINCRBY', KEYS[3], 'lifetimeSavingsCents', ARGV[7])
+end
+redis.call('HSET', KEYS[4], ARGV[8], ARGV[9])
+redis.call('ZADD', KEYS[5], ARGV[10], ARGV[8])
+return 1
+"#;
+
+/// `idempotency_begin`. KEYS: record. ARGV: fingerprint, now µs, lease end µs, lease ms.
+/// Replies `{"started"}`, `{"in_flight"}`, `{"conflict"}` or `{"replay", status, body}`.
+const ACP_IDEM_BEGIN_LUA: &str = r#"
+local h = redis.call('HMGET', KEYS[1], 'state', 'fp', 'untilUs', 'status', 'body')
+if h[1] and tonumber(h[3]) > tonumber(ARGV[2]) then
+  if h[2] ~= ARGV[1] then return {'conflict'} end
+  if h[1] == 'done' then return {'replay', h[4], h[5]} end
+  return {'in_flight'}
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'state', 'in_flight', 'fp', ARGV[1], 'untilUs', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {'started'}
+"#;
+
+/// `idempotency_finish`. KEYS: record. ARGV: fingerprint, status, body, retained until µs,
+/// retention ms. Does nothing when the record is not this request's.
+const ACP_IDEM_FINISH_LUA: &str = r#"
+if redis.call('HGET', KEYS[1], 'fp') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3], 'untilUs', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"#;
+
+/// `outbox_claim`. KEYS: outbox events, outbox due. ARGV: now µs, lease end µs, limit.
+/// Replies the claimed events' JSON.
+const ACP_OUTBOX_CLAIM_LUA: &str = r#"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local body = redis.call('HGET', KEYS[1], id)
+  if body then
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    out[#out + 1] = body
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return out
+"#;
+
+/// `outbox_retry`. KEYS: outbox events, outbox due. ARGV: id, event JSON, next attempt µs.
+/// Does nothing when the event was delivered meanwhile.
+const ACP_OUTBOX_RETRY_LUA: &str = r#"
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
 "#;
 
 #[async_trait]
@@ -795,6 +921,163 @@ impl Store for RedisStore {
         let pong: String =
             self.run("ping", |mut c| async move { redis::cmd("PING").query_async(&mut c).await }).await?;
         if pong == "PONG" { Ok(()) } else { Err(unexpected(&pong)) }
+    }
+
+    // ---- Agentic Commerce Protocol ----
+
+    async fn checkout_session(&self, id: &str) -> Result<Option<StoredCheckout>, StoreError> {
+        let key = acp_checkout_key(id);
+        let fields: HashMap<String, String> =
+            self.run("checkout_session", |mut c| async move { c.hgetall(key).await }).await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let get = |name: &str| fields.get(name).ok_or_else(|| corrupt(format_args!("checkout without {name}")));
+        let expires_us: i64 = get("expiresAtUs")?.parse().map_err(|e| corrupt(format_args!("expiresAtUs: {e}")))?;
+        Ok(Some(StoredCheckout {
+            id: id.to_owned(),
+            version: get("version")?.parse().map_err(|e| corrupt(format_args!("checkout version: {e}")))?,
+            expires_at: DateTime::from_timestamp_micros(expires_us).ok_or_else(|| corrupt("expiresAtUs"))?,
+            json: get("json")?.clone(),
+        }))
+    }
+
+    async fn save_checkout_session(&self, session: &StoredCheckout, expected: Option<u64>) -> Result<bool, StoreError> {
+        let mut invocation = self.scripts.acp_save.key(acp_checkout_key(&session.id));
+        invocation
+            .arg(expected.map(|v| v.to_string()).unwrap_or_default())
+            .arg(session.version)
+            .arg(&session.json)
+            .arg(micros(session.expires_at))
+            .arg(pexpire_ms(CHECKOUT_RETENTION));
+        let written: i64 =
+            self.run("save_checkout_session", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(written == 1)
+    }
+
+    async fn complete_checkout_session(
+        &self,
+        session: &StoredCheckout,
+        expected: u64,
+        order: &Order,
+        savings: Cents,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError> {
+        let mut invocation = self.scripts.acp_complete.key(acp_checkout_key(&session.id));
+        invocation
+            .key(order_key(order.order_id.as_str()))
+            .key(membership_key(&order.email))
+            .key(acp_outbox_events_key())
+            .key(acp_outbox_due_key())
+            .arg(expected)
+            .arg(session.version)
+            .arg(&session.json)
+            .arg(micros(session.expires_at))
+            .arg(pexpire_ms(CHECKOUT_RETENTION))
+            .arg(to_json(order)?)
+            .arg(savings.0)
+            .arg(&event.id)
+            .arg(to_json(event)?)
+            .arg(micros(event.next_attempt_at));
+        let done: i64 =
+            self.run("complete_checkout_session", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(done == 1)
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        let mut invocation = self.scripts.acp_idem_begin.key(acp_idem_key(scope));
+        invocation.arg(fingerprint).arg(micros(now)).arg(micros(now + lease)).arg(pexpire_ms(lease));
+        let reply: Vec<String> =
+            self.run("idempotency_begin", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        match reply.as_slice() {
+            [s] if s == "started" => Ok(IdempotencyBegin::Started),
+            [s] if s == "in_flight" => Ok(IdempotencyBegin::InFlight),
+            [s] if s == "conflict" => Ok(IdempotencyBegin::Conflict),
+            [s, status, body] if s == "replay" => Ok(IdempotencyBegin::Replay(StoredResponse {
+                status: status.parse().map_err(|e| corrupt(format_args!("idempotent status: {e}")))?,
+                body: body.clone(),
+            })),
+            other => Err(unexpected(other.first().map_or("", String::as_str))),
+        }
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut invocation = self.scripts.acp_idem_finish.key(acp_idem_key(scope));
+        invocation
+            .arg(fingerprint)
+            .arg(response.status)
+            .arg(&response.body)
+            .arg(micros(now + IDEMPOTENCY_RETENTION))
+            .arg(pexpire_ms(IDEMPOTENCY_RETENTION));
+        let _: i64 =
+            self.run("idempotency_finish", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, scope: &str) -> Result<(), StoreError> {
+        let key = acp_idem_key(scope);
+        self.run("idempotency_release", |mut c| async move { c.del::<_, ()>(key).await }).await
+    }
+
+    async fn outbox_push(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        let (events, due) = (acp_outbox_events_key(), acp_outbox_due_key());
+        let (id, json, at) = (event.id.clone(), to_json(event)?, micros(event.next_attempt_at));
+        self.run("outbox_push", |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .hset(&events, &id, json)
+                .ignore()
+                .zadd(&due, &id, at)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn outbox_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut invocation = self.scripts.acp_outbox_claim.key(acp_outbox_events_key());
+        invocation.key(acp_outbox_due_key()).arg(micros(now)).arg(micros(now + lease)).arg(limit);
+        let reply: Vec<String> =
+            self.run("outbox_claim", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        reply.iter().map(|json| from_json("outbox event", json)).collect()
+    }
+
+    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError> {
+        let (events, due, id) = (acp_outbox_events_key(), acp_outbox_due_key(), id.to_owned());
+        self.run("outbox_ack", |mut c| async move {
+            redis::pipe().atomic().hdel(&events, &id).ignore().zrem(&due, &id).ignore().query_async::<()>(&mut c).await
+        })
+        .await
+    }
+
+    async fn outbox_retry(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        let mut invocation = self.scripts.acp_outbox_retry.key(acp_outbox_events_key());
+        invocation.key(acp_outbox_due_key()).arg(&event.id).arg(to_json(event)?).arg(micros(event.next_attempt_at));
+        let _: i64 = self.run("outbox_retry", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(())
+    }
+
+    async fn outbox_pending(&self) -> Result<usize, StoreError> {
+        let events = acp_outbox_events_key();
+        self.run("outbox_pending", |mut c| async move { c.hlen(events).await }).await
     }
 }
 

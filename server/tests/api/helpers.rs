@@ -63,6 +63,7 @@ pub fn test_config() -> Config {
         unwrangle_max_requests_per_min: 120,
         oauth_server: server::config::OAuthServerConfig::defaults(),
         widget_domain: None,
+        commerce: server::config::CommerceConfig::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! real HTTP, as ChatGPT, an older SSE client or a widget would.
 
 mod abuse;
+mod acp;
 mod contract;
 mod direct_path;
 mod flow;

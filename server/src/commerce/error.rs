@@ -1,0 +1,125 @@
+//! Every refusal of the ACP API as one typed error, and its one mapping to the flat error object
+//! (REST: status + body; MCP binding: JSON-RPC error -32000 with the object as `data`).
+
+use axum::http::StatusCode;
+
+use super::wire::{ErrorBody, ErrorType, SUPPORTED_VERSIONS};
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AcpError {
+    #[error("API-Version header is required")]
+    MissingApiVersion,
+    #[error("API-Version {0:?} is not supported")]
+    UnsupportedApiVersion(String),
+    #[error("a valid merchant API key is required (Authorization: Bearer <key>)")]
+    Unauthorized,
+    #[error("Idempotency-Key header is required on all POST requests")]
+    IdempotencyKeyRequired,
+    #[error("Idempotency-Key must be 1 to 255 characters")]
+    IdempotencyKeyInvalid,
+    #[error("Idempotency-Key has already been used with a different request body")]
+    IdempotencyConflict,
+    #[error("A request with this Idempotency-Key is currently being processed")]
+    IdempotencyInFlight,
+    #[error("{0}")]
+    InvalidSignature(&'static str),
+    #[error("Timestamp is outside the allowed window of {0} seconds")]
+    StaleTimestamp(u64),
+    #[error("Checkout session {0} not found")]
+    SessionNotFound(String),
+    #[error("Checkout session is {0} and cannot be changed")]
+    NotModifiable(&'static str),
+    #[error("{message}")]
+    Invalid { code: &'static str, param: String, message: String },
+    #[error("This checkout session requires issuer authentication. The request must include 'authentication_result'.")]
+    Requires3ds,
+    #[error("The payment provider is unavailable; retry the request")]
+    PaymentUnavailable(String),
+    #[error("The store is unavailable; retry the request")]
+    Unavailable(String),
+    #[error("Something went wrong on our side; retry the request")]
+    Internal(String),
+}
+
+impl From<StoreError> for AcpError {
+    fn from(e: StoreError) -> Self {
+        AcpError::Unavailable(e.to_string())
+    }
+}
+
+impl AcpError {
+    pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
+        AcpError::Invalid { code: "invalid", param: param.into(), message: message.into() }
+    }
+
+    pub fn missing(param: impl Into<String>, message: impl Into<String>) -> Self {
+        AcpError::Invalid { code: "missing", param: param.into(), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AcpError::MissingApiVersion
+            | AcpError::UnsupportedApiVersion(_)
+            | AcpError::IdempotencyKeyRequired
+            | AcpError::IdempotencyKeyInvalid
+            | AcpError::Invalid { .. }
+            | AcpError::Requires3ds => StatusCode::BAD_REQUEST,
+            AcpError::Unauthorized | AcpError::InvalidSignature(_) | AcpError::StaleTimestamp(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            AcpError::IdempotencyConflict => StatusCode::UNPROCESSABLE_ENTITY,
+            AcpError::IdempotencyInFlight => StatusCode::CONFLICT,
+            AcpError::SessionNotFound(_) => StatusCode::NOT_FOUND,
+            AcpError::NotModifiable(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AcpError::PaymentUnavailable(_) | AcpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AcpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds to wait before retrying, when the refusal is temporary.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AcpError::IdempotencyInFlight => Some(1),
+            AcpError::PaymentUnavailable(_) | AcpError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (kind, code, param) = match self {
+            AcpError::MissingApiVersion => (ErrorType::InvalidRequest, "missing_api_version", None),
+            AcpError::UnsupportedApiVersion(_) => (ErrorType::InvalidRequest, "unsupported_api_version", None),
+            AcpError::Unauthorized => (ErrorType::InvalidRequest, "unauthorized", None),
+            AcpError::IdempotencyKeyRequired => (ErrorType::InvalidRequest, "idempotency_key_required", None),
+            AcpError::IdempotencyKeyInvalid => (ErrorType::InvalidRequest, "invalid", None),
+            AcpError::IdempotencyConflict => (ErrorType::InvalidRequest, "idempotency_conflict", None),
+            AcpError::IdempotencyInFlight => (ErrorType::InvalidRequest, "idempotency_in_flight", None),
+            AcpError::InvalidSignature(_) | AcpError::StaleTimestamp(_) => {
+                (ErrorType::InvalidRequest, "invalid_signature", None)
+            }
+            AcpError::SessionNotFound(_) => (ErrorType::InvalidRequest, "session_not_found", Some("id".to_owned())),
+            AcpError::NotModifiable(_) => (ErrorType::InvalidRequest, "invalid_state", None),
+            AcpError::Invalid { code, param, .. } => (ErrorType::InvalidRequest, *code, Some(param.clone())),
+            AcpError::Requires3ds => {
+                (ErrorType::InvalidRequest, "requires_3ds", Some("$.authentication_result".to_owned()))
+            }
+            AcpError::PaymentUnavailable(_) => (ErrorType::ServiceUnavailable, "payment_provider_unavailable", None),
+            AcpError::Unavailable(_) => (ErrorType::ServiceUnavailable, "service_unavailable", None),
+            AcpError::Internal(_) => (ErrorType::ProcessingError, "internal_error", None),
+        };
+        let supported_versions = matches!(self, AcpError::MissingApiVersion | AcpError::UnsupportedApiVersion(_))
+            .then(|| SUPPORTED_VERSIONS.iter().map(|v| (*v).to_owned()).collect());
+        ErrorBody { kind, code: code.to_owned(), message: self.to_string(), param, supported_versions }
+    }
+
+    /// Logs what only the operator should see (details of 5xx).
+    pub fn log(&self) {
+        match self {
+            AcpError::PaymentUnavailable(d) => tracing::warn!(detail = %d, "ACP: payment provider unavailable"),
+            AcpError::Unavailable(d) => tracing::warn!(detail = %d, "ACP: store unavailable"),
+            AcpError::Internal(d) => tracing::error!(detail = %d, "ACP: internal error"),
+            _ => {}
+        }
+    }
+}
