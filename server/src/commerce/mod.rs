@@ -96,7 +96,8 @@ pub fn routes(commerce: Commerce, shutdown: CancellationToken) -> Router {
         .route("/feeds/{id}/products", get(discovery::feed_products))
         .with_state(commerce.clone())
         .route_service(MCP_PATH, streamable)
-        .layer(from_fn_with_state(keys, rest::authenticate))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        // `route_layer`: only these routes; an unknown path stays the app's plain 404.
+        .route_layer(from_fn_with_state(keys, rest::authenticate))
+        .route_layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new().route("/.well-known/acp.json", get(discovery::well_known)).with_state(commerce).merge(authenticated)
 }

@@ -482,6 +482,7 @@ mod tests {
     }
 
     crate::store::contract::store_contract_tests!(memory_store);
+    crate::store::commerce_contract::commerce_contract_tests!(memory_store);
     crate::store::oauth_contract::oauth_contract_tests!(memory_store);
 
     #[tokio::test]

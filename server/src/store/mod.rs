@@ -7,6 +7,8 @@
 
 pub mod commerce;
 #[cfg(test)]
+pub(crate) mod commerce_contract;
+#[cfg(test)]
 pub(crate) mod contract;
 pub mod memory;
 pub mod oauth;

@@ -1110,6 +1110,7 @@ mod tests {
     }
 
     crate::store::contract::store_contract_tests!(redis_store);
+    crate::store::commerce_contract::commerce_contract_tests!(redis_store);
     crate::store::oauth_contract::oauth_contract_tests!(redis_store);
 
     async fn cmd<T: redis::FromRedisValue>(store: &RedisStore, args: &[&str]) -> T {
