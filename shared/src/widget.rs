@@ -21,6 +21,15 @@ pub struct ErrorMeta {
     pub message: String,
 }
 
+/// The demo account a server running with its embedded demo accounts names on the sign-in form
+/// (their documented credentials; a server with its own accounts file names none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+}
+
 /// Widget-only data of a tool result: full product records (images, ratings, links) for every
 /// product the `structuredContent` mentions, and a version that orders results.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,6 +43,9 @@ pub struct WidgetMeta {
     /// than copying them.
     #[serde(default)]
     pub products: Vec<Arc<Product>>,
+    /// `authenticate-target` on a server with the embedded demo accounts: the account to try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo_account: Option<DemoAccount>,
 }
 
 impl WidgetMeta {

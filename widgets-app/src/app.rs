@@ -30,6 +30,10 @@ pub fn App(
         let sink: bridge::EventSink = Rc::new(move |event| host.handle(event));
         let bridge = bridge::connect(sink).await;
         host.set_bridge(bridge);
+        // The first resize may have come before the bridge: report the height now too.
+        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            host.notify_height(body.get_bounding_client_rect().height().ceil());
+        }
     });
 
     // Theme: the host's, else the system's; `data-theme` on <html> switches the CSS tokens.

@@ -62,7 +62,13 @@ pub struct Busy;
 pub struct Accounts {
     by_email: Arc<HashMap<String, Account>>,
     gate: Arc<HashGate>,
+    /// Loaded from the embedded demo accounts (no accounts file).
+    demo: bool,
 }
+
+/// The embedded demo account and its password, as the README documents them.
+pub const DEMO_EMAIL: &str = "shopper@example.com";
+pub const DEMO_PASSWORD: &str = "bullseye-demo";
 
 /// The bound on argon2 work: admission (running + waiting) and running permits, and counters.
 struct HashGate {
@@ -106,7 +112,13 @@ impl Accounts {
                 .map_err(|source| AccountsError::Read { path: path.display().to_string(), source })?,
             None => DEMO_ACCOUNTS.to_owned(),
         };
-        Self::parse(&text)
+        Ok(Accounts { demo: path.is_none(), ..Self::parse(&text)? })
+    }
+
+    /// The demo account the sign-in form names, when these are the embedded demo accounts.
+    pub fn demo_account(&self) -> Option<shared::widget::DemoAccount> {
+        self.demo
+            .then(|| shared::widget::DemoAccount { email: DEMO_EMAIL.to_owned(), password: DEMO_PASSWORD.to_owned() })
     }
 
     pub fn parse(json: &str) -> Result<Self, AccountsError> {
@@ -122,7 +134,7 @@ impl Accounts {
                 return Err(AccountsError::Duplicate { email });
             }
         }
-        Ok(Accounts { by_email: Arc::new(by_email), gate: Arc::new(HashGate::new(default_max_hashing())) })
+        Ok(Accounts { by_email: Arc::new(by_email), gate: Arc::new(HashGate::new(default_max_hashing())), demo: false })
     }
 
     /// The same accounts with at most `max_hashing` argon2 checks at once (0: one per core).
@@ -207,6 +219,8 @@ mod tests {
     async fn the_demo_account_signs_in_with_its_documented_password() {
         let accounts = Accounts::load(None).expect("embedded accounts load");
         assert!(!accounts.is_empty());
+        let demo = accounts.demo_account().expect("the embedded accounts name their demo account");
+        assert!(accounts.verify(&demo.email, &demo.password).await.unwrap().is_some(), "the named credentials work");
         let user =
             accounts.verify("  Shopper@Example.com ", "bullseye-demo").await.unwrap().expect("demo password works");
         assert_eq!(user.email, "shopper@example.com");

@@ -37,8 +37,17 @@ impl<T: Serialize> Reply<T> {
     /// Adds the widget-only data: the full records of `products` and the session's state version,
     /// and ties the result to the session (`openai/widgetSessionId`) when there is one.
     pub fn widget(mut self, session: Option<&Session>, products: Vec<Arc<Product>>) -> Self {
-        self.widget = Some(WidgetMeta { state_version: session.map_or(0, |s| s.version), products });
+        self.widget =
+            Some(WidgetMeta { state_version: session.map_or(0, |s| s.version), products, demo_account: None });
         self.session = session.map(|s| s.id.clone());
+        self
+    }
+
+    /// Names the demo account in the widget meta (set `widget` first).
+    pub fn demo_account(mut self, demo: Option<shared::widget::DemoAccount>) -> Self {
+        if let Some(widget) = &mut self.widget {
+            widget.demo_account = demo;
+        }
         self
     }
 
@@ -112,9 +121,11 @@ struct ReplyMeta<'a> {
 /// (the direct-path test compares the two, so a field added there must be added here).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WidgetJson<P> {
+struct WidgetJson<'a, P> {
     state_version: u64,
     products: P,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    demo_account: Option<&'a shared::widget::DemoAccount>,
 }
 
 impl ReplyMeta<'_> {
@@ -127,8 +138,11 @@ impl Serialize for ReplyMeta<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         if let Some(widget) = self.widget {
-            let json =
-                WidgetJson { state_version: widget.state_version, products: self.products.list(&widget.products) };
+            let json = WidgetJson {
+                state_version: widget.state_version,
+                products: self.products.list(&widget.products),
+                demo_account: widget.demo_account.as_ref(),
+            };
             map.serialize_entry(WIDGET_META_KEY, &json)?;
         }
         if let Some(session) = self.session {

@@ -54,7 +54,8 @@ impl TargetMcp {
             None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
         };
         let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
-        Ok(Reply::new(output, sentence).widget(Some(&session), vec![]))
+        let demo = self.state.accounts.demo_account();
+        Ok(Reply::new(output, sentence).widget(Some(&session), vec![]).demo_account(demo))
     }
 
     #[tool(

@@ -59,6 +59,26 @@ async fn authenticate_target_shows_pending_then_authenticated() {
 }
 
 #[tokio::test]
+async fn the_sign_in_form_names_the_demo_account_only_with_the_embedded_accounts() {
+    let app = spawn_app().await;
+    let sid = app.new_session().await;
+    let result = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await;
+    let demo = result.widget().demo_account.expect("the embedded accounts: a demo account");
+    assert_eq!(demo.email, crate::helpers::DEMO_EMAIL);
+    assert_eq!(demo.password, crate::helpers::DEMO_PASSWORD);
+    assert!(!result.text().contains(&demo.password), "the model's text never carries it");
+    assert!(result.0["structuredContent"].to_string().find(&demo.password).is_none());
+
+    let mut config = crate::helpers::test_config();
+    config.accounts_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/accounts.json").into());
+    let app = crate::helpers::spawn_app_with(config).await;
+    let sid = app.new_session().await;
+    let result = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await;
+    assert_eq!(result.widget().demo_account, None, "an accounts file: no demo account");
+    assert!(result.0["_meta"]["target/widget"].get("demoAccount").is_none());
+}
+
+#[tokio::test]
 async fn search_finds_desk_lamps_under_40_dollars_sorted_by_price() {
     let app = spawn_app().await;
     let result = app

@@ -80,6 +80,12 @@ pub fn SignInForm(
     view! {
         <h2 class="tw-title" id="tw-auth-heading" tabindex="-1">"Sign in to Target"</h2>
         <p class="tw-muted">"Your password goes straight to Target, never into the chat."</p>
+        {host.widget_meta().demo_account.map(|demo| view! {
+            <p class="tw-note" data-testid="signin-demo">
+                "This server runs with demo accounts: sign in as " <strong>{demo.email}</strong>
+                " with the password " <strong>{demo.password}</strong> "."
+            </p>
+        })}
         <form class="tw-form" novalidate data-testid="signin-form" on:submit=submit>
             <div class="tw-field">
                 <label class="tw-field__label" for="tw-email">"Email"</label>
