@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MCP load benchmark (issue 5, "Benchmarks"): wrk against tools/call over stateless Streamable HTTP.
+# MCP load benchmark (docs/benchmarks.md): wrk against tools/call over stateless Streamable HTTP.
 #
 #   bench/run.sh                      build and start the release server, measure it with the memory
 #                                     store and with Redis, cold start, idle RSS, 10k sessions, and the

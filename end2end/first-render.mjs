@@ -1,4 +1,4 @@
-// First render of every widget, the way a shopper's browser sees it: issue 3's budget ("first
+// First render of every widget, the way a shopper's browser sees it: the budget ("first
 // render ≤ 200 ms after the iframe loads, in headless Chromium on these machines").
 //
 //   node end2end/first-render.mjs http://127.0.0.1:8000 [--runs 9] [--out DIR]

@@ -3,7 +3,7 @@
 // and prints the milliseconds per function (the WASM keeps its names here: the template's
 // WebAssembly is swapped for wasm-bindgen's unstripped output), per main-thread phase of the
 // widget's renderer and the WASM functions V8 compiled lazily (a trace of the last run). Not a
-// test; a tool for front-end work on issue 3's first-render budget (measured by first-render.mjs).
+// test; a tool for front-end work on the first-render budget (measured by first-render.mjs).
 //
 //   node end2end/profile-first-render.mjs http://127.0.0.1:8000 [runs=5] [--sandbox]
 //

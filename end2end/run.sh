@@ -119,7 +119,7 @@ step "npx playwright test $*"
 status=0
 TARGET_SERVER_URL="$base" HOST_PAGE_PORT="$host_port" npx playwright test "$@" || status=$?
 
-# Issue 3's first-render budget, measured without Playwright attached (see first-render.mjs):
+# The first-render budget (docs/first-render.md), measured without Playwright attached (see first-render.mjs):
 # after the whole suite, or with FIRST_RENDER=1; FIRST_RENDER=0 skips it.
 first_render=""
 if [ "${FIRST_RENDER:-}" = 1 ] || { [ $# -eq 0 ] && [ "${FIRST_RENDER:-}" != 0 ]; }; then

@@ -37,8 +37,8 @@ if [ "$FOUND" = "wasm-bindgen $WB_VERSION" ]; then
     say "wasm-bindgen-cli $WB_VERSION: installed ($(command -v wasm-bindgen))"
 else
     say "wasm-bindgen-cli $WB_VERSION: installing (found: ${FOUND:-none}; takes 3-6 minutes on 2 cores)"
-    # Not --locked: its lock file pins webpki-roots 1.0.11, which this registry does not serve
-    # (docs: TOOLCHAIN.md, pitfall 2).
+    # Not --locked: its lock file pins webpki-roots 1.0.11, which the
+    # registry may not serve.
     cargo install --force wasm-bindgen-cli --version "$WB_VERSION"
     FOUND=$(wasm-bindgen --version 2>/dev/null || true)
     if [ "$FOUND" != "wasm-bindgen $WB_VERSION" ]; then

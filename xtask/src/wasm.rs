@@ -1,6 +1,6 @@
 //! Dropping the `name` custom section (debug names, ~40% of our WASM) from a module while
 //! keeping everything else, `target_features` included. cargo's `strip = true` would drop that
-//! one too, and wasm-bindgen and wasm-opt need it (docs: TOOLCHAIN.md, pitfall 4).
+//! one too, and wasm-bindgen and wasm-opt need it.
 
 use crate::Error;
 
