@@ -269,6 +269,7 @@ pub fn router(
         .layer(origins.cors());
     let image_csp = axum::http::HeaderValue::from_static(security_headers::IMAGE_CSP);
     let all = Router::new()
+        .route("/", get(rest::home::home))
         .route("/healthz", get(rest::health::healthz))
         .route("/readyz", get(rest::health::readyz))
         .route(

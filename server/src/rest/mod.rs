@@ -1,8 +1,9 @@
 //! REST endpoints beside MCP: the sign-in the auth widget posts to (credentials never pass
-//! through the model), health checks, product images and directly viewable widget pages.
+//! through the model), a home page naming the connector URLs, health checks, product images and directly viewable widget pages.
 
 pub mod assets;
 pub mod health;
+pub mod home;
 pub mod session;
 
 use axum::Json;

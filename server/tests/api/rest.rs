@@ -194,3 +194,17 @@ async fn a_sign_in_whose_body_never_ends_is_answered_408() {
     let error: ApiError = response.json().await.expect("typed error");
     assert!(error.message.contains("too long"), "{}", error.message);
 }
+
+#[tokio::test]
+async fn the_home_page_names_the_connector_urls() {
+    let mut config = test_config();
+    config.public_base_url = Some("https://shop.example.com".parse().expect("url"));
+    let app = spawn_app_with(config).await;
+    let home = app.client.get(app.url("/")).send().await.expect("sent");
+    assert_eq!(home.status(), 200);
+    assert!(home.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    let html = home.text().await.expect("html");
+    for path in ["/mcp/all", "/mcp2", "/mcp3", "/mcp4"] {
+        assert!(html.contains(&format!("https://shop.example.com{path}")), "{path} missing:\n{html}");
+    }
+}
