@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Installs what building the widgets needs besides the Rust toolchain, and nothing that is already
-# there: the wasm32-unknown-unknown target, and the wasm-bindgen CLI at exactly Cargo.lock's
-# wasm-bindgen version (the glue it writes must match the library), and Debian's redis-server for
-# the Redis store tests. Idempotent and offline-safe:
-# it only uses rustup and crates.io, never downloads a prebuilt binary. scripts/test.sh runs it.
+# Installs what is missing, and nothing that is already there.
+#
+#   scripts/setup.sh          # what building the widgets needs, with Rust only (rustup + crates.io):
+#                             # the wasm32-unknown-unknown target and the wasm-bindgen CLI at exactly
+#                             # Cargo.lock's wasm-bindgen version (its glue must match the library).
+#                             # scripts/run.sh and scripts/build.sh run this.
+#   scripts/setup.sh --test   # also the test-only tools: redis-server and redis-cli (the Redis store,
+#                             # TLS and cluster tests start their own) and openssl (the TLS tests make
+#                             # a certificate). With apt on Debian/Ubuntu; elsewhere it names what to
+#                             # install and stops. scripts/test.sh runs this.
+#
+# Idempotent; it never downloads a prebuilt binary. A second run only checks (about a second).
 #
 # Not installed on purpose: wasm-opt (Debian's binaryen 108 breaks wasm-bindgen output; the
 # inliner drops the name section instead) and trunk (only for `trunk serve` during development).
@@ -46,13 +53,22 @@ else
         exit 1
     fi
 fi
-# The store's Redis backend is tested against a real redis-server that the tests start themselves.
-if command -v redis-server >/dev/null; then
-    say "redis-server: installed ($(redis-server --version | cut -d' ' -f3))"
-else
-    say "redis-server: installing Debian's package"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server
+if [ "${1:-}" = "--test" ]; then
+    missing=()
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v redis-cli >/dev/null || missing+=(redis-tools)
+    command -v openssl >/dev/null || missing+=(openssl)
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "test tools: redis-server $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), redis-cli, openssl: installed"
+    elif command -v apt-get >/dev/null; then
+        say "test tools: installing ${missing[*]} with apt"
+        if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+    else
+        echo "setup: the tests need ${missing[*]} (Redis 7 with TLS, and openssl), and this is not a Debian-like" >&2
+        echo "setup: system: install them yourself (macOS: brew install redis openssl) and run again" >&2
+        exit 1
+    fi
 fi
 say "done"

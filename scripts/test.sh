@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command. In order: tools (scripts/setup.sh), the widgets (cargo xtask widgets:
+# The one test command. In order: tools (scripts/setup.sh --test), the build (scripts/build.sh:
 # Leptos → WASM → one self-contained template per widget, embedded into the server), formatting,
 # lints (native and wasm32), every test of the workspace, the templates' size budget (cargo xtask
 # budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), and the browser suite (end2end/run.sh,
@@ -40,8 +40,8 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 
-step "setup (scripts/setup.sh)"
-bash scripts/setup.sh
+step "setup (scripts/setup.sh --test)"
+bash scripts/setup.sh --test
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
@@ -50,8 +50,8 @@ for component in rustfmt clippy; do
     fi
 done
 
-step "widgets (cargo xtask widgets)"
-cargo run --locked -q -p xtask -- widgets --locked
+step "build (scripts/build.sh: widgets, then the server with them; the Dockerfile runs it with --release)"
+bash scripts/build.sh
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check

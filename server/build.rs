@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+include!("build_policy.rs");
+
 /// The templates `cargo xtask widgets` writes (`shared::tool::WidgetId`).
 const WIDGETS: [&str; 4] = ["target-auth", "product-grid", "cart", "circle"];
 
@@ -12,6 +14,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=WIDGETS_DIR");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+    println!("cargo:rerun-if-env-changed={ALLOW_PLACEHOLDERS_VAR}");
+    println!("cargo:rerun-if-changed=build_policy.rs");
     let dir = widgets_dir();
     let manifest = dir.join("manifest.json");
     let files: Vec<(&str, PathBuf)> = WIDGETS.iter().map(|w| (*w, dir.join(format!("{w}.html")))).collect();
@@ -31,6 +35,12 @@ fn main() {
             dir.display().to_string()
         )
     } else {
+        let profile = std::env::var("PROFILE").unwrap_or_default();
+        if let Err(message) = placeholders_allowed(&profile, std::env::var(ALLOW_PLACEHOLDERS_VAR).ok().as_deref()) {
+            eprintln!("error: {message}");
+            println!("cargo:warning={message}");
+            std::process::exit(1);
+        }
         if manifest.is_file() {
             println!("cargo:warning=widget templates incomplete in {}: serving placeholders", dir.display());
         } else {

@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
-use tower_http::trace::TraceLayer;
 
 use crate::catalog::ProductSource;
 use crate::catalog::embedded::{EmbeddedCatalog, EmbeddedCatalogError};
@@ -25,8 +24,8 @@ use crate::http::body_limit::{self, BodyLimit};
 use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::host_check::{self, AllowedHosts};
 use crate::http::rate_limit::{self, RateLimits};
-use crate::http::security_headers;
 use crate::http::timeout::{self, RequestTimeout};
+use crate::http::{request_log, security_headers};
 use crate::identity::accounts::{Accounts, AccountsError};
 use crate::identity::oauth::OAuthState;
 use crate::mcp::handler::McpServices;
@@ -38,7 +37,7 @@ use crate::rest;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
-use crate::store::redis::RedisStore;
+use crate::store::redis::{RedisStore, RedisTls, open_client};
 use crate::widgets::{WidgetCsp, WidgetTemplates};
 
 /// Largest REST request body.
@@ -52,6 +51,10 @@ pub enum StartupError {
     Catalog(#[from] EmbeddedCatalogError),
     #[error("cannot connect to Redis (REDIS_URL): {0}")]
     Redis(String),
+    #[error("cannot read REDIS_TLS_CA_FILE {path}: {source}")]
+    RedisCa { path: String, source: std::io::Error },
+    #[error("{0}")]
+    PublicBaseUrl(String),
     #[error("cannot set up the Unwrangle client: {0}")]
     Unwrangle(String),
     #[error("the OAuth settings are invalid: {0}")]
@@ -79,6 +82,7 @@ impl Application {
 
     /// Like [`Application::build`] with a chosen clock (tests move time by hand).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        config.check_public_base_url().map_err(StartupError::PublicBaseUrl)?;
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
         let mut config = config;
@@ -86,7 +90,11 @@ impl Application {
             // Bound to a random port (tests): links and the default public URL must use the real one.
             config.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         }
-        let state = build_state(config, clock).await?;
+        if config.metrics_token.as_ref().is_some_and(|t| !t.expose().is_empty()) {
+            crate::metrics::install();
+        }
+        let redis = redis_client(&config)?;
+        let state = build_state(config, clock, redis.clone()).await?;
         let shutdown = CancellationToken::new();
         let sse = LegacySse::with_shutdown(
             SseConfig {
@@ -98,8 +106,8 @@ impl Application {
             },
             shutdown.clone(),
         );
-        if let Some(url) = state.config.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            crate::mcp::sse_relay::start(url, sse.clone(), shutdown.clone())
+        if let Some(client) = redis {
+            crate::mcp::sse_relay::start(client, sse.clone(), shutdown.clone())
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
         }
@@ -164,12 +172,56 @@ impl Application {
     }
 }
 
-async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+/// The Redis client `REDIS_URL` and its TLS settings name, or `None` for the memory store.
+fn redis_client(config: &Config) -> Result<Option<redis::Client>, StartupError> {
+    let Some(url) = config.redis_url.as_ref().filter(|u| !u.as_str().is_empty()) else { return Ok(None) };
+    let ca_pem = match &config.redis_tls_ca_file {
+        Some(path) => Some(
+            std::fs::read(path).map_err(|source| StartupError::RedisCa { path: path.display().to_string(), source })?,
+        ),
+        None => None,
+    };
+    let tls = RedisTls { insecure: config.redis_tls_insecure, ca_pem };
+    if url.is_tls() {
+        tracing::info!(url = %url.redacted(), verify = !tls.insecure, "Redis over TLS");
+    }
+    open_client(url.as_str(), &tls).map(Some).map_err(|e| StartupError::Redis(e.to_string()))
+}
+
+/// The accounts that can sign in: `ACCOUNTS_FILE`, else the embedded demo accounts where
+/// `DEMO_ACCOUNTS` allows them (by default only on a loopback address), else none.
+fn load_accounts(config: &Config) -> Result<Accounts, StartupError> {
+    if let Some(path) = &config.accounts_file {
+        return Ok(Accounts::load(Some(path))?);
+    }
+    if !config.demo_accounts_enabled() {
+        tracing::warn!(
+            host = %config.host,
+            "no accounts can sign in: the embedded demo accounts are off on a public address; \
+             set ACCOUNTS_FILE to your accounts, or DEMO_ACCOUNTS=on to allow the demo account"
+        );
+        return Ok(Accounts::parse("[]")?);
+    }
+    if config.binds_publicly() {
+        tracing::warn!(
+            host = %config.host,
+            "DEMO_ACCOUNTS=on on a public address: ANYONE can sign in as the demo account, whose \
+             password is published in the README"
+        );
+    }
+    Ok(Accounts::load(None)?)
+}
+
+async fn build_state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    redis: Option<redis::Client>,
+) -> Result<AppState, StartupError> {
     let public_base = config.public_base();
     let catalog = Arc::new(EmbeddedCatalog::load(&public_base)?);
     let products: Arc<dyn ProductSource> = match &config.unwrangle_api_key {
-        Some(key) if !key.trim().is_empty() => {
-            let mut unwrangle = UnwrangleConfig::new(key.trim().to_owned());
+        Some(key) if !key.expose().trim().is_empty() => {
+            let mut unwrangle = UnwrangleConfig::new(key.expose().trim().to_owned());
             unwrangle.base_url = config.unwrangle_base_url.clone();
             unwrangle.upstream_budget =
                 std::num::NonZeroU32::new(config.unwrangle_max_requests_per_min).map(governor::Quota::per_minute);
@@ -178,15 +230,15 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
         _ => catalog.clone(),
     };
     let live_images = products.kind() == shared::product::DataSource::Unwrangle;
-    let store: Arc<dyn Store> = match &config.redis_url {
-        Some(url) if !url.trim().is_empty() => Arc::new(
-            RedisStore::connect(url.trim(), config.session_ttl())
+    let store: Arc<dyn Store> = match redis {
+        Some(client) => Arc::new(
+            RedisStore::connect_client(client, config.session_ttl())
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?
                 .with_retention(config.retention())
                 .with_max_lifetime(config.session_max_lifetime()),
         ),
-        _ => Arc::new(
+        None => Arc::new(
             MemoryStore::new(config.session_ttl())
                 .with_retention(config.retention())
                 .with_max_lifetime(config.session_max_lifetime()),
@@ -194,8 +246,7 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
     };
     Ok(AppState {
         store,
-        accounts: Accounts::load(config.accounts_file.as_deref())?
-            .with_max_hashing(config.signin_max_concurrent_hashes),
+        accounts: load_accounts(&config)?.with_max_hashing(config.signin_max_concurrent_hashes),
         pricing: PricingRules { tax_rate: config.tax_rate },
         widgets: Arc::new(WidgetTemplates::embedded(&public_base)),
         csp: Arc::new(WidgetCsp::new(&public_base, live_images).with_domain(config.widget_domain())),
@@ -210,7 +261,8 @@ async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
 /// All routes with their layers. From the outside in, for MCP and /api: CORS, the Host check,
 /// the Origin check, the client IP, the body limit, the rate limits (which read the body to find the
 /// session), then the handler; timeouts per request. Around everything, once per request: the
-/// request trace and the security headers of every response.
+/// request id with the access log line (`http/request_log.rs`) and the security headers of
+/// every response.
 pub fn router(
     state: AppState,
     sse: LegacySse,
@@ -271,6 +323,7 @@ pub fn router(
     let all = Router::new()
         .route("/", get(rest::home::home))
         .route("/healthz", get(rest::health::healthz))
+        .route("/metrics", get(crate::metrics::endpoint))
         .route("/readyz", get(rest::health::readyz))
         .route(
             "/images/products/{file}",
@@ -283,8 +336,10 @@ pub fn router(
         .merge(checked);
     // Around the whole router, so once per request: `Router::layer` would wrap every route in
     // its own boxed copy of these layers, and axum clones a route's service per request.
-    let outer =
-        ServiceBuilder::new().layer(TraceLayer::new_for_http()).layer(security_headers::layers(&config)).service(all);
+    let outer = ServiceBuilder::new()
+        .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), request_log::layer))
+        .layer(security_headers::layers(&config))
+        .service(all);
     Ok(Router::new().fallback_service(outer))
 }
 
@@ -316,7 +371,7 @@ mod tests {
         let mut config = Config::defaults();
         config.session_ttl_secs = 600;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let state = build_state(config, clock.clone()).await.expect("state builds");
+        let state = build_state(config, clock.clone(), None).await.expect("state builds");
         let session = crate::identity::sessions::create(&state).await.expect("session");
         let shutdown = CancellationToken::new();
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT, state.store.clone(), state.clock.clone());

@@ -29,16 +29,17 @@ pub struct Config {
     /// Unwrangle API key; when set, products come from the live Unwrangle Target API instead of
     /// the embedded catalog.
     #[arg(long, env = "UNWRANGLE_API_KEY", hide_env_values = true)]
-    pub unwrangle_api_key: Option<String>,
+    pub unwrangle_api_key: Option<Secret>,
 
     /// Base URL of the Unwrangle API (change it for tests or a proxy).
     #[arg(long, env = "UNWRANGLE_BASE_URL", default_value = "https://data.unwrangle.com/api/getter/")]
     pub unwrangle_base_url: String,
 
-    /// Redis URL (redis://host:port/db) for the shared store, so several instances can serve the
-    /// same shoppers; without it the store lives in this process's memory.
+    /// Redis URL for the shared store, so several instances can serve the same shoppers:
+    /// `redis://[user:password@]host:port/db`, or `rediss://…` for TLS (Heroku's Key-Value
+    /// Store). Without it the store lives in this process's memory.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<RedisUrl>,
 
     /// Seconds a session lives without being used.
     #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
@@ -157,6 +158,30 @@ pub struct Config {
     /// anyway.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub shutdown_timeout_secs: u64,
+
+    // --- Deployment: fail closed (docs/deploy.md) ---
+    /// Whether the embedded demo accounts (their password is in the README) can sign in when
+    /// ACCOUNTS_FILE is not set: `auto` allows them only when HOST is a loopback address; `on`
+    /// also on a public address (logged as a warning at start-up); `off` never.
+    #[arg(long, env = "DEMO_ACCOUNTS", value_enum, default_value_t = DemoAccounts::Auto)]
+    pub demo_accounts: DemoAccounts,
+
+    /// With `rediss://`: accept the Redis server's certificate without checking it against a
+    /// trusted root or its host name. Heroku's Key-Value Store presents a self-signed
+    /// certificate, so it needs `true`; the connection is still encrypted.
+    #[arg(long, env = "REDIS_TLS_INSECURE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub redis_tls_insecure: bool,
+
+    /// With `rediss://`: a PEM file of the CA that signed the Redis server's certificate, trusted
+    /// instead of the system's roots (a private Redis with its own CA).
+    #[arg(long, env = "REDIS_TLS_CA_FILE")]
+    pub redis_tls_ca_file: Option<PathBuf>,
+
+    // --- Observability (server/src/metrics.rs, http/request_log.rs) ---
+    /// Turns on Prometheus metrics at GET /metrics, for clients sending
+    /// `Authorization: Bearer <this token>`. Unset: no metrics are kept and /metrics is 404.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 
     /// The built-in OAuth authorization server (docs/oauth.md).
     #[command(flatten)]
@@ -315,6 +340,89 @@ impl Default for CommerceConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoAccounts {
+    Auto,
+    On,
+    Off,
+}
+
+/// A secret setting (an API key): `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+/// `REDIS_URL`: `Debug` shows it with the password (and user name) replaced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn as_str(&self) -> &str {
+        self.0.trim()
+    }
+
+    /// Whether the URL asks for TLS (`rediss://`).
+    pub fn is_tls(&self) -> bool {
+        self.as_str().get(..9).is_some_and(|s| s.eq_ignore_ascii_case("rediss://"))
+    }
+
+    /// The URL without its credentials, for logs and `Debug`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.as_str()) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("redacted"));
+                }
+                url.to_string()
+            }
+            Err(_) => "[an unparsable URL, redacted]".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl std::str::FromStr for RedisUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(RedisUrl(s.to_owned()))
+    }
+}
+
+impl From<String> for RedisUrl {
+    fn from(s: String) -> Self {
+        RedisUrl(s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
@@ -411,6 +519,43 @@ impl Config {
         }
     }
 
+    /// Whether HOST is a loopback address (a developer's machine) rather than a public bind.
+    pub fn binds_publicly(&self) -> bool {
+        !self.host.is_loopback()
+    }
+
+    /// A public bind must say where clients reach it: without a non-local `PUBLIC_BASE_URL` the
+    /// Host check would answer 403 to every request and the widgets would call localhost.
+    pub fn check_public_base_url(&self) -> Result<(), String> {
+        if !self.binds_publicly() {
+            return Ok(());
+        }
+        let local = match self.public_base_url.as_ref().and_then(|u| u.host()) {
+            None => true,
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        };
+        if local {
+            return Err(format!(
+                "HOST={} is not a loopback address, so set PUBLIC_BASE_URL to the URL clients reach this \
+                 server at (for example https://your-app.herokuapp.com); now it is {}",
+                self.host,
+                self.public_base_url.as_ref().map_or("unset".to_owned(), |u| u.to_string())
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the embedded demo accounts may sign in (only without ACCOUNTS_FILE).
+    pub fn demo_accounts_enabled(&self) -> bool {
+        match self.demo_accounts {
+            DemoAccounts::On => true,
+            DemoAccounts::Off => false,
+            DemoAccounts::Auto => !self.binds_publicly(),
+        }
+    }
+
     /// Whether `PUBLIC_BASE_URL` is https (then responses carry `Strict-Transport-Security`).
     pub fn is_https(&self) -> bool {
         self.public_base_url().scheme() == "https"
@@ -477,5 +622,50 @@ mod tests {
         let off = off.expect("0 disables the limits");
         assert_eq!(off.rate_limit_per_sec, 0);
         assert!(off.trust_forwarded_for);
+    }
+
+    #[test]
+    fn debug_never_shows_the_api_key_or_the_redis_password() {
+        let c = Config::try_parse_from([
+            "server",
+            "--unwrangle-api-key",
+            "uw-key-7f3a",
+            "--redis-url",
+            "rediss://default:p4ss-w0rd-9@redis.example.com:6380/0",
+        ])
+        .expect("parses");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("uw-key-7f3a"), "{debug}");
+        assert!(!debug.contains("p4ss-w0rd-9"), "{debug}");
+        assert!(debug.contains("redis.example.com:6380"), "the rest of the URL stays readable: {debug}");
+        assert_eq!(c.unwrangle_api_key.as_ref().map(Secret::expose), Some("uw-key-7f3a"));
+        assert!(c.redis_url.as_ref().is_some_and(RedisUrl::is_tls));
+    }
+
+    #[test]
+    fn a_public_bind_needs_a_public_base_url() {
+        let loopback = Config::try_parse_from(["server"]).expect("parses");
+        assert_eq!(loopback.check_public_base_url(), Ok(()));
+        for args in [
+            &["server", "--host", "0.0.0.0"][..],
+            &["server", "--host", "0.0.0.0", "--public-base-url", "http://localhost:8000"],
+            &["server", "--host", "::", "--public-base-url", "http://127.0.0.1:8000"],
+        ] {
+            let c = Config::try_parse_from(args).expect("parses");
+            let err = c.check_public_base_url().expect_err("refused");
+            assert!(err.contains("set PUBLIC_BASE_URL"), "{err}");
+        }
+        let public =
+            Config::try_parse_from(["server", "--host", "0.0.0.0", "--public-base-url", "https://shop.example.com"]);
+        assert_eq!(public.expect("parses").check_public_base_url(), Ok(()));
+    }
+
+    #[test]
+    fn demo_accounts_are_off_on_a_public_bind_unless_turned_on() {
+        let parse = |args: &[&str]| Config::try_parse_from(args).expect("parses").demo_accounts_enabled();
+        assert!(parse(&["server"]));
+        assert!(!parse(&["server", "--host", "0.0.0.0"]));
+        assert!(parse(&["server", "--host", "0.0.0.0", "--demo-accounts", "on"]));
+        assert!(!parse(&["server", "--demo-accounts", "off"]));
     }
 }

@@ -10,6 +10,7 @@ use shared::api::{ApiError, ApiErrorCode};
 use shared::widget::{ERROR_META_KEY, ErrorMeta};
 
 use crate::catalog::CatalogError;
+use crate::http::request_log::RequestId;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +139,7 @@ impl IntoResponse for AppError {
             AppError::Unavailable(_) => Some(5),
             _ => None,
         };
-        let body = ApiError { error, message: self.to_string() };
+        let body = ApiError { error, message: self.to_string(), request_id: RequestId::current() };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

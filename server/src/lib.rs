@@ -18,8 +18,9 @@
 //!   built-in OAuth authorization server (`identity::oauth`).
 //! - [`widgets`]: widget templates and their CSP.
 //! - [`origin`]: Origin allow-list and CORS.
-//! - [`http`]: hardening middleware: client IP, body limit, rate limits, the REST request
-//!   timeout, security headers.
+//! - [`http`]: middleware: request id and access log, client IP, body limit, rate limits, the
+//!   REST request timeout, security headers.
+//! - [`metrics`]: Prometheus metrics at `/metrics` (with `METRICS_TOKEN`).
 //! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
 
 pub mod app;
@@ -31,6 +32,7 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod mcp;
+pub mod metrics;
 pub mod origin;
 pub mod pricing;
 pub mod recommend;

@@ -140,6 +140,7 @@ pub async fn check(State(policy): State<OriginPolicy>, request: Request, next: N
             let body = ApiError {
                 error: ApiErrorCode::ForbiddenOrigin,
                 message: "This origin is not allowed to call the Target server.".into(),
+                request_id: crate::http::request_log::RequestId::current(),
             };
             return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
         }

@@ -173,6 +173,8 @@ pub const fn description(widget: WidgetId) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct WidgetTemplates {
     templates: Vec<WidgetTemplate>,
+    /// The built Leptos widgets (not the plain placeholders) are embedded.
+    built: bool,
 }
 
 impl WidgetTemplates {
@@ -187,7 +189,12 @@ impl WidgetTemplates {
                 WidgetTemplate { id: *id, uri: format!("ui://widget/{id}-{hash}.html"), html, script_hashes }
             })
             .collect();
-        WidgetTemplates { templates }
+        WidgetTemplates { templates, built: false }
+    }
+
+    /// Whether these are the built Leptos widgets rather than the plain placeholders.
+    pub fn are_built(&self) -> bool {
+        self.built
     }
 
     /// The built-in plain templates.
@@ -202,7 +209,7 @@ impl WidgetTemplates {
         match built::TEMPLATES {
             Some(files) => {
                 tracing::info!(from = built::SOURCE, "widget templates: the built Leptos widgets");
-                Self::from_built(files, api_base)
+                WidgetTemplates { built: true, ..Self::from_built(files, api_base) }
             }
             None => {
                 tracing::warn!(
@@ -242,8 +249,26 @@ fn escape_attribute(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[path = "../build_policy.rs"]
+mod build_policy;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_build_refuses_placeholders_unless_allowed() {
+        use super::build_policy::placeholders_allowed;
+        let refused = placeholders_allowed("release", None).expect_err("release without widgets fails");
+        assert!(
+            refused.contains("cargo xtask widgets") && refused.contains("ALLOW_PLACEHOLDER_WIDGETS=1"),
+            "{refused}"
+        );
+        assert!(placeholders_allowed("release", Some("0")).is_err());
+        assert!(placeholders_allowed("release", Some("1")).is_ok());
+        assert!(placeholders_allowed("release", Some("true")).is_ok());
+        assert!(placeholders_allowed("debug", None).is_ok(), "debug builds (tests, clippy) may use placeholders");
+    }
 
     #[test]
     fn uris_are_versioned_by_content() {

@@ -77,4 +77,7 @@ pub struct ApiError {
     pub error: ApiErrorCode,
     /// A sentence a shopper can read.
     pub message: String,
+    /// The server's id of the request (also its `x-request-id` header), to find it in the logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }

@@ -226,6 +226,7 @@ impl UnwrangleSource {
             .await
             .map_err(|e| e.to_catalog_error())?;
         let cached = !entry.is_fresh();
+        crate::metrics::unwrangle_cache(cached);
         let page = entry.into_value();
         // Remember (and refresh) every product shown, so a later add-to-cart can find it by id.
         for product in page.iter() {

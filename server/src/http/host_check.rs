@@ -40,7 +40,11 @@ pub async fn layer(State(hosts): State<AllowedHosts>, request: Request, next: Ne
     }
     let shown = crate::telemetry::loggable(host.as_deref().unwrap_or("<none>"), 100).into_owned();
     tracing::warn!(host = %shown, path = %request.uri().path(), "refused host (possible DNS rebinding)");
-    let body = ApiError { error: ApiErrorCode::ForbiddenOrigin, message: "This host name is not served here.".into() };
+    let body = ApiError {
+        error: ApiErrorCode::ForbiddenOrigin,
+        message: "This host name is not served here.".into(),
+        request_id: crate::http::request_log::RequestId::current(),
+    };
     (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
 }
 

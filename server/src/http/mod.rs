@@ -1,11 +1,12 @@
 //! HTTP hardening shared by the MCP and REST routes, one middleware per file: which host names
 //! are served (`host_check`), who the client is (`client_ip`), how large a body may be
 //! (`body_limit`), how often a client or session may call (`rate_limit`), how long a REST request
-//! may take (`timeout`), and the security headers of every response (`security_headers`).
+//! may take (`timeout`), the request id and access log line (`request_log`), and the security headers of every response (`security_headers`).
 
 pub mod body_limit;
 pub mod client_ip;
 pub mod host_check;
 pub mod rate_limit;
+pub mod request_log;
 pub mod security_headers;
 pub mod timeout;

@@ -29,6 +29,7 @@ use shared::tool::ToolName;
 use super::handler::{CallOutcome, TargetMcp};
 use super::product_json::ProductJson;
 use super::reply::ToolOutcome;
+use crate::http::request_log::ToolNote;
 use crate::identity::sessions::log_prefix;
 
 const JSON: &str = "application/json";
@@ -58,7 +59,8 @@ pub async fn answer(handler: &TargetMcp, parts: &Parts, body: &[u8], allowed_hos
     };
     let started = Instant::now();
     let (body, outcome) = call(handler, tool, arguments, &message.id).await?;
-    handler.log_call(tool.as_str(), &session_for_log(arguments), started, outcome);
+    let note = parts.extensions.get::<ToolNote>();
+    handler.log_call(tool.as_str(), &session_for_log(arguments), started, outcome, note);
     // Room for the headers the outer layers add (CORS, security headers), so the map is
     // allocated once rather than grown twice.
     let mut response = Response::new(Body::from(body));

@@ -16,10 +16,12 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use shared::tool::ToolName;
+use tracing::Instrument;
 
 use super::connector::Connector;
 use super::json_object;
 use super::tool_meta::tool_meta;
+use crate::http::request_log::{RequestId, ToolCall, ToolNote};
 use crate::identity::sessions::log_prefix;
 use crate::state::AppState;
 use crate::widgets::{self, WidgetTemplates};
@@ -112,10 +114,34 @@ impl TargetMcp {
         self.tools.has_route(name)
     }
 
-    /// One log line per tool call, whichever path served it: tool, session prefix, connector,
-    /// latency and outcome.
-    pub(crate) fn log_call(&self, tool: &str, session: &str, started: Instant, outcome: CallOutcome) {
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    /// Accounts for one tool call, whichever path served it: its metrics, and its tool, outcome
+    /// and session prefix in the access log line of the HTTP request that carried it (`note`).
+    /// A call without one (legacy SSE: the answer goes out on the stream) gets its own line:
+    /// tool, session prefix, connector, latency and outcome.
+    pub(crate) fn log_call(
+        &self,
+        tool: &str,
+        session: &str,
+        started: Instant,
+        outcome: CallOutcome,
+        note: Option<&ToolNote>,
+    ) {
+        let latency = started.elapsed();
+        let outcome_label = match outcome {
+            CallOutcome::Ok => "ok",
+            CallOutcome::ToolError => "tool_error",
+            CallOutcome::RpcError(_) => "rpc_error",
+        };
+        let tool_label = tool.parse::<ToolName>().map_or("unknown", ToolName::as_str);
+        crate::metrics::tool_call(tool_label, outcome_label, latency);
+        if let Some(note) = note {
+            note.set(ToolCall { tool: tool_label, outcome: outcome_label, session: session.to_owned() });
+            if let CallOutcome::RpcError(code) = outcome {
+                tracing::warn!(%tool, %session, code, "tool call failed with a JSON-RPC error");
+            }
+            return;
+        }
+        let latency_ms = latency.as_secs_f64() * 1000.0;
         let connector = self.connector.path();
         // The tool name is the client's text (an unknown name too): shortened and escaped.
         let tool = crate::telemetry::loggable(tool, MAX_LOGGED_TOOL_CHARS);
@@ -172,13 +198,21 @@ impl ServerHandler for TargetMcp {
         let started = Instant::now();
         let tool = request.name.to_string();
         let session = session_for_log(&request);
-        let result = self.tools.call(ToolCallContext::new(self, request, context)).await;
+        // rmcp runs this in its own task: carry the HTTP request's id and note over from the
+        // request parts rmcp keeps in the context.
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        let note = parts.and_then(|p| p.extensions.get::<ToolNote>()).cloned();
+        let span = match parts.and_then(|p| p.extensions.get::<RequestId>()) {
+            Some(id) => tracing::info_span!("request", id = id.as_str()),
+            None => tracing::Span::none(),
+        };
+        let result = self.tools.call(ToolCallContext::new(self, request, context)).instrument(span).await;
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => CallOutcome::ToolError,
             Ok(_) => CallOutcome::Ok,
             Err(e) => CallOutcome::RpcError(e.code.0),
         };
-        self.log_call(&tool, &session, started, outcome);
+        self.log_call(&tool, &session, started, outcome, note.as_ref());
         result
     }
 

@@ -503,6 +503,7 @@ impl Inner {
             if *open < max {
                 *open += 1;
                 acquired = Some(*open);
+                crate::metrics::sse_streams(1.0);
                 true
             } else {
                 false
@@ -515,6 +516,9 @@ impl Inner {
     fn release(&self) -> usize {
         let mut now = 0;
         self.open.send_modify(|open| {
+            if *open > 0 {
+                crate::metrics::sse_streams(-1.0);
+            }
             *open = open.saturating_sub(1);
             now = *open;
         });

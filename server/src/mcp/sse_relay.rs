@@ -58,8 +58,7 @@ impl SseForwarder for Publisher {
 
 /// Connects the relay for `sse`: subscribes to this instance's channel (returning only once the
 /// subscription is live, so no forwarded message is missed) and sets the forwarder.
-pub async fn start(url: &str, sse: LegacySse, shutdown: CancellationToken) -> Result<(), StoreError> {
-    let client = redis::Client::open(url).map_err(|e| StoreError::Backend(format!("invalid REDIS_URL: {e}")))?;
+pub async fn start(client: redis::Client, sse: LegacySse, shutdown: CancellationToken) -> Result<(), StoreError> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(TIMEOUT))
         .set_response_timeout(Some(TIMEOUT))

@@ -18,12 +18,8 @@ pub async fn home(State(state): State<AppState>) -> Response {
 pub fn page(base: &str) -> String {
     let mut rows = String::new();
     for connector in Connector::ALL {
-        let tools: Vec<&str> = connector
-            .tools()
-            .into_iter()
-            .filter(|(_, v)| *v == Visibility::Model)
-            .map(|(t, _)| t.as_str())
-            .collect();
+        let tools: Vec<&str> =
+            connector.tools().into_iter().filter(|(_, v)| *v == Visibility::Model).map(|(t, _)| t.as_str()).collect();
         let tools = if connector == Connector::All { "every tool (add this one)".to_owned() } else { tools.join(", ") };
         rows.push_str(&format!(
             "<tr><td><code>{}</code></td><td>{}</td></tr>\n",

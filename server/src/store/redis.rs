@@ -167,11 +167,16 @@ impl Scripts {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://[[user]:password@]host[:port][/db]`; this build has no TLS, so
-    /// `rediss://` is refused) and checks that Redis answers. Sessions expire after `session_ttl`
-    /// idle. Fails with [`StoreError::Backend`] if the URL is invalid or Redis does not answer.
+    /// Connects to `url` (`redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS
+    /// with the system's trusted roots) and checks that Redis answers. Sessions expire after
+    /// `session_ttl` idle. Fails with [`StoreError::Backend`] if the URL is invalid or Redis does
+    /// not answer.
     pub async fn connect(url: &str, session_ttl: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| backend("invalid REDIS_URL", e))?;
+        Self::connect_client(open_client(url, &RedisTls::default())?, session_ttl).await
+    }
+
+    /// Like [`RedisStore::connect`] with a client from [`open_client`] (TLS options).
+    pub async fn connect_client(client: redis::Client, session_ttl: Duration) -> Result<Self, StoreError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -216,7 +221,11 @@ impl RedisStore {
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        within(OPERATION_TIMEOUT, op(self.conn.clone())).await?.map_err(|e| backend(what, e))
+        let started = std::time::Instant::now();
+        let result =
+            within(OPERATION_TIMEOUT, op(self.conn.clone())).await.and_then(|r| r.map_err(|e| backend(what, e)));
+        crate::metrics::store_operation(what, started.elapsed(), result.is_err());
+        result
     }
 
     /// Runs a session script that answers `{status, field, value, …}` and decodes the session.
@@ -232,6 +241,42 @@ impl RedisStore {
             None => Err(StoreError::Backend(format!("redis: empty reply to {what}"))),
         }
     }
+}
+
+/// How a `rediss://` connection checks the server's certificate. The default: against the
+/// system's trusted roots and the URL's host name.
+#[derive(Clone, Default)]
+pub struct RedisTls {
+    /// Accept any certificate (Heroku's Key-Value Store presents a self-signed one). The
+    /// connection is still encrypted, but not authenticated.
+    pub insecure: bool,
+    /// Trust this CA (PEM) instead of the system's roots (a private Redis with its own CA).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RedisTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls").field("insecure", &self.insecure).field("ca", &self.ca_pem.is_some()).finish()
+    }
+}
+
+/// A Redis client for `url` with the TLS options (which only matter for `rediss://`). Nothing is
+/// connected yet. Errors name the problem without repeating the URL (it may hold a password).
+pub fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StoreError> {
+    let url = url.trim();
+    let is_tls = url.get(..9).is_some_and(|s| s.eq_ignore_ascii_case("rediss://"));
+    if !is_tls {
+        return redis::Client::open(url).map_err(|e| backend("invalid REDIS_URL", e));
+    }
+    let url = if tls.insecure && !url.contains('#') { format!("{url}#insecure") } else { url.to_owned() };
+    match &tls.ca_pem {
+        Some(pem) => redis::Client::build_with_tls(
+            url.as_str(),
+            redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) },
+        ),
+        None => redis::Client::open(url.as_str()),
+    }
+    .map_err(|e| backend("invalid REDIS_URL or TLS settings", e))
 }
 
 /// Awaits `fut` for at most `limit`.
@@ -1090,7 +1135,7 @@ mod tests {
 
     use super::*;
     use crate::store::contract::{CONTRACT_TTL, idem, order, product, session, sid};
-    use crate::store::redis_test_server::RedisTestServer;
+    use crate::store::redis_test_server::{RedisTestServer, TlsFiles};
 
     const LOGIN_LIMITS: LoginLimits = LoginLimits {
         window: Span::minutes(15),
@@ -1501,5 +1546,48 @@ mod tests {
         assert!(matches!(store.session(&sid(2), now).await, Err(StoreError::Backend(_))));
         let placed = store.place_order(&sid(2), None, &[], order(2, "a@b.co", now), Cents(0)).await;
         assert!(matches!(placed, Err(StoreError::Backend(_))), "{placed:?}");
+    }
+
+    #[tokio::test]
+    async fn rediss_checks_the_certificate_unless_told_not_to() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let files = TlsFiles::generate();
+        let server = RedisTestServer::start_tls(&files).await;
+        let now = Utc::now();
+        let tls = |insecure, ca_pem| RedisTls { insecure, ca_pem };
+
+        // Verified against the CA that signed the server's certificate: the store works.
+        let ca = std::fs::read(files.ca()).unwrap();
+        let client = open_client(&server.tls_url(), &tls(false, Some(ca))).unwrap();
+        let store = RedisStore::connect_client(client, CONTRACT_TTL).await.unwrap();
+        store.create_session(session(1, now)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 2, 99, now).await.unwrap();
+        assert_eq!(s.cart[0].quantity, 2);
+
+        // The default (trusted public roots) and a stranger's CA refuse the certificate.
+        let stranger = std::fs::read(TlsFiles::generate().ca()).unwrap();
+        for (what, options) in [("public roots", tls(false, None)), ("another CA", tls(false, Some(stranger)))] {
+            let client = open_client(&server.tls_url(), &options).unwrap();
+            let refused = RedisStore::connect_client(client, CONTRACT_TTL).await;
+            match refused {
+                Err(StoreError::Backend(message)) => {
+                    assert!(message.to_lowercase().contains("certificate"), "{what}: {message}")
+                }
+                other => panic!("{what}: expected a certificate error, got {other:?}"),
+            }
+        }
+
+        // Heroku's self-signed certificates: REDIS_TLS_INSECURE accepts any certificate, and the
+        // data is the same store's.
+        let client = open_client(&server.tls_url(), &tls(true, None)).unwrap();
+        let insecure = RedisStore::connect_client(client, CONTRACT_TTL).await.unwrap();
+        let seen = insecure.session(&sid(1), now).await.unwrap().expect("the session is there");
+        assert_eq!(seen.cart.len(), 1);
+
+        // Plain redis:// to the TLS port is not a hang but an error.
+        let plain =
+            format!("redis://127.0.0.1:{}/", server.tls_url().rsplit(':').next().unwrap().trim_end_matches('/'));
+        let result = tokio::time::timeout(ANSWER_WITHIN, RedisStore::connect(&plain, CONTRACT_TTL)).await;
+        assert!(matches!(result, Ok(Err(StoreError::Backend(_)))), "{result:?}");
     }
 }

@@ -3,9 +3,11 @@
 //! same port to test reconnects.
 //!
 //! `redis-server` must be installed (`apt-get install -y redis-server`); without it the test
-//! fails with that instruction instead of being skipped.
+//! fails with that instruction instead of being skipped. [`RedisTestServer::start_tls`] serves
+//! TLS only, with a certificate [`TlsFiles::generate`] makes with the `openssl` command.
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,20 +20,111 @@ const READY_WITHIN: Duration = Duration::from_secs(10);
 pub(crate) struct RedisTestServer {
     port: u16,
     child: Option<Child>,
+    /// Extra `redis-server` arguments (TLS), kept for restarts.
+    extra: Vec<String>,
+}
+
+/// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), as PEM files in a
+/// fresh directory that is removed on drop. The CA of a second `generate` is a stranger.
+pub(crate) struct TlsFiles {
+    dir: PathBuf,
+}
+
+impl TlsFiles {
+    pub(crate) fn generate() -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "target-mcp-tls-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the certificate directory");
+        std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("write san.ext");
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &dir,
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA"],
+            ]
+            .concat(),
+        );
+        openssl(
+            &dir,
+            &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]].concat(),
+        );
+        openssl(
+            &dir,
+            &["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"]
+                .into_iter()
+                .chain(["-out", "server.crt", "-days", "2", "-extfile", "san.ext"])
+                .collect::<Vec<_>>(),
+        );
+        TlsFiles { dir }
+    }
+
+    pub(crate) fn ca(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    fn server_args(&self) -> Vec<String> {
+        let file = |name: &str| self.dir.join(name).display().to_string();
+        ["--tls-cert-file", &file("server.crt"), "--tls-key-file", &file("server.key")]
+            .into_iter()
+            .chain(["--tls-ca-cert-file", &file("ca.crt"), "--tls-auth-clients", "no"])
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = match Command::new("openssl").args(args).current_dir(dir).stdin(Stdio::null()).output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "openssl is not installed, and the Redis TLS tests need it to make a certificate: \
+             run `scripts/setup.sh --test` (or `apt-get install -y openssl`)"
+        ),
+        Err(e) => panic!("cannot run openssl: {e}"),
+    };
+    assert!(output.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 impl RedisTestServer {
     /// Starts a server on a free port (a few ports are tried if one is taken meanwhile).
     pub(crate) async fn start() -> Self {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// Starts a server that speaks only TLS, with the certificate in `files`; connect with
+    /// [`RedisTestServer::tls_url`].
+    pub(crate) async fn start_tls(files: &TlsFiles) -> Self {
+        Self::start_with(files.server_args()).await
+    }
+
+    async fn start_with(extra: Vec<String>) -> Self {
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
-            match spawn_ready(port).await {
-                Ok(child) => return RedisTestServer { port, child: Some(child) },
+            match spawn_ready(port, &extra).await {
+                Ok(child) => return RedisTestServer { port, child: Some(child), extra },
                 Err(e) => last_error = e,
             }
         }
         panic!("could not start redis-server: {last_error}");
+    }
+
+    /// `rediss://localhost:<port>/` (the certificate names localhost).
+    pub(crate) fn tls_url(&self) -> String {
+        format!("rediss://localhost:{}/", self.port)
     }
 
     pub(crate) fn url(&self) -> String {
@@ -67,7 +160,7 @@ impl RedisTestServer {
         self.stop();
         let deadline = Instant::now() + READY_WITHIN;
         loop {
-            match spawn_ready(self.port).await {
+            match spawn_ready(self.port, &self.extra).await {
                 Ok(child) => {
                     self.child = Some(child);
                     return;
@@ -91,9 +184,14 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-async fn spawn_ready(port: u16) -> Result<Child, String> {
+async fn spawn_ready(port: u16, extra: &[String]) -> Result<Child, String> {
+    let tls = !extra.is_empty();
+    let (plain_port, tls_port) =
+        if tls { ("0".to_owned(), port.to_string()) } else { (port.to_string(), "0".to_owned()) };
     let spawned = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(["--port", &plain_port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(if tls { vec!["--tls-port".to_owned(), tls_port] } else { Vec::new() })
+        .args(extra)
         .args(["--daemonize", "no", "--loglevel", "warning"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -112,7 +210,9 @@ async fn spawn_ready(port: u16) -> Result<Child, String> {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("redis-server on port {port} exited at start ({status})"));
         }
-        if answers_ping(port).await {
+        // A TLS server is ready once it listens (PING would need a TLS client here).
+        let ready = if tls { TcpStream::connect(("127.0.0.1", port)).await.is_ok() } else { answers_ping(port).await };
+        if ready {
             return Ok(child);
         }
         if Instant::now() >= deadline {

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::app::Application;
 use server::clock::ManualClock;
-use server::config::{Config, LogFormat, TaxRate};
+use server::config::{Config, DemoAccounts, LogFormat, TaxRate};
 use server::http::rate_limit::RateLimits;
 use server::state::AppState;
 use shared::ids::SessionId;
@@ -61,6 +61,10 @@ pub fn test_config() -> Config {
         sse_idle_timeout_secs: 1800,
         shutdown_timeout_secs: 10,
         unwrangle_max_requests_per_min: 120,
+        demo_accounts: DemoAccounts::Auto,
+        redis_tls_insecure: false,
+        redis_tls_ca_file: None,
+        metrics_token: None,
         oauth_server: server::config::OAuthServerConfig::defaults(),
         widget_domain: None,
         commerce: server::config::CommerceConfig::default(),

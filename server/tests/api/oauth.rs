@@ -289,7 +289,7 @@ async fn register_sign_in_token_refresh_and_reuse_detection_in_memory() {
 async fn register_sign_in_token_refresh_and_reuse_detection_on_redis() {
     let redis = RedisTestServer::start().await;
     let mut config = test_config();
-    config.redis_url = Some(redis.url());
+    config.redis_url = Some(redis.url().into());
     let app = spawn_app_with(config).await;
     whole_flow(&app).await;
 }
@@ -299,7 +299,7 @@ async fn two_instances_sharing_redis_accept_each_others_tokens() {
     let redis = RedisTestServer::start().await;
     let instance = || {
         let mut config = test_config();
-        config.redis_url = Some(redis.url());
+        config.redis_url = Some(redis.url().into());
         spawn_app_with(config)
     };
     let (a, b) = (instance().await, instance().await);

@@ -15,7 +15,7 @@ use crate::redis_test_server::RedisTestServer;
 
 async fn instance(redis: &RedisTestServer) -> TestApp {
     let mut config = test_config();
-    config.redis_url = Some(redis.url());
+    config.redis_url = Some(redis.url().into());
     spawn_app_with(config).await
 }
 
@@ -98,6 +98,8 @@ async fn a_frozen_redis_gives_clear_errors_and_the_servers_recover_with_orders_i
     assert!(rest.headers().get("retry-after").is_some());
     let ready = app.client.get(app.url("/readyz")).send().await.expect("sent");
     assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!((ready["store"].as_str(), ready["storeKind"].as_str()), (Some("down"), Some("redis")));
 
     redis.resume();
     let replay: CheckoutOutput = app
@@ -215,7 +217,7 @@ async fn forwarding_works_again_after_redis_is_stopped_and_restarted() {
     let mut redis = RedisTestServer::start().await;
     let unlimited = || {
         let mut config = test_config();
-        config.redis_url = Some(redis.url());
+        config.redis_url = Some(redis.url().into());
         config.rate_limit_per_sec = 0; // the retry loop below may post many times
         spawn_app_with(config)
     };
@@ -256,4 +258,25 @@ async fn forwarding_works_again_after_redis_is_stopped_and_restarted() {
     let delivered = back.await.expect("forwarding works again after the restart");
     let pong: serde_json::Value = serde_json::from_str(&next().await).expect("JSON");
     assert_eq!(pong["id"], delivered, "the forwarded ping is answered on A's stream");
+}
+
+#[tokio::test]
+async fn a_tls_redis_serves_the_shopping_flow() {
+    use crate::redis_test_server::TlsFiles;
+    let files = TlsFiles::generate();
+    let redis = RedisTestServer::start_tls(&files).await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.tls_url().into());
+    config.redis_tls_ca_file = Some(files.ca());
+    let app = spawn_app_with(config).await;
+    let sid = app.new_session().await;
+    let found: SearchOutput =
+        app.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp"})).await.structured();
+    let lamp = found.products.iter().find(|p| p.in_stock).expect("an in-stock lamp");
+    let cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
+    assert_eq!(cart.cart.item_count, 1);
+    let ready: serde_json::Value =
+        app.client.get(app.url("/readyz")).send().await.expect("sent").json().await.expect("json");
+    assert_eq!((ready["store"].as_str(), ready["storeKind"].as_str()), (Some("ok"), Some("redis")));
 }

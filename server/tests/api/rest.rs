@@ -132,7 +132,34 @@ async fn health_and_readiness() {
     assert_eq!(health["status"], "ok");
     let ready = app.client.get(app.url("/readyz")).send().await.expect("sent");
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<Value>().await.expect("json")["products"], "catalog");
+    let ready: Value = ready.json().await.expect("json");
+    assert_eq!(ready["products"], "catalog");
+    assert_eq!((ready["store"].as_str(), ready["storeKind"].as_str()), (Some("ok"), Some("memory")));
+    // The built templates carry the WASM (`tw-wasm`); the placeholders do not.
+    let cart = app.client.get(app.url("/widgets/cart.html")).send().await.expect("sent").text().await.expect("html");
+    let expected = if cart.contains("tw-wasm") { "built" } else { "placeholders" };
+    assert_eq!(ready["widgets"], expected, "readyz tells which templates are served");
+}
+
+#[tokio::test]
+async fn the_demo_account_is_off_on_a_public_bind_unless_turned_on() {
+    use server::config::DemoAccounts;
+    let public = |demo| {
+        let mut config = test_config();
+        config.host = "0.0.0.0".parse().expect("ip");
+        config.public_base_url = Some("https://shop.example.com".parse().expect("url"));
+        config.demo_accounts = demo;
+        config
+    };
+    let sign_in_status = async |app: &crate::helpers::TestApp| {
+        let sid = app.new_session().await;
+        let body = json!({"sessionId": sid, "email": DEMO_EMAIL, "password": DEMO_PASSWORD});
+        app.post_json(AUTHENTICATE_PATH, body).await.status()
+    };
+    let off = spawn_app_with(public(DemoAccounts::Auto)).await;
+    assert_eq!(sign_in_status(&off).await, 401, "public bind: the published demo password does not sign in");
+    let on = spawn_app_with(public(DemoAccounts::On)).await;
+    assert_eq!(sign_in_status(&on).await, 200, "DEMO_ACCOUNTS=on turns it back on");
 }
 
 #[tokio::test]

@@ -199,7 +199,7 @@ mod tests {
     fn server_refusals_read_well() {
         let server = |status, error, message: &str| ApiFailure::Server {
             status,
-            error: ApiError { error, message: message.into() },
+            error: ApiError { error, message: message.into(), request_id: None },
         };
         let wrong =
             server(401, ApiErrorCode::InvalidCredentials, "That email and password don't match a Target account.");
