@@ -36,7 +36,7 @@ impl Backend {
 
     pub fn configure(&self, config: &mut Config) {
         if let Backend::Redis(redis) = self {
-            config.redis_url = Some(redis.url());
+            config.redis_url = Some(redis.url().into());
         }
     }
 
