@@ -10,7 +10,8 @@
 #                                     checkouts at concurrency 16, memory store and Redis); results/acp.*
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
-# 10000) --skip-redis --skip-peers --skip-sessions --server-cpu N (default 0) --load-cpu N (default 1)
+# 10000) --skip-redis --skip-peers --skip-sessions --only-bearer (just the search rows, anonymous and
+# with a bearer token, memory store, c=64) --server-cpu N (default 0) --load-cpu N (default 1)
 # --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured
 # run, wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews figures).
 # It installs what it lacks: wrk, redis-server, python3-venv, nodejs/npm from apt; the peers'
@@ -22,7 +23,7 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 LIB="$BENCH_DIR/lib"
-URL="" PID_GIVEN="" QUIET_MAX=30 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0
+URL="" PID_GIVEN="" QUIET_MAX=30 DURATION=10 WARMUP=3 SESSIONS=10000 SKIP_REDIS=0 SKIP_PEERS=0 SKIP_SESSIONS=0 NO_BUILD=0 ONLY_BEARER=0
 SERVER_CPU=0 LOAD_CPU=1 OUT="" ONLY_ACP=0 ACP_CHECKOUTS=2000
 CONCURRENCIES=(1 16 64)
 ORIG_ARGS="$*"
@@ -39,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --skip-redis) SKIP_REDIS=1; shift ;;
     --skip-peers) SKIP_PEERS=1; shift ;;
     --skip-sessions) SKIP_SESSIONS=1; shift ;;
+    --only-bearer) ONLY_BEARER=1; SKIP_REDIS=1; SKIP_PEERS=1; SKIP_SESSIONS=1; shift ;;
     --no-build) NO_BUILD=1; shift ;;
     --only-acp) ONLY_ACP=1; shift ;;
     --acp-checkouts) ACP_CHECKOUTS="$2"; shift 2 ;;
@@ -231,15 +233,24 @@ export RATE_LIMIT_PER_SEC=0   # rate limits off for the load (the knob is harmle
 # The server runs on its defaults (embedded catalog, default log filter), whatever this shell has set.
 unset UNWRANGLE_API_KEY REDIS_URL RUST_LOG PORT
 
-# start_ours NAME [REDIS_URL] → sets OURS_PID and OURS_URL
+# A local OAuth issuer (bench/lib/issuer.mjs) whose JWTs the server accepts (OAUTH_ISSUER), for the
+# row of a search with a bearer token; on the load CPU, it only answers the key fetch.
+taskset -c "$LOAD_CPU" node "$LIB/issuer.mjs" > "$WORK/issuer.out" 2> "$WORK/issuer.log" &
+ISSUER_PID=$!; STARTED+=("$ISSUER_PID")
+for _ in $(seq 100); do [[ -s "$WORK/issuer.out" ]] && break; sleep 0.1; done
+ISSUER_URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).issuer)' "$WORK/issuer.out") \
+  || die "the bench issuer did not start; its log: $WORK/issuer.log"
+
+# start_ours NAME [REDIS_URL] → sets OURS_PID, OURS_URL and OURS_RESOURCE (its public /mcp/all URL)
 start_ours() {
   local name="$1" redis="${2:-}" port; port=$(free_port)
   if [[ -n "$redis" ]]; then
-    PORT=$port REDIS_URL="$redis" taskset -c "$SERVER_CPU" "$BIN" > "$WORK/$name.log" 2>&1 &
+    PORT=$port REDIS_URL="$redis" OAUTH_ISSUER="$ISSUER_URL" taskset -c "$SERVER_CPU" "$BIN" > "$WORK/$name.log" 2>&1 &
   else
-    PORT=$port taskset -c "$SERVER_CPU" "$BIN" > "$WORK/$name.log" 2>&1 &
+    PORT=$port OAUTH_ISSUER="$ISSUER_URL" taskset -c "$SERVER_CPU" "$BIN" > "$WORK/$name.log" 2>&1 &
   fi
   OURS_PID=$!; STARTED+=("$OURS_PID"); OURS_URL="http://127.0.0.1:$port/mcp/all"
+  OURS_RESOURCE="http://localhost:$port/mcp/all"
   wait_mcp "$OURS_URL" "$OURS_PID" "$name"
   say "$name started: pid $OURS_PID, $OURS_URL"
 }
@@ -273,9 +284,11 @@ if [[ $ONLY_ACP == 1 ]]; then
   exit 0
 fi
 
-say "cold start and idle RSS (5 starts)"
-client coldstart /mcp/all 5 taskset -c "$SERVER_CPU" "$BIN" >> "$JSONL"
-say "cold start: $(tail -n 1 "$JSONL")"
+if [[ $ONLY_BEARER == 0 ]]; then
+  say "cold start and idle RSS (5 starts)"
+  client coldstart /mcp/all 5 taskset -c "$SERVER_CPU" "$BIN" >> "$JSONL"
+  say "cold start: $(tail -n 1 "$JSONL")"
+fi
 
 REDIS_PID=""
 for store in memory redis; do
@@ -294,10 +307,20 @@ for store in memory redis; do
   start_ours "ours-$store" "$REDIS_URL_NOW"
   client prepare "$OURS_URL" "$WORK/ours-$store"
   [[ $store != memory ]] || answer ours "$WORK/ours-$store"
-  LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
-  LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" add-to-cart "$WORK/ours-$store/cart.txt" "$OURS_URL"
+  if [[ $ONLY_BEARER == 1 ]]; then
+    ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
+  else
+    LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
+    LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" add-to-cart "$WORK/ours-$store/cart.txt" "$OURS_URL"
+  fi
+  # The same search with a bearer token (verified on every request; the search itself ignores it):
+  # what checking the token costs.
+  if [[ $store == memory ]]; then
+    BENCH_AUTH=$(curl -fsS "$ISSUER_URL/token?aud=$OURS_RESOURCE") || die "the bench issuer gave no token"
+    BENCH_AUTH="$BENCH_AUTH" ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" search-bearer "$WORK/ours-$store/search.txt" "$OURS_URL"
+  fi
   # The floor: a JSON-RPC ping through the same HTTP and MCP layers, no tool.
-  [[ $store != memory ]] || ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" ping "$WORK/ours-$store/ping.txt" "$OURS_URL"
+  [[ $store != memory || $ONLY_BEARER == 1 ]] || ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" ping "$WORK/ours-$store/ping.txt" "$OURS_URL"
   peak ours "$store" "$OURS_PID"
   stop_pid "$OURS_PID"
 

@@ -298,6 +298,11 @@ function report(jsonl, outBase) {
     targets.push({ what: '  the same by server CPU time per request, peer / ours (TypeScript)', value: cts, unit: '×', target: '≥ 20×', ok: cts == null ? null : cts >= 20 });
     targets.push({ what: '  the same by server CPU time per request, peer / ours (Python)', value: cpy, unit: '×', target: '≥ 40×', ok: cpy == null ? null : cpy >= 40 });
   }
+  const bearer64 = find('ours', 'memory', 'search-bearer', 64);
+  if (ours64 && bearer64 && cpuOf(ours64) && cpuOf(bearer64)) {
+    const extra = 100 * ((cpuOf(bearer64) / bearer64.requests) / (cpuOf(ours64) / ours64.requests) - 1);
+    targets.push({ what: 'search with a bearer token at c=64: server CPU per request over anonymous', value: extra, unit: '%', target: '≤ +5%', ok: extra <= 5 });
+  }
   const pingOurs = find('ours', 'memory', 'ping', 64);
   if (pingOurs && py64 && cpuOf(pingOurs) && cpuOf(py64)) {
     const need = (1e6 * cpuOf(py64)) / py64.requests / 40, floor = (1e6 * cpuOf(pingOurs)) / pingOurs.requests;

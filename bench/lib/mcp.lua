@@ -3,6 +3,7 @@
 -- BENCH_BODIES: a file of JSON-RPC request bodies, one per line; each request takes the next one
 --               (each wrk thread starts at its own offset), so add-to-cart can rotate over
 --               sessions and products.
+-- BENCH_AUTH:   an access token; when set every request carries `Authorization: Bearer <it>`.
 -- BENCH_LABEL:  a JSON object (without the closing brace) that done() prints its figures into,
 --               e.g. {"server":"ours","store":"memory","tool":"search","concurrency":64
 --
@@ -84,6 +85,8 @@ function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json, text/event-stream"
+  local auth = os.getenv("BENCH_AUTH")
+  if auth and #auth > 0 then wrk.headers["Authorization"] = "Bearer " .. auth end
 end
 
 function request()

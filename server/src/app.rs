@@ -28,6 +28,9 @@ use crate::http::timeout::{self, RequestTimeout};
 use crate::http::{request_log, security_headers};
 use crate::identity::accounts::{Accounts, AccountsError};
 use crate::identity::oauth::OAuthState;
+use crate::identity::resource;
+use crate::identity::shopper::AccountIds;
+use crate::identity::verifier;
 use crate::mcp::handler::McpServices;
 use crate::mcp::product_json::ProductJson;
 use crate::mcp::sse::{LegacySse, SseConfig};
@@ -61,6 +64,8 @@ pub enum StartupError {
     OAuth(String),
     #[error("cannot set up the commerce API (ACP_*): {0}")]
     Commerce(String),
+    #[error("cannot set up the OAuth issuer (OAUTH_ISSUER): {0}")]
+    OauthIssuer(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -236,17 +241,25 @@ async fn build_state(
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?
                 .with_retention(config.retention())
-                .with_max_lifetime(config.session_max_lifetime()),
+                .with_max_lifetime(config.session_max_lifetime())
+                .with_account_ttl(config.account_cart_ttl()),
         ),
         None => Arc::new(
             MemoryStore::new(config.session_ttl())
                 .with_retention(config.retention())
-                .with_max_lifetime(config.session_max_lifetime()),
+                .with_max_lifetime(config.session_max_lifetime())
+                .with_account_ttl(config.account_cart_ttl()),
         ),
     };
+    let accounts = load_accounts(&config)?.with_max_hashing(config.signin_max_concurrent_hashes);
+    let verifier =
+        verifier::configured(&config, &accounts, &store).map_err(|e| StartupError::OauthIssuer(e.to_string()))?;
+    let account_ids = AccountIds::load(store.as_ref()).await.map_err(|e| StartupError::Redis(e.to_string()))?;
     Ok(AppState {
         store,
-        accounts: load_accounts(&config)?.with_max_hashing(config.signin_max_concurrent_hashes),
+        accounts,
+        verifier,
+        account_ids,
         pricing: PricingRules { tax_rate: config.tax_rate },
         widgets: Arc::new(WidgetTemplates::embedded(&public_base)),
         csp: Arc::new(WidgetCsp::new(&public_base, live_images).with_domain(config.widget_domain())),
@@ -322,6 +335,11 @@ pub fn router(
     let image_csp = axum::http::HeaderValue::from_static(security_headers::IMAGE_CSP);
     let all = Router::new()
         .route("/", get(rest::home::home))
+        .route(resource::METADATA_PATH, get(resource::server_metadata).layer(resource::cors()))
+        .route(
+            &format!("{}/{{*path}}", resource::METADATA_PATH),
+            get(resource::connector_metadata).layer(resource::cors()),
+        )
         .route("/healthz", get(rest::health::healthz))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/readyz", get(rest::health::readyz))

@@ -198,6 +198,47 @@ pub struct Config {
     /// see docs/commerce.md.
     #[command(flatten)]
     pub commerce: CommerceConfig,
+    // ---- OAuth resource server (the MCP endpoints accept bearer tokens; docs/oauth.md) ----
+    /// An external OAuth/OpenID issuer (e.g. https://login.example.com/tenant) whose JWT access
+    /// tokens the MCP endpoints accept instead of the built-in authorization server's. Its keys
+    /// are found through its RFC 8414 or OpenID metadata. https, or http on a loopback host.
+    #[arg(long, env = "OAUTH_ISSUER")]
+    pub oauth_issuer: Option<url::Url>,
+
+    /// The external issuer's JWT claim that names the Target account (its email in the
+    /// accounts file).
+    #[arg(long, env = "OAUTH_ACCOUNT_CLAIM", default_value = "email")]
+    pub oauth_account_claim: String,
+
+    /// Signature algorithms accepted in the external issuer's JWTs (comma-separated; asymmetric
+    /// only: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA).
+    #[arg(long, env = "OAUTH_ALGORITHMS", value_delimiter = ',', default_value = "RS256,ES256", value_parser = parse_jwt_algorithm)]
+    pub oauth_algorithms: Vec<jsonwebtoken::Algorithm>,
+
+    /// Fewest seconds between two fetches of the external issuer's keys (JWKS) prompted by a
+    /// token signed with a key we do not know, so forged key ids cannot flood the issuer.
+    #[arg(long, env = "OAUTH_JWKS_MIN_REFRESH_SECS", default_value_t = 60)]
+    pub oauth_jwks_min_refresh_secs: u64,
+
+    /// Seconds the external issuer's keys are used before they are fetched again.
+    #[arg(long, env = "OAUTH_JWKS_MAX_AGE_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub oauth_jwks_max_age_secs: u64,
+
+    /// Seconds a linked account's cart is kept unused (it belongs to the account, so it
+    /// survives new chats; default 30 days).
+    #[arg(long, env = "ACCOUNT_CART_TTL_SECS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub account_cart_ttl_secs: u64,
+}
+
+/// An asymmetric JWT signature algorithm by its JOSE name; HMAC (`HS*`) is refused, since the
+/// issuer's public keys would then double as shared secrets.
+pub fn parse_jwt_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    use jsonwebtoken::Algorithm::*;
+    let algorithm: jsonwebtoken::Algorithm = s.trim().parse().map_err(|_| format!("{s:?} is not a JWT algorithm"))?;
+    match algorithm {
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 | ES256 | ES384 | EdDSA => Ok(algorithm),
+        HS256 | HS384 | HS512 => Err(format!("{s} is a shared-secret algorithm; only asymmetric ones are accepted")),
+    }
 }
 
 // ---- The built-in OAuth authorization server (issue 11; docs/oauth.md) ----
@@ -501,6 +542,10 @@ impl Config {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
 
+    pub fn account_cart_ttl(&self) -> Duration {
+        Duration::from_secs(self.account_cart_ttl_secs)
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }
@@ -610,6 +655,19 @@ mod tests {
         assert_eq!(c.session_max_lifetime_secs, 24 * 3600);
         assert_eq!(c.unwrangle_max_requests_per_min, 120);
         assert_eq!((c.sse_init_timeout_secs, c.sse_idle_timeout_secs, c.shutdown_timeout_secs), (10, 1800, 10));
+        assert!(c.oauth_issuer.is_none());
+        assert_eq!(c.oauth_account_claim, "email");
+        assert_eq!(c.oauth_algorithms, [jsonwebtoken::Algorithm::RS256, jsonwebtoken::Algorithm::ES256]);
+        assert_eq!(c.account_cart_ttl_secs, 30 * 24 * 3600);
+    }
+
+    #[test]
+    fn only_asymmetric_jwt_algorithms_are_accepted() {
+        let c = Config::try_parse_from(["server", "--oauth-algorithms", "ES384,EdDSA"]).expect("parses");
+        assert_eq!(c.oauth_algorithms, [jsonwebtoken::Algorithm::ES384, jsonwebtoken::Algorithm::EdDSA]);
+        let err = Config::try_parse_from(["server", "--oauth-algorithms", "HS256"]).unwrap_err();
+        assert!(err.to_string().contains("shared-secret"), "{err}");
+        assert!(Config::try_parse_from(["server", "--oauth-algorithms", "none"]).is_err());
     }
 
     #[test]

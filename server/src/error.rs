@@ -11,6 +11,9 @@ use shared::widget::{ERROR_META_KEY, ErrorMeta};
 
 use crate::catalog::CatalogError;
 use crate::http::request_log::RequestId;
+
+/// The tool-result `_meta` key carrying `WWW-Authenticate` challenges (ChatGPT's Apps SDK).
+pub const WWW_AUTHENTICATE_META_KEY: &str = "mcp/www_authenticate";
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +26,15 @@ pub enum AppError {
     NotSignedIn,
     #[error("That email and password don't match a Target account.")]
     InvalidCredentials,
+    #[error("The access token is invalid, expired or revoked. Link your Target account again.")]
+    InvalidToken,
+    /// A tool that needs a linked account was called without one; `challenge` is the
+    /// `WWW-Authenticate` value that makes the client offer to link it.
+    #[error("{message}")]
+    LinkRequired { message: String, challenge: String },
+    /// The linked account's token lacks a scope the tool needs.
+    #[error("The linked Target account has not allowed this yet ({scopes}). Link it again and allow it.")]
+    InsufficientScope { scopes: String, challenge: String },
     #[error("Too many sign-in attempts. Please wait {retry_after_secs} seconds and try again.")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("Too many requests. Please wait {retry_after_secs} seconds and try again.")]
@@ -92,6 +104,10 @@ impl AppError {
         let message = self.to_string();
         let mut result = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
         let mut meta = serde_json::Map::new();
+        if let AppError::LinkRequired { challenge, .. } | AppError::InsufficientScope { challenge, .. } = &self {
+            // ChatGPT reads this to offer linking the account (Apps SDK: triggering the auth UI).
+            meta.insert(WWW_AUTHENTICATE_META_KEY.to_owned(), serde_json::json!([challenge]));
+        }
         meta.insert(ERROR_META_KEY.to_owned(), serde_json::json!(ErrorMeta { message }));
         result.meta = Some(MetaObject(meta));
         Ok(result)
@@ -104,6 +120,10 @@ impl AppError {
             AppError::InvalidCredentials | AppError::NotSignedIn => {
                 (StatusCode::UNAUTHORIZED, ApiErrorCode::InvalidCredentials)
             }
+            AppError::InvalidToken | AppError::LinkRequired { .. } => {
+                (StatusCode::UNAUTHORIZED, ApiErrorCode::InvalidToken)
+            }
+            AppError::InsufficientScope { .. } => (StatusCode::FORBIDDEN, ApiErrorCode::InvalidToken),
             AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ApiErrorCode::TooManyAttempts)
             }

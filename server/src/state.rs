@@ -8,6 +8,8 @@ use crate::catalog::embedded::EmbeddedCatalog;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::identity::accounts::Accounts;
+use crate::identity::shopper::AccountIds;
+use crate::identity::token::TokenVerifier;
 use crate::mcp::product_json::ProductJson;
 use crate::pricing::PricingRules;
 use crate::store::Store;
@@ -24,6 +26,10 @@ pub struct AppState {
     /// The embedded catalog's records and summaries as JSON, written once (for direct-path answers).
     pub product_json: Arc<ProductJson>,
     pub accounts: Accounts,
+    /// Checks the bearer tokens of the MCP endpoints (built-in or external issuer).
+    pub verifier: Arc<dyn TokenVerifier>,
+    /// Derives linked accounts' session ids.
+    pub account_ids: AccountIds,
     pub clock: Arc<dyn Clock>,
     pub pricing: PricingRules,
     pub widgets: Arc<WidgetTemplates>,

@@ -65,6 +65,8 @@ string_enum!(
         SessionNotFound = "session_not_found",
         TooManyAttempts = "too_many_attempts",
         ForbiddenOrigin = "forbidden_origin",
+        /// An MCP request's bearer token was refused (401 with a `WWW-Authenticate` challenge).
+        InvalidToken = "invalid_token",
         Internal = "internal",
     }
 );

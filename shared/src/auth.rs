@@ -31,13 +31,15 @@ pub struct CreateSessionOutput {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Input of the tools that need nothing but a session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Input of the tools that need nothing but the shopper: a session (session mode) or the linked
+/// account of the OAuth token (linked mode, no `sessionId`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInput {
-    /// The id returned by create-target-session.
-    pub session_id: SessionId,
+    /// The id returned by create-target-session. Leave it out when the Target account is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
 }
 
 string_enum!(
@@ -55,6 +57,17 @@ string_enum!(
 );
 
 string_enum!(
+    /// How the shopper is known to the tools.
+    AuthMode {
+        /// The Target account is linked to the chat client with OAuth: tools act for it without
+        /// a `sessionId`, and the sign-in widget shows the account instead of a form.
+        Linked = "linked",
+        /// A `sessionId` from create-target-session, signed in through the sign-in widget's form.
+        Session = "session",
+    }
+);
+
+string_enum!(
     /// Where a sign-in stands.
     AuthStatus {
         /// The sign-in form is shown; the shopper has not signed in yet.
@@ -68,7 +81,10 @@ string_enum!(
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticateOutput {
-    pub session_id: SessionId,
+    /// The session (session mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    pub mode: AuthMode,
     pub status: AuthStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
@@ -79,9 +95,13 @@ pub struct AuthenticateOutput {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthStatusOutput {
-    pub session_id: SessionId,
+    /// The session (session mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    pub mode: AuthMode,
     pub authenticated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// When the session (or the linked account's cart) ends unless it is used again.
     pub expires_at: DateTime<Utc>,
 }

@@ -42,7 +42,9 @@ pub struct Cart {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AddToCartInput {
-    pub session_id: SessionId,
+    /// The id from create-target-session; leave it out when the Target account is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     pub product_id: ProductId,
     /// How many to add, 1 to 99 (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,7 +63,9 @@ impl AddToCartInput {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCartItemInput {
-    pub session_id: SessionId,
+    /// The id from create-target-session; leave it out when the Target account is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     pub product_id: ProductId,
     /// The new quantity, 0 to 99; 0 removes the product.
     #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 99)))]
@@ -79,7 +83,9 @@ impl UpdateCartItemInput {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CartOutput {
-    pub session_id: SessionId,
+    /// The session (session mode only; a linked account's cart has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     pub cart: Cart,
 }
 
@@ -90,7 +96,7 @@ mod tests {
     #[test]
     fn quantities_are_checked() {
         let id = |q| AddToCartInput {
-            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").unwrap(),
+            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").ok(),
             product_id: ProductId::parse("12345678").unwrap(),
             quantity: q,
         };
@@ -99,7 +105,7 @@ mod tests {
         assert!(id(Some(0)).validate().is_err());
         assert!(id(Some(100)).validate().is_err());
         let upd = UpdateCartItemInput {
-            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").unwrap(),
+            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").ok(),
             product_id: ProductId::parse("12345678").unwrap(),
             quantity: 0,
         };

@@ -12,7 +12,9 @@ use crate::money::{Cents, Currency};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutInput {
-    pub session_id: SessionId,
+    /// The id from create-target-session; leave it out when the Target account is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     /// Retrying with the same key returns the same order instead of placing another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<IdempotencyKey>,

@@ -34,7 +34,9 @@ impl MembershipTier {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CircleSignupInput {
-    pub session_id: SessionId,
+    /// The id from create-target-session; leave it out when the Target account is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     /// The tier to join (default circle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<MembershipTier>,
@@ -91,7 +93,9 @@ pub struct Benefit {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipOutput {
-    pub session_id: SessionId,
+    /// The session (session mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
     /// Whether the session is signed in; membership needs an account.
     pub signed_in: bool,
     pub member: bool,

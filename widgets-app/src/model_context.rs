@@ -112,7 +112,7 @@ impl ModelContext {
             }
             CartChange::Removed => format!("The shopper removed {title} from their Target cart."),
         };
-        self.session_id = Some(output.session_id.clone());
+        self.session_id = output.session_id.clone();
         self.cart = Some(CartFacts {
             lines: cart
                 .items
@@ -155,7 +155,7 @@ impl ModelContext {
             Some(from) => format!("The shopper switched from {} to {}.", from.display_name(), tier.display_name()),
             None => format!("The shopper joined {}.", tier.display_name()),
         };
-        self.session_id = Some(output.session_id.clone());
+        self.session_id = output.session_id.clone();
         self.circle = Some(CircleFacts { tier, previous_tier: previous.filter(|p| *p != tier) });
     }
 

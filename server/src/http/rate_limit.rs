@@ -459,6 +459,7 @@ mod tests {
         let now = clock.now();
         let session = crate::store::Session {
             id: real.clone(),
+            kind: crate::store::SessionKind::Chat,
             created_at: now,
             last_seen: now,
             user: None,

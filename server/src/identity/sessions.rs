@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use shared::auth::User;
 use shared::ids::{SESSION_HEX_DIGITS, SESSION_PREFIX, SessionId};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::Session;
+use crate::store::{Session, SessionKind};
 
 /// A new session id: `sess_` and 128 bits from the operating system's CSPRNG (via `rand`'s
 /// thread RNG, a ChaCha CSPRNG seeded from the OS).
@@ -23,6 +22,7 @@ pub async fn create(state: &AppState) -> Result<Session, AppError> {
     let now = state.clock.now();
     let session = Session {
         id: new_session_id(),
+        kind: SessionKind::Chat,
         created_at: now,
         last_seen: now,
         user: None,
@@ -34,22 +34,11 @@ pub async fn create(state: &AppState) -> Result<Session, AppError> {
     Ok(session)
 }
 
-/// The live session, or `SessionNotFound` for unknown and expired ids.
+/// The live chat session, or `SessionNotFound` for unknown and expired ids. A linked account's
+/// session is never found by id (only through its token).
 pub async fn require(state: &AppState, id: &SessionId) -> Result<Session, AppError> {
-    state.store.session(id, state.clock.now()).await?.ok_or(AppError::SessionNotFound)
-}
-
-/// The live session when an id is given; `None` when not.
-pub async fn require_if_given(state: &AppState, id: Option<&SessionId>) -> Result<Option<Session>, AppError> {
-    match id {
-        Some(id) => require(state, id).await.map(Some),
-        None => Ok(None),
-    }
-}
-
-/// The signed-in account of a session, or `NotSignedIn`.
-pub fn require_user(session: &Session) -> Result<&User, AppError> {
-    session.user.as_ref().ok_or(AppError::NotSignedIn)
+    let session = state.store.session(id, state.clock.now()).await?;
+    session.filter(|s| s.kind == SessionKind::Chat).ok_or(AppError::SessionNotFound)
 }
 
 /// When the session expires if it is not used again: idle for the TTL, or at the end of its
@@ -61,8 +50,12 @@ pub fn expires_at(state: &AppState, session: &Session) -> DateTime<Utc> {
             .and_then(|span| from.checked_add_signed(span))
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     };
-    after(session.last_seen, state.config.session_ttl())
-        .min(after(session.created_at, state.config.session_max_lifetime()))
+    match session.kind {
+        SessionKind::Chat => after(session.last_seen, state.config.session_ttl())
+            .min(after(session.created_at, state.config.session_max_lifetime())),
+        // A linked account's cart has no absolute lifetime: it lives while it is used.
+        SessionKind::Account => after(session.last_seen, state.config.account_cart_ttl()),
+    }
 }
 
 /// The first 13 characters of a session id (`sess_` and 8 hex digits), for logs. Cut by

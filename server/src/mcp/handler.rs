@@ -22,7 +22,10 @@ use super::connector::Connector;
 use super::json_object;
 use super::tool_meta::tool_meta;
 use crate::http::request_log::{RequestId, ToolCall, ToolNote};
+use crate::identity::bearer::Linked;
+use crate::identity::resource::ProtectedResource;
 use crate::identity::sessions::log_prefix;
+use crate::identity::token::AccessClaims;
 use crate::state::AppState;
 use crate::widgets::{self, WidgetTemplates};
 
@@ -36,30 +39,56 @@ pub struct TargetMcp {
     pub(crate) state: AppState,
     connector: Connector,
     tools: Arc<ToolRouter<TargetMcp>>,
+    /// The connector as an OAuth protected resource (for challenges).
+    pub(crate) resource: Arc<ProtectedResource>,
+    /// The verified bearer token of the request (or of the legacy SSE stream), if any.
+    pub(crate) linked: Option<Arc<AccessClaims>>,
 }
+
+/// A connector's tool router and the connector as a protected resource.
+type ConnectorParts = (Arc<ToolRouter<TargetMcp>>, Arc<ProtectedResource>);
 
 /// The tool routers of all connectors, built once at start-up (schemas are generated then).
 #[derive(Clone)]
 pub struct McpServices {
     state: AppState,
-    routers: Arc<HashMap<Connector, Arc<ToolRouter<TargetMcp>>>>,
+    routers: Arc<HashMap<Connector, ConnectorParts>>,
 }
 
 impl McpServices {
     pub fn new(state: AppState) -> Self {
-        let routers =
-            Connector::ALL.iter().map(|c| (*c, Arc::new(TargetMcp::router_for(*c, &state.widgets)))).collect();
+        let base = state.config.public_base();
+        let routers = Connector::ALL
+            .iter()
+            .map(|c| {
+                let router = Arc::new(TargetMcp::router_for(*c, &state.widgets));
+                (*c, (router, Arc::new(ProtectedResource::connector(&base, *c))))
+            })
+            .collect();
         McpServices { state, routers: Arc::new(routers) }
     }
 
     /// The handler for one connector.
     pub fn handler(&self, connector: Connector) -> TargetMcp {
-        let tools = self.routers.get(&connector).cloned().unwrap_or_default();
-        TargetMcp { state: self.state.clone(), connector, tools }
+        let (tools, resource) = self.routers.get(&connector).cloned().unwrap_or_else(|| {
+            (Arc::default(), Arc::new(ProtectedResource::connector(&self.state.config.public_base(), connector)))
+        });
+        TargetMcp { state: self.state.clone(), connector, tools, resource, linked: None }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 }
 
 impl TargetMcp {
+    /// The same handler acting for the linked account of a verified token (`None`: anonymous or
+    /// session mode).
+    pub fn with_linked(mut self, linked: Option<&Linked>) -> Self {
+        self.linked = linked.map(|l| Arc::clone(&l.0));
+        self
+    }
+
     /// Every tool of every group.
     pub(crate) fn all_tools() -> ToolRouter<TargetMcp> {
         Self::auth_tools() + Self::product_tools() + Self::checkout_tools() + Self::membership_tools()
@@ -198,15 +227,21 @@ impl ServerHandler for TargetMcp {
         let started = Instant::now();
         let tool = request.name.to_string();
         let session = session_for_log(&request);
+        // The request's own token (Streamable HTTP, legacy SSE POSTs), else the stream's.
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        let linked = parts.and_then(|p| p.extensions.get::<Linked>());
+        let this = match linked {
+            Some(linked) => &self.clone().with_linked(Some(linked)),
+            None => self,
+        };
         // rmcp runs this in its own task: carry the HTTP request's id and note over from the
         // request parts rmcp keeps in the context.
-        let parts = context.extensions.get::<axum::http::request::Parts>();
         let note = parts.and_then(|p| p.extensions.get::<ToolNote>()).cloned();
         let span = match parts.and_then(|p| p.extensions.get::<RequestId>()) {
             Some(id) => tracing::info_span!("request", id = id.as_str()),
             None => tracing::Span::none(),
         };
-        let result = self.tools.call(ToolCallContext::new(self, request, context)).instrument(span).await;
+        let result = this.tools.call(ToolCallContext::new(this, request, context)).instrument(span).await;
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => CallOutcome::ToolError,
             Ok(_) => CallOutcome::Ok,

@@ -9,8 +9,10 @@
 //! (`reply.rs`) and written straight to JSON on the direct path for stateless tool calls
 //! (`direct.rs`, with the catalog's product records and summaries written once: `product_json.rs`),
 //! resources (`handler.rs`), JSON-RPC errors for bodies that are not messages
-//! (`invalid_message.rs`), and the legacy HTTP+SSE transport (`sse.rs`), which rmcp no longer
-//! ships, with its Redis pub/sub relay across instances (`sse_relay.rs`).
+//! (`invalid_message.rs`), the legacy HTTP+SSE transport (`sse.rs`), which rmcp no longer
+//! ships, with its Redis pub/sub relay across instances (`sse_relay.rs`), and the Apps SDK
+//! `securitySchemes` at the top of each listed tool (`security_schemes.rs`). Bearer tokens are
+//! checked before any of this (`identity/bearer.rs`, mounted per connector in `transport.rs`).
 
 pub mod connector;
 pub mod direct;
@@ -18,6 +20,7 @@ pub mod handler;
 pub mod invalid_message;
 pub mod product_json;
 pub mod reply;
+pub mod security_schemes;
 pub mod sse;
 pub mod sse_relay;
 pub mod tool_meta;

@@ -39,7 +39,7 @@ impl<T: Serialize> Reply<T> {
     pub fn widget(mut self, session: Option<&Session>, products: Vec<Arc<Product>>) -> Self {
         self.widget =
             Some(WidgetMeta { state_version: session.map_or(0, |s| s.version), products, demo_account: None });
-        self.session = session.map(|s| s.id.clone());
+        self.session = session.and_then(Session::public_id);
         self
     }
 

@@ -42,7 +42,7 @@ use futures::{Stream, StreamExt};
 use rand::Rng;
 use rmcp::{
     ServerHandler,
-    model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage},
+    model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage, ServerResult},
     service::serve_server_with_ct,
 };
 use tokio::sync::{mpsc, watch};
@@ -306,7 +306,7 @@ impl LegacySse {
         let separator = if messages_path.contains('?') { '&' } else { '?' };
         let endpoint = Event::default().event("endpoint").data(format!("{messages_path}{separator}sessionId={id}"));
         let messages = ReceiverStream::new(outgoing_rx).filter_map(|message| {
-            futures::future::ready(match serde_json::to_string(&message) {
+            futures::future::ready(match message_json(&message) {
                 Ok(json) => Some(Ok::<_, Infallible>(Event::default().event("message").data(json))),
                 Err(error) => {
                     tracing::warn!(%error, "legacy SSE: could not serialize an outgoing message");
@@ -574,6 +574,19 @@ async fn idle(last_post: &Mutex<tokio::time::Instant>, idle_for: Duration) {
 }
 
 /// The instance tag, then 128 random bits, in hex.
+/// An outgoing message as JSON; a `tools/list` answer gets its tools' `securitySchemes` at the
+/// top level, as on Streamable HTTP.
+fn message_json(message: &ServerJsonRpcMessage) -> serde_json::Result<String> {
+    match message {
+        ServerJsonRpcMessage::Response(response) if matches!(response.result, ServerResult::ListToolsResult(_)) => {
+            let mut value = serde_json::to_value(message)?;
+            super::security_schemes::lift(&mut value);
+            serde_json::to_string(&value)
+        }
+        _ => serde_json::to_string(message),
+    }
+}
+
 fn new_session_id(instance: &str) -> String {
     format!("{instance}{:032x}", rand::rng().random::<u128>())
 }

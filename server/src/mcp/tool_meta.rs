@@ -5,6 +5,7 @@ use serde::Serialize;
 use shared::tool::{ToolName, WidgetId};
 
 use super::connector::Visibility;
+use crate::identity::access::{SecurityScheme, security_schemes};
 use crate::widgets::WidgetTemplates;
 
 /// Status texts ChatGPT shows while the tool runs and after it finished (≤ 64 chars).
@@ -49,6 +50,10 @@ struct ToolMeta {
     widget_accessible: bool,
     #[serde(rename = "openai/visibility")]
     visibility: &'static str,
+    /// What the tool needs from the shopper (Apps SDK; mirrored at the descriptor's top level by
+    /// [`super::security_schemes`]).
+    #[serde(rename = "securitySchemes")]
+    security_schemes: Vec<SecurityScheme>,
 }
 
 /// Whether some widget calls this tool from its iframe.
@@ -76,6 +81,7 @@ pub fn tool_meta(
         invoked,
         widget_accessible: called_by_a_widget(tool) || visibility == Visibility::AppOnly,
         visibility: openai_visibility,
+        security_schemes: security_schemes(tool),
     };
     crate::mcp::json_object(&meta)
 }

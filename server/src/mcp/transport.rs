@@ -16,9 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{Request, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -30,10 +31,13 @@ use super::connector::Connector;
 use super::direct;
 use super::handler::{McpServices, TargetMcp};
 use super::invalid_message;
+use super::security_schemes;
 use super::sse::LegacySse;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::client_ip::ClientIp;
+use crate::identity::bearer::{self, BearerGate, Linked};
+use crate::identity::resource::ProtectedResource;
 
 /// The Host headers rmcp accepts: loopback, the public base URL's host, and `ALLOWED_HOSTS`.
 pub fn allowed_hosts(config: &Config) -> Vec<String> {
@@ -90,9 +94,15 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
             timeout: config.request_timeout(),
         });
         let path = connector.path();
+        let gate = BearerGate {
+            verifier: Arc::clone(&services.state().verifier),
+            clock: Arc::clone(&services.state().clock),
+            resource: Arc::new(ProtectedResource::connector(&config.public_base(), connector)),
+        };
+        let bearer = from_fn_with_state(gate, bearer::layer);
         router = router
-            .route(path, any(endpoint).with_state(state.clone()))
-            .route(&format!("{path}/messages"), post(sse_message).with_state(state));
+            .route(path, any(endpoint).with_state(state.clone()).layer(bearer.clone()))
+            .route(&format!("{path}/messages"), post(sse_message).with_state(state).layer(bearer));
     }
     router
 }
@@ -109,10 +119,12 @@ fn wants_event_stream(request: &Request<Body>) -> bool {
 /// `<path>`: a GET asking for an event stream opens a legacy SSE session; everything else is
 /// Streamable HTTP.
 async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Body>) -> Response {
+    let linked = request.extensions().get::<Linked>();
     if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
         let messages = format!("{}/messages", state.connector.path());
         let client = request.extensions().get::<ClientIp>().map(|c| c.limit_key().ip());
-        return state.sse.open_for(state.services.handler(state.connector), &messages, client);
+        let handler = state.services.handler(state.connector).with_linked(linked);
+        return state.sse.open_for(handler, &messages, client);
     }
     let path = request.uri().path().to_owned();
     // The body limit layer has read the body already; keep a cheap handle for error answers.
@@ -123,17 +135,19 @@ async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Bod
     let declares_json = invalid_message::declares_json(&parts.headers);
     let answer = async {
         if let Some(hosts) = state.direct_hosts.as_deref() {
-            let handler = state.services.handler(state.connector);
+            let handler = state.services.handler(state.connector).with_linked(parts.extensions.get::<Linked>());
             if let Some(response) = direct::answer(&handler, &parts, &bytes, hosts).await {
                 return response;
             }
         }
+        let lists_tools = security_schemes::is_tools_list(&bytes);
         let request = Request::from_parts(parts, Body::from(bytes.clone()));
         let response = state.streamable.handle(request).await;
         if invalid_message::is_refused_json(declares_json, response.status()) {
             return invalid_message::answer(&bytes);
         }
-        response.into_response()
+        let response = response.into_response();
+        if lists_tools { security_schemes::lift_in_response(response).await } else { response }
     };
     match tokio::time::timeout(state.timeout, answer).await {
         Ok(response) => response,
@@ -141,13 +155,19 @@ async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Bod
     }
 }
 
-/// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session.
+/// `<path>/messages?sessionId=…`: a JSON-RPC message for a legacy SSE session. Its request parts
+/// ride along, so a bearer token checked on this POST reaches the tools.
 async fn sse_message(
     State(state): State<Arc<ConnectorState>>,
     Query(query): Query<MessagesQuery>,
-    body: Bytes,
+    request: Request<Body>,
 ) -> Response {
-    match tokio::time::timeout(state.timeout, state.sse.post(query.session_id.as_deref(), body)).await {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return AppError::InvalidInput("The request body could not be read.".into()).into_response();
+    };
+    let post = state.sse.post_with_parts(query.session_id.as_deref(), Some(parts), body);
+    match tokio::time::timeout(state.timeout, post).await {
         Ok(response) => response,
         Err(_elapsed) => timed_out(&format!("{}/messages", state.connector.path()), state.timeout),
     }

@@ -16,7 +16,8 @@ use shared::money::{Cents, Currency};
 use shared::product::{Product, Rating};
 
 use super::{
-    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, SEARCH_HISTORY, Session, Store, StoreError,
+    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, SEARCH_HISTORY, Session, SessionKind, Store,
+    StoreError,
 };
 
 /// The session TTL the stores under test are made with.
@@ -31,7 +32,16 @@ pub(crate) fn sid(n: u8) -> SessionId {
 }
 
 pub(crate) fn session(n: u8, now: DateTime<Utc>) -> Session {
-    Session { id: sid(n), created_at: now, last_seen: now, user: None, cart: vec![], searches: vec![], version: 0 }
+    Session {
+        id: sid(n),
+        kind: SessionKind::Chat,
+        created_at: now,
+        last_seen: now,
+        user: None,
+        cart: vec![],
+        searches: vec![],
+        version: 0,
+    }
 }
 
 pub(crate) fn product(id: &str) -> Arc<Product> {
@@ -110,6 +120,7 @@ pub(crate) async fn a_session_round_trips_with_everything_in_it(store: &dyn Stor
     let t0 = Utc::now();
     let full = Session {
         id: sid(1),
+        kind: SessionKind::Account,
         created_at: t0 - Duration::seconds(30),
         last_seen: t0,
         user: Some(User { email: "zoë@example.com".into(), name: "Zoë \"Z\" O'Brien / 王".into() }),
@@ -450,6 +461,40 @@ pub(crate) async fn session_exists_does_not_slide_the_expiry(store: &dyn Store) 
     assert!(store.session(&sid(1), t0 + ttl()).await.unwrap().is_none(), "the check did not slide the expiry");
 }
 
+/// A linked account's session: created once, found again by any later call (a new chat, another
+/// instance), kept past the session TTL, forgotten only after the account TTL.
+pub(crate) async fn account_sessions_outlive_chats_and_are_created_once(store: &dyn Store) {
+    let t0 = Utc::now();
+    let user = User { email: "sam@example.com".into(), name: "Sam".into() };
+    let fresh = |at| Session { user: Some(user.clone()), ..session(9, at) };
+    let first = store.account_session(fresh(t0), t0).await.unwrap();
+    assert_eq!(first.kind, SessionKind::Account, "stored as an account session");
+    assert_eq!(first.user.as_ref(), Some(&user));
+    store.add_to_cart(&sid(9), product("10000001"), 2, 99, t0).await.unwrap();
+    // Three session TTLs later (a chat session would be long gone), the cart is still there, and
+    // the fresh candidate is not stored over it.
+    let later = t0 + ttl() * 3;
+    let again = store.account_session(fresh(later), later).await.unwrap();
+    assert_eq!(again.cart.len(), 1, "the account's cart survives");
+    assert_eq!(again.cart[0].quantity, 2);
+    assert_eq!(again.last_seen, later, "using it marks it used");
+    assert_eq!(store.sweep_expired(later + ttl() * 2).await.unwrap(), 0, "the sweep keeps it");
+    let read = store.session(&sid(9), later + ttl() * 2).await.unwrap().expect("still live");
+    assert_eq!(read.kind, SessionKind::Account);
+    // Idle for the whole account TTL: gone; the next call starts an empty one.
+    let account_ttl = Duration::from_std(super::DEFAULT_ACCOUNT_TTL).expect("small ttl");
+    let much_later = later + ttl() * 2 + account_ttl;
+    let renewed = store.account_session(fresh(much_later), much_later).await.unwrap();
+    assert!(renewed.cart.is_empty(), "an account session idle past its TTL is not revived");
+    assert_eq!(renewed.created_at, much_later);
+}
+
+pub(crate) async fn the_account_id_secret_is_set_once(store: &dyn Store) {
+    let first = store.account_id_secret("first".into()).await.unwrap();
+    assert_eq!(first, "first");
+    assert_eq!(store.account_id_secret("second".into()).await.unwrap(), "first", "a later candidate never replaces it");
+}
+
 pub(crate) async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
 }
@@ -477,6 +522,8 @@ macro_rules! store_contract_tests {
             login_attempts_are_limited_per_account_and_client_per_client_and_slowed_per_account,
             parallel_login_attempts_are_reserved_one_at_a_time,
             session_exists_does_not_slide_the_expiry,
+            account_sessions_outlive_chats_and_are_created_once,
+            the_account_id_secret_is_set_once,
             ping_answers,
         );
     };

@@ -18,7 +18,7 @@ use super::commerce::{
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
-    Store, StoreError, retry_after,
+    SessionKind, Store, StoreError, retry_after,
 };
 
 // The OAuth authorization server's grants and records (issue 11).
@@ -32,6 +32,7 @@ pub struct MemoryStore {
     /// Sessions end this long after they were created, however busy (`None`: no such limit).
     max_lifetime: Option<Duration>,
     retention: Retention,
+    account_ttl: Duration,
     inner: Mutex<Inner>,
     oauth: oauth::OAuthMemory,
 }
@@ -49,6 +50,7 @@ struct Inner {
     login_accounts: HashMap<String, Attempts>,
     /// The lockout window of the latest reservation, for the sweep.
     login_window: Duration,
+    account_id_secret: Option<String>,
     commerce: CommerceTables,
 }
 
@@ -74,6 +76,7 @@ impl MemoryStore {
             ttl: Duration::from_std(session_ttl).unwrap_or(Duration::MAX),
             max_lifetime: None,
             retention: Retention::default(),
+            account_ttl: Duration::from_std(super::DEFAULT_ACCOUNT_TTL).unwrap_or(Duration::MAX),
             inner: Mutex::new(Inner::default()),
             oauth: oauth::OAuthMemory::default(),
         }
@@ -89,16 +92,28 @@ impl MemoryStore {
         MemoryStore { max_lifetime: Duration::from_std(max_lifetime).ok(), ..self }
     }
 
+    /// How long a linked account's shopping session lives unused (default 30 days).
+    pub fn with_account_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.account_ttl = Duration::from_std(ttl).unwrap_or(Duration::MAX);
+        self
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave half-written state behind (each update is
         // a single assignment), so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Idle past the TTL, or older than the absolute lifetime.
+    /// A chat session: idle past the TTL, or older than the absolute lifetime. A linked
+    /// account's session: idle past the account TTL (it has no absolute lifetime).
     fn expired(&self, session: &Session, now: DateTime<Utc>) -> bool {
         let past = |from: DateTime<Utc>, span: Duration| from.checked_add_signed(span).is_some_and(|end| end <= now);
-        past(session.last_seen, self.ttl) || self.max_lifetime.is_some_and(|max| past(session.created_at, max))
+        match session.kind {
+            SessionKind::Chat => {
+                past(session.last_seen, self.ttl) || self.max_lifetime.is_some_and(|max| past(session.created_at, max))
+            }
+            SessionKind::Account => past(session.last_seen, self.account_ttl),
+        }
     }
 
     /// The session if it is live at `now`, marked used at `now`; an idle one is removed.
@@ -469,6 +484,20 @@ impl Store for MemoryStore {
 
     async fn outbox_pending(&self) -> Result<usize, StoreError> {
         Ok(self.lock().commerce.outbox.len())
+    }
+
+    async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError> {
+        let fresh = Session { kind: SessionKind::Account, ..fresh };
+        let mut inner = self.lock();
+        if let Some(live) = self.touch(&mut inner, &fresh.id, now) {
+            return Ok(live.clone());
+        }
+        inner.sessions.insert(fresh.id.clone(), fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn account_id_secret(&self, candidate: String) -> Result<String, StoreError> {
+        Ok(self.lock().account_id_secret.get_or_insert(candidate).clone())
     }
 }
 

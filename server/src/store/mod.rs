@@ -37,11 +37,30 @@ pub const SEARCH_HISTORY: usize = 10;
 /// Most distinct products in one cart.
 pub const CART_MAX_LINES: usize = 100;
 
+/// How long a linked account's shopping session lives unused, unless the store is told otherwise.
+pub const DEFAULT_ACCOUNT_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Whose session it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionKind {
+    /// A chat's session (session mode): its id, carried by the model, is the credential. It
+    /// lives for the session TTL.
+    #[default]
+    Chat,
+    /// A linked account's own shopping session (OAuth): reached only through a verified access
+    /// token for that account, never by an id in tool arguments; it lives for the account TTL,
+    /// so the cart survives new chats.
+    Account,
+}
+
 /// One shopper's session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: SessionId,
+    #[serde(default)]
+    pub kind: SessionKind,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     /// The signed-in account, if any.
@@ -51,6 +70,14 @@ pub struct Session {
     pub searches: Vec<String>,
     /// Bumped by every change.
     pub version: u64,
+}
+
+impl Session {
+    /// The id tool results may show: a chat session's. A linked account's session id stays
+    /// inside the server.
+    pub fn public_id(&self) -> Option<SessionId> {
+        (self.kind == SessionKind::Chat).then(|| self.id.clone())
+    }
 }
 
 /// A cart line as stored: the product as it was when added (shared with the catalog's record in
@@ -308,4 +335,16 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
 
     /// Events waiting (delivered ones are gone).
     async fn outbox_pending(&self) -> Result<usize, StoreError>;
+    // ---- Linked accounts (OAuth resource server): each account's own shopping session ----
+
+    /// The account session `fresh.id` (of kind [`SessionKind::Account`]) if it is live at `now`,
+    /// marked used and its expiry slid as [`Store::session`] does; otherwise `fresh`, stored in
+    /// its place. One atomic step, so two instances serving one account at once share one cart.
+    /// Account sessions expire after the store's account TTL, not the session TTL.
+    async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError>;
+
+    /// The secret account session ids are derived from (so nobody can name another account's
+    /// session): `candidate` when none is stored yet, else the stored one. Every instance
+    /// sharing the store gets the same secret.
+    async fn account_id_secret(&self, candidate: String) -> Result<String, StoreError>;
 }

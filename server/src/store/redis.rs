@@ -15,6 +15,7 @@
 //! | `target:v1:{login}:pair:<client>|<email>` | sorted set | one member (the attempt id) per failed or pending sign-in of that account from that client, scored by its time in µs | the lockout window after the last attempt |
 //! | `target:v1:{login}:client:<client>` | sorted set | the same, per client | the same |
 //! | `target:v1:{login}:account:<email>` | sorted set | the same, per account | the same |
+//! | `target:v1:account-id-secret` | string | the secret linked accounts' session ids are derived from (hex) | never |
 //! | `target:v1:oauth:grant:<grantId>` | hash | one OAuth grant with its code and token hashes (`redis/oauth.rs`) | the code's, then the refresh token's lifetime |
 //! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
 //! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
@@ -29,7 +30,10 @@
 //!
 //! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
 //!
-//! Session hash fields: `id`; `createdAt`, `lastSeen` (JSON timestamps, exact); `createdAtUs`,
+//! Session hash fields: `id`; `kind` (`account` for a linked account's session, absent for a
+//! chat's); `ttlUs`, `ttlMs` (an account session's own idle TTL, which the scripts use instead
+//! of the session TTL; an account session has no absolute lifetime); `createdAt`, `lastSeen`
+//! (JSON timestamps, exact); `createdAtUs`,
 //! `lastSeenUs` (the same instants in µs since the epoch, for the expiry tests in Lua: idle past
 //! the TTL, or older than the absolute lifetime; the key's expiry is the earlier of the two); `user` (JSON, `null` when
 //! signed out); `version`; `searches` (JSON array, most recent first); `lines` (the cart's product
@@ -87,7 +91,7 @@ use super::commerce::{
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
-    Store, StoreError, retry_after,
+    SessionKind, Store, StoreError, retry_after,
 };
 
 // The OAuth authorization server's grants and records (issue 11); its keys are listed below.
@@ -116,6 +120,8 @@ pub struct RedisStore {
     /// Expiry of orders and of idempotency keys, in ms.
     order_ttl_ms: u64,
     idem_ttl_ms: u64,
+    account_ttl_ms: u64,
+    account_ttl_us: i64,
     scripts: Scripts,
 }
 
@@ -142,6 +148,7 @@ struct Scripts {
     acp_idem_finish: Script,
     acp_outbox_claim: Script,
     acp_outbox_retry: Script,
+    account_session: Script,
 }
 
 impl Scripts {
@@ -162,6 +169,7 @@ impl Scripts {
             acp_idem_finish: Script::new(ACP_IDEM_FINISH_LUA),
             acp_outbox_claim: Script::new(ACP_OUTBOX_CLAIM_LUA),
             acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
+            account_session: Script::new(ACCOUNT_SESSION_LUA),
         }
     }
 }
@@ -186,9 +194,8 @@ impl RedisStore {
         let conn = within(OPERATION_TIMEOUT, ConnectionManager::new_with_config(client, config))
             .await?
             .map_err(|e| backend("cannot connect", e))?;
-        let ttl = session_ttl.min(MAX_TTL);
-        let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
-        let ttl_ms = u64::try_from(ttl.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+        let (ttl_us, ttl_ms) = ttl_units(session_ttl);
+        let (account_ttl_us, account_ttl_ms) = ttl_units(super::DEFAULT_ACCOUNT_TTL);
         let store = RedisStore {
             conn,
             ttl_ms,
@@ -196,6 +203,8 @@ impl RedisStore {
             max_lifetime_us: i64::MAX,
             order_ttl_ms: 0,
             idem_ttl_ms: 0,
+            account_ttl_ms,
+            account_ttl_us,
             scripts: Scripts::new(),
         }
         .with_retention(Retention::default());
@@ -213,6 +222,12 @@ impl RedisStore {
     pub fn with_retention(self, retention: Retention) -> Self {
         let ms = |d: Duration| u64::try_from(d.min(MAX_TTL).as_millis()).unwrap_or(u64::MAX).max(1);
         RedisStore { order_ttl_ms: ms(retention.orders), idem_ttl_ms: ms(retention.idempotency_keys), ..self }
+    }
+
+    /// How long a linked account's shopping session lives unused (default 30 days).
+    pub fn with_account_ttl(mut self, ttl: Duration) -> Self {
+        (self.account_ttl_us, self.account_ttl_ms) = ttl_units(ttl);
+        self
     }
 
     /// Runs one operation against Redis with the operation deadline, mapping every failure.
@@ -277,6 +292,45 @@ pub fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StoreErro
         None => redis::Client::open(url.as_str()),
     }
     .map_err(|e| backend("invalid REDIS_URL or TLS settings", e))
+}
+
+impl RedisStore {
+    /// A session as hash fields (see the module documentation).
+    fn session_fields(&self, session: &Session) -> Result<Vec<(String, String)>, StoreError> {
+        let mut fields: Vec<(String, String)> = vec![
+            ("id".into(), session.id.to_string()),
+            ("createdAt".into(), to_json(&session.created_at)?),
+            ("lastSeen".into(), to_json(&session.last_seen)?),
+            ("lastSeenUs".into(), micros(session.last_seen).to_string()),
+            ("createdAtUs".into(), micros(session.created_at).to_string()),
+            ("user".into(), to_json(&session.user)?),
+            ("version".into(), session.version.to_string()),
+            ("searches".into(), to_json(&session.searches)?),
+        ];
+        if session.kind == SessionKind::Account {
+            fields.push(("kind".into(), ACCOUNT_KIND.into()));
+            fields.push(("ttlUs".into(), self.account_ttl_us.to_string()));
+            fields.push(("ttlMs".into(), self.account_ttl_ms.to_string()));
+        }
+        let mut lines = Vec::with_capacity(session.cart.len());
+        for entry in &session.cart {
+            let pid = entry.product.id.as_str();
+            lines.push(pid);
+            fields.push((format!("qty:{pid}"), entry.quantity.to_string()));
+            fields.push((format!("product:{pid}"), to_json(&entry.product)?));
+        }
+        fields.push(("lines".into(), lines.join(",")));
+        Ok(fields)
+    }
+}
+
+/// A TTL in µs (for the expiry test in Lua) and in whole ms rounded up (for `PEXPIRE`).
+fn ttl_units(ttl: Duration) -> (i64, u64) {
+    let ttl = ttl.min(MAX_TTL);
+    (
+        i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX),
+        u64::try_from(ttl.as_micros().div_ceil(1000)).unwrap_or(u64::MAX),
+    )
 }
 
 /// Awaits `fut` for at most `limit`.
@@ -363,11 +417,20 @@ fn pexpire_ms(span: chrono::Duration) -> i64 {
     span.num_milliseconds().max(1)
 }
 
+fn account_id_secret_key() -> String {
+    format!("{KEY_PREFIX}account-id-secret")
+}
+
 /// Rebuilds a session from its hash fields (`[field, value, field, value, …]`).
 fn decode_session(flat: &[String]) -> Result<Session, StoreError> {
     let fields: HashMap<&str, &str> = flat.chunks_exact(2).map(|pair| (pair[0].as_str(), pair[1].as_str())).collect();
     let get = |name: &str| fields.get(name).copied().ok_or_else(|| corrupt(format_args!("session without {name}")));
     let id = SessionId::parse(get("id")?).map_err(corrupt)?;
+    let kind = match fields.get("kind").copied() {
+        None => SessionKind::Chat,
+        Some(ACCOUNT_KIND) => SessionKind::Account,
+        Some(other) => return Err(corrupt(format_args!("session kind {other:?}"))),
+    };
     let mut cart = Vec::new();
     for pid in get("lines")?.split(',').filter(|p| !p.is_empty()) {
         let product: Arc<Product> = from_json("cart product", get(&format!("product:{pid}"))?)?;
@@ -376,6 +439,7 @@ fn decode_session(flat: &[String]) -> Result<Session, StoreError> {
     }
     Ok(Session {
         id,
+        kind,
         created_at: from_json("createdAt", get("createdAt")?)?,
         last_seen: from_json("lastSeen", get("lastSeen")?)?,
         user: from_json("user", get("user")?)?,
@@ -407,28 +471,36 @@ fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
+/// The `kind` field of an account session.
+const ACCOUNT_KIND: &str = "account";
+
 /// The start of every script that uses a session as a shopper would (`session`, `add_to_cart`):
 /// absent, idle past the TTL or past its absolute lifetime at `now` is `{"absent"}` (and
 /// deleted), else it is marked seen at `now` and its expiry slides (never past the end of its
 /// lifetime). ARGV 1–4: now µs, now JSON, ttl µs, ttl ms; the script sets `MAX_US` (the
-/// lifetime in µs) before this part.
+/// lifetime in µs) before this part. A linked account's session (`ttlUs`, `ttlMs` in its hash)
+/// uses its own TTL and has no absolute lifetime.
 macro_rules! touch_session_lua {
     () => {
         r#"
 local key = KEYS[1]
-local fields = redis.call('HMGET', key, 'lastSeenUs', 'createdAtUs')
+local fields = redis.call('HMGET', key, 'lastSeenUs', 'createdAtUs', 'ttlUs', 'ttlMs')
 local seen = tonumber(fields[1])
 if not seen then return {'absent'} end
 local now = tonumber(ARGV[1])
+local ttl_us, ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ends = (tonumber(fields[2]) or seen) + MAX_US
-if seen + tonumber(ARGV[3]) <= now or ends <= now then
+if fields[3] then
+  ttl_us, ttl_ms, ends = tonumber(fields[3]), tonumber(fields[4]), math.huge
+end
+if seen + ttl_us <= now or ends <= now then
   redis.call('DEL', key)
   return {'absent'}
 end
 if now > seen then
   redis.call('HSET', key, 'lastSeenUs', ARGV[1], 'lastSeen', ARGV[2])
 end
-redis.call('PEXPIRE', key, string.format('%d', math.min(tonumber(ARGV[4]), math.ceil((ends - now) / 1000))))
+redis.call('PEXPIRE', key, string.format('%d', math.min(ttl_ms, math.ceil((ends - now) / 1000))))
 "#
     };
 }
@@ -444,6 +516,32 @@ table.insert(all, 1, 'ok')
 return all
 "#
 );
+
+/// `account_session(fresh, now)`: the live session at KEYS[1] touched as by `session`, or else the
+/// fresh one written there. KEYS: session. ARGV: now µs, now JSON, account ttl µs, account ttl
+/// ms, then the fresh session's field/value pairs. Replies `{"ok", field, value, …}`.
+const ACCOUNT_SESSION_LUA: &str = r#"
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local seen = tonumber(redis.call('HGET', key, 'lastSeenUs'))
+if seen and seen + tonumber(redis.call('HGET', key, 'ttlUs') or ARGV[3]) <= now then
+  redis.call('DEL', key)
+  seen = nil
+end
+if seen then
+  if now > seen then
+    redis.call('HSET', key, 'lastSeenUs', ARGV[1], 'lastSeen', ARGV[2])
+  end
+else
+  for i = 5, #ARGV, 2 do
+    redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('PEXPIRE', key, redis.call('HGET', key, 'ttlMs') or ARGV[4])
+local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
 
 /// `set_user`. KEYS: session. ARGV: user JSON.
 const SET_USER_LUA: &str = r#"
@@ -697,28 +795,16 @@ return 1
 impl Store for RedisStore {
     async fn create_session(&self, session: Session) -> Result<(), StoreError> {
         let key = session_key(&session.id);
-        let mut fields: Vec<(String, String)> = vec![
-            ("id".into(), session.id.to_string()),
-            ("createdAt".into(), to_json(&session.created_at)?),
-            ("lastSeen".into(), to_json(&session.last_seen)?),
-            ("lastSeenUs".into(), micros(session.last_seen).to_string()),
-            ("createdAtUs".into(), micros(session.created_at).to_string()),
-            ("user".into(), to_json(&session.user)?),
-            ("version".into(), session.version.to_string()),
-            ("searches".into(), to_json(&session.searches)?),
-        ];
-        let mut lines = Vec::with_capacity(session.cart.len());
-        for entry in &session.cart {
-            let pid = entry.product.id.as_str();
-            lines.push(pid);
-            fields.push((format!("qty:{pid}"), entry.quantity.to_string()));
-            fields.push((format!("product:{pid}"), to_json(&entry.product)?));
-        }
-        fields.push(("lines".into(), lines.join(",")));
-        // The first expiry: the TTL, or what is left of the lifetime if that is shorter.
-        let left_us = micros(session.created_at).saturating_add(self.max_lifetime_us) - micros(session.last_seen);
-        let left_ms = u64::try_from(left_us.max(1)).unwrap_or(1).div_ceil(1000);
-        let ttl_ms = self.ttl_ms.min(left_ms);
+        let fields = self.session_fields(&session)?;
+        let ttl_ms = match session.kind {
+            // The first expiry: the TTL, or what is left of the lifetime if that is shorter.
+            SessionKind::Chat => {
+                let left_us =
+                    micros(session.created_at).saturating_add(self.max_lifetime_us) - micros(session.last_seen);
+                self.ttl_ms.min(u64::try_from(left_us.max(1)).unwrap_or(1).div_ceil(1000))
+            }
+            SessionKind::Account => self.account_ttl_ms,
+        };
         self.run("create_session", |mut c| async move {
             redis::pipe()
                 .atomic()
@@ -1123,6 +1209,30 @@ impl Store for RedisStore {
     async fn outbox_pending(&self) -> Result<usize, StoreError> {
         let events = acp_outbox_events_key();
         self.run("outbox_pending", |mut c| async move { c.hlen(events).await }).await
+    }
+
+    async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError> {
+        let fresh = Session { kind: SessionKind::Account, ..fresh };
+        let fields = self.session_fields(&fresh)?;
+        let mut invocation = self.scripts.account_session.key(session_key(&fresh.id));
+        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.account_ttl_us).arg(self.account_ttl_ms);
+        for (field, value) in &fields {
+            invocation.arg(field).arg(value);
+        }
+        match self.session_script("account_session", invocation).await? {
+            Ok(session) => Ok(session),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn account_id_secret(&self, candidate: String) -> Result<String, StoreError> {
+        let key = account_id_secret_key();
+        let (_, stored): (bool, Option<String>) = self
+            .run("account_id_secret", |mut c| async move {
+                redis::pipe().atomic().set_nx(&key, candidate).get(&key).query_async(&mut c).await
+            })
+            .await?;
+        stored.ok_or_else(|| unexpected("no account id secret after SETNX"))
     }
 }
 

@@ -6,8 +6,9 @@ use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use shared::auth::{
-    AuthStatus, AuthStatusOutput, AuthenticateOutput, CreateSessionInput, CreateSessionOutput, SessionInput,
+    AuthMode, AuthStatus, AuthStatusOutput, AuthenticateOutput, CreateSessionInput, CreateSessionOutput, SessionInput,
 };
+use shared::tool::ToolName;
 
 use crate::identity::sessions;
 use crate::mcp::handler::TargetMcp;
@@ -48,14 +49,19 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<AuthenticateOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
-        let (status, sentence) = match &session.user {
-            Some(user) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
-            None => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
+        let shopper = self.shopper(input.session_id.as_ref(), ToolName::AuthenticateTarget).await?;
+        let user = shopper.user().cloned();
+        let (status, sentence) = match (shopper.mode(), &user) {
+            (AuthMode::Linked, Some(user)) => (
+                AuthStatus::Authenticated,
+                format!("The Target account of {} ({}) is linked; no sign-in needed.", user.name, user.email),
+            ),
+            (_, Some(user)) => (AuthStatus::Authenticated, format!("Already signed in to Target as {}.", user.name)),
+            (_, None) => (AuthStatus::Pending, "Showing the Target sign-in form.".to_owned()),
         };
-        let output = AuthenticateOutput { session_id: session.id.clone(), status, user: session.user.clone() };
+        let output = AuthenticateOutput { session_id: shopper.public_session_id(), mode: shopper.mode(), status, user };
         let demo = self.state.accounts.demo_account();
-        Ok(Reply::new(output, sentence).widget(Some(&session), vec![]).demo_account(demo))
+        Ok(Reply::new(output, sentence).widget(Some(shopper.session()), vec![]).demo_account(demo))
     }
 
     #[tool(
@@ -69,16 +75,21 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<AuthStatusOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
-        let sentence = match &session.user {
-            Some(user) => format!("Signed in to Target as {} ({}).", user.name, user.email),
-            None => "Not signed in to Target yet.".to_owned(),
+        let shopper = self.shopper(input.session_id.as_ref(), ToolName::GetTargetAuthStatus).await?;
+        let user = shopper.user().cloned();
+        let sentence = match (shopper.mode(), &user) {
+            (AuthMode::Linked, Some(user)) => {
+                format!("The Target account of {} ({}) is linked.", user.name, user.email)
+            }
+            (_, Some(user)) => format!("Signed in to Target as {} ({}).", user.name, user.email),
+            (_, None) => "Not signed in to Target yet.".to_owned(),
         };
         let output = AuthStatusOutput {
-            session_id: session.id.clone(),
-            authenticated: session.user.is_some(),
-            user: session.user.clone(),
-            expires_at: sessions::expires_at(&self.state, &session),
+            session_id: shopper.public_session_id(),
+            mode: shopper.mode(),
+            authenticated: user.is_some(),
+            user,
+            expires_at: sessions::expires_at(&self.state, shopper.session()),
         };
         Ok(Reply::new(output, sentence))
     }

@@ -11,9 +11,10 @@ use shared::cart::{AddToCartInput, Cart, CartOutput, QUANTITY_MAX, UpdateCartIte
 use shared::checkout::{CheckoutInput, CheckoutOutput, Order};
 use shared::ids::OrderId;
 use shared::membership::MembershipTier;
+use shared::tool::ToolName;
 
 use crate::error::AppError;
-use crate::identity::sessions;
+use crate::identity::shopper::{self, Who};
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::state::AppState;
@@ -44,7 +45,7 @@ async fn cart_reply(state: &AppState, session: &Session, sentence: String) -> Re
         cart.total_cents.display_usd()
     );
     let products = session.cart.iter().map(|e| Arc::clone(&e.product)).collect();
-    Ok(Reply::new(CartOutput { session_id: session.id.clone(), cart }, sentence).widget(Some(session), products))
+    Ok(Reply::new(CartOutput { session_id: session.public_id(), cart }, sentence).widget(Some(session), products))
 }
 
 /// Fresh order ids drawn when the one drawn exists already, before giving up.
@@ -85,6 +86,7 @@ impl TargetMcp {
     )]
     pub(crate) async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
         input.validate()?;
+        let who = self.who_required(input.session_id.as_ref(), ToolName::AddToCart)?;
         let product = self
             .state
             .products
@@ -96,8 +98,12 @@ impl TargetMcp {
         }
         let quantity = input.quantity.unwrap_or(1);
         let title = product.title.clone();
+        let id = match who {
+            Who::Session(id) => id,
+            Who::Linked(claims) => shopper::account_session(&self.state, &claims.account).await?.id,
+        };
         let now = self.state.clock.now();
-        let session = self.state.store.add_to_cart(&input.session_id, product, quantity, QUANTITY_MAX, now).await?;
+        let session = self.state.store.add_to_cart(&id, product, quantity, QUANTITY_MAX, now).await?;
         cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
     }
 
@@ -109,7 +115,7 @@ impl TargetMcp {
         output_schema = schema_for_output::<CartOutput>()
     )]
     pub(crate) async fn get_cart(&self, Parameters(input): Parameters<SessionInput>) -> ToolOutcome<CartOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
+        let session = self.shopper(input.session_id.as_ref(), ToolName::GetCart).await?.into_session();
         cart_reply(&self.state, &session, "Here is the cart.".to_owned()).await
     }
 
@@ -125,11 +131,11 @@ impl TargetMcp {
         Parameters(input): Parameters<UpdateCartItemInput>,
     ) -> ToolOutcome<CartOutput> {
         input.validate()?;
-        sessions::require(&self.state, &input.session_id).await?;
+        let session = self.shopper(input.session_id.as_ref(), ToolName::UpdateCartItem).await?.into_session();
         let session = self
             .state
             .store
-            .set_quantity(&input.session_id, &input.product_id, input.quantity)
+            .set_quantity(&session.id, &input.product_id, input.quantity)
             .await?
             .ok_or_else(|| AppError::NotInCart(input.product_id.to_string()))?;
         let sentence = if input.quantity == 0 {
@@ -149,8 +155,9 @@ impl TargetMcp {
         output_schema = schema_for_output::<CheckoutOutput>()
     )]
     pub(crate) async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> ToolOutcome<CheckoutOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
-        let user = sessions::require_user(&session)?.clone();
+        let shopper = self.shopper(input.session_id.as_ref(), ToolName::Checkout).await?;
+        let user = shopper.require_user()?.clone();
+        let session = shopper.into_session();
         let key = input.idempotency_key.as_ref();
         if let Some(key) = key
             && let Some(order) = self.state.store.order_for_key(&user.email, key).await?

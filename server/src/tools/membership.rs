@@ -7,8 +7,9 @@ use rmcp::{tool, tool_router};
 use shared::auth::SessionInput;
 use shared::membership::{Benefit, CircleSignupInput, Membership, MembershipOutput, MembershipTier};
 use shared::money::Cents;
+use shared::tool::ToolName;
 
-use crate::identity::sessions;
+use crate::identity::shopper::Shopper;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome};
 use crate::pricing::{CIRCLE_CARD_PERCENT, FREE_SHIPPING_THRESHOLD, SHIPPING_FEE};
@@ -39,10 +40,10 @@ pub fn benefits() -> Vec<Benefit> {
     ]
 }
 
-fn output(session: &Session, membership: Option<Membership>) -> MembershipOutput {
+fn output(shopper: &Shopper, membership: Option<Membership>) -> MembershipOutput {
     MembershipOutput {
-        session_id: session.id.clone(),
-        signed_in: session.user.is_some(),
+        session_id: shopper.public_session_id(),
+        signed_in: shopper.user().is_some(),
         member: membership.is_some(),
         membership,
         benefits: benefits(),
@@ -67,12 +68,12 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<SessionInput>,
     ) -> ToolOutcome<MembershipOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
-        let membership = match &session.user {
+        let shopper = self.shopper(input.session_id.as_ref(), ToolName::CheckCircleMembership).await?;
+        let membership = match shopper.user() {
             Some(user) => self.state.store.membership(&user.email).await?,
             None => None,
         };
-        let sentence = match (&session.user, &membership) {
+        let sentence = match (shopper.user(), &membership) {
             (None, _) => {
                 "Not signed in: sign in to Target (authenticate-target) to check or join Target Circle.".to_owned()
             }
@@ -85,7 +86,7 @@ impl TargetMcp {
                 savings_text(m.lifetime_savings_cents)
             ),
         };
-        Ok(Reply::new(output(&session, membership), sentence).widget(Some(&session), vec![]))
+        Ok(Reply::new(output(&shopper, membership), sentence).widget(Some(shopper.session()), vec![]))
     }
 
     #[tool(
@@ -100,14 +101,17 @@ impl TargetMcp {
         &self,
         Parameters(input): Parameters<CircleSignupInput>,
     ) -> ToolOutcome<MembershipOutput> {
-        let session = sessions::require(&self.state, &input.session_id).await?;
-        let user = sessions::require_user(&session)?.clone();
+        let shopper = self.shopper(input.session_id.as_ref(), ToolName::CircleSignup).await?;
+        let user = shopper.require_user()?.clone();
         let tier = input.tier.unwrap_or(MembershipTier::Circle);
         let joined = Membership { tier, member_since: self.state.clock.now(), lifetime_savings_cents: Cents::ZERO };
         let membership = self.state.store.join_membership(&user.email, joined).await?;
-        let version = self.state.store.bump_version(&session.id).await?;
-        let session = Session { version, ..session };
+        let version = self.state.store.bump_version(&shopper.session().id).await?;
+        let shopper = {
+            let session = Session { version, ..shopper.session().clone() };
+            shopper.with_session(session)
+        };
         let sentence = format!("{} is now a {} member.", user.name, membership.tier.display_name());
-        Ok(Reply::new(output(&session, Some(membership)), sentence).widget(Some(&session), vec![]))
+        Ok(Reply::new(output(&shopper, Some(membership)), sentence).widget(Some(shopper.session()), vec![]))
     }
 }

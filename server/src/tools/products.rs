@@ -6,10 +6,11 @@ use rmcp::{tool, tool_router};
 use shared::product::{
     ProductSummary, Recommendation, RecommendationsInput, RecommendationsOutput, SearchInput, SearchOutput, SortOrder,
 };
+use shared::tool::ToolName;
 
 use crate::catalog::SearchQuery;
 use crate::error::AppError;
-use crate::identity::sessions;
+use crate::identity::shopper::Shopper;
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::product_json::CatalogSummary;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
@@ -30,7 +31,10 @@ impl TargetMcp {
         Parameters(input): Parameters<SearchInput>,
     ) -> ToolOutcome<SearchOutput<CatalogSummary>> {
         input.validate()?;
-        let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
+        let session = self
+            .shopper_if_any(input.session_id.as_ref(), ToolName::SearchTargetProducts)
+            .await?
+            .map(Shopper::into_session);
         let query = SearchQuery {
             text: input.query.trim().to_owned(),
             limit: input.limit_or_default(),
@@ -75,7 +79,10 @@ impl TargetMcp {
         Parameters(input): Parameters<RecommendationsInput>,
     ) -> ToolOutcome<RecommendationsOutput> {
         input.validate()?;
-        let session = sessions::require_if_given(&self.state, input.session_id.as_ref()).await?;
+        let session = self
+            .shopper_if_any(input.session_id.as_ref(), ToolName::GetAgentforceRecommendations)
+            .await?
+            .map(Shopper::into_session);
         let seed = match &input.product_id {
             Some(id) => {
                 Some(self.state.products.product(id).await?.ok_or_else(|| AppError::ProductNotFound(id.to_string()))?)

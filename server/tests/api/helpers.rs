@@ -68,6 +68,12 @@ pub fn test_config() -> Config {
         oauth_server: server::config::OAuthServerConfig::defaults(),
         widget_domain: None,
         commerce: server::config::CommerceConfig::default(),
+        oauth_issuer: None,
+        oauth_account_claim: "email".into(),
+        oauth_algorithms: vec![jsonwebtoken::Algorithm::RS256, jsonwebtoken::Algorithm::ES256],
+        oauth_jwks_min_refresh_secs: 60,
+        oauth_jwks_max_age_secs: 3600,
+        account_cart_ttl_secs: 30 * 24 * 3600,
     }
 }
 

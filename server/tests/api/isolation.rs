@@ -122,7 +122,7 @@ async fn another_session_cannot_read_or_change_a_cart() {
     let attacker = app.new_session().await;
     let seen: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": attacker})).await.structured();
     assert!(seen.cart.items.is_empty(), "a new session sees only its own, empty cart");
-    assert_eq!(seen.session_id, attacker);
+    assert_eq!(seen.session_id, Some(attacker.clone()));
     let update =
         app.call(ToolName::UpdateCartItem, json!({"sessionId": attacker, "productId": lamp_id, "quantity": 0})).await;
     assert!(update.is_error() && update.text().contains("not in the cart"), "{}", update.text());

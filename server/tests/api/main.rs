@@ -13,6 +13,7 @@ mod isolation;
 mod mcp_sse;
 mod mcp_streamable;
 mod oauth;
+mod oauth_resource;
 mod redis_mode;
 // Only part of the Redis test server is used here.
 #[allow(dead_code)]
@@ -20,5 +21,6 @@ mod redis_mode;
 mod redis_test_server;
 mod resources;
 mod rest;
+mod test_issuer;
 mod tools;
 mod unwrangle_mode;

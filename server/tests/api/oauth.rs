@@ -796,3 +796,50 @@ async fn registration_has_the_sign_in_rate_limit() {
     assert_eq!(&statuses[..2], [201, 201]);
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 }
+
+/// A tools/call with a bearer token on `/mcp/all`: the HTTP status and the JSON-RPC answer.
+async fn mcp_call(app: &TestApp, token: &str, tool: &str, arguments: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/mcp/all"))
+        .header("Accept", "application/json, text/event-stream")
+        .bearer_auth(token)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}))
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    let challenge = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, json!({"body": body, "challenge": challenge}))
+}
+
+/// The resource server with the built-in authorization server's tokens (the default verifier):
+/// a linked client shops and checks out without a sessionId, a scope it was not granted is
+/// `insufficient_scope`, and a revoked token is a 401 `invalid_token` on the MCP endpoint.
+#[tokio::test]
+async fn built_in_tokens_shop_over_mcp_and_revoked_ones_get_401() {
+    let app = spawn_app().await;
+    let client = Client::register(&app, "ChatGPT").await;
+    let (access, _refresh) = client.link().await; // scopes "cart orders"
+    let lamp = app.find_product("desk lamp", 0).await;
+    let (status, added) = mcp_call(&app, &access, "add-to-cart", json!({"productId": lamp.id, "quantity": 2})).await;
+    assert_eq!(status, 200);
+    assert_eq!(added["body"]["result"]["structuredContent"]["cart"]["itemCount"], 2, "{added:#}");
+    assert!(added["body"]["result"]["structuredContent"].get("sessionId").is_none());
+    let (_, order) = mcp_call(&app, &access, "checkout", json!({"idempotencyKey": "builtin-1"})).await;
+    assert_eq!(order["body"]["result"]["structuredContent"]["order"]["email"], DEMO_EMAIL, "{order:#}");
+
+    let (_, membership) = mcp_call(&app, &access, "circle-signup", json!({})).await;
+    assert_eq!(membership["body"]["result"]["isError"], true, "membership was not granted");
+    let challenge = membership["body"]["result"]["_meta"]["mcp/www_authenticate"][0].as_str().unwrap_or_default();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"membership\""), "{challenge}");
+
+    let (status, _) =
+        post_form(&app, &client.http, "/oauth/revoke", &[("token", &access), ("client_id", &client.client_id)]).await;
+    assert_eq!(status, 200);
+    let (status, refused) = mcp_call(&app, &access, "get-cart", json!({})).await;
+    assert_eq!(status, 401);
+    let challenge = refused["challenge"].as_str().unwrap_or_default();
+    assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata="), "{challenge}");
+}

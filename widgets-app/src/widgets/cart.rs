@@ -77,7 +77,7 @@ pub fn Cart() -> impl IntoView {
     // What this widget told the model, and the order it already posted a follow-up for.
     let told = StoredValue::new(ModelContext::default());
     let followed_up = StoredValue::new(None::<OrderId>);
-    let session = move || untrack(|| with_cart(phase, |c| c.session_id.clone()));
+    let session = move || untrack(|| with_cart(phase, |c| c.session_id.clone())).flatten();
 
     let screen = Memo::new(move |_| {
         let saved = host.restored_state.with(|s| SavedView::from_state(s.as_ref()));
@@ -97,7 +97,6 @@ pub fn Cart() -> impl IntoView {
         if pending.get_untracked().is_some() || placing.get_untracked() {
             return;
         }
-        let Some(session_id) = session() else { return };
         let title = untrack(|| {
             with_cart(phase, |c| {
                 c.cart.items.iter().find(|l| l.product.id == product_id).map(|l| l.product.title.clone())
@@ -107,7 +106,8 @@ pub fn Cart() -> impl IntoView {
         .unwrap_or_else(|| product_id.to_string());
         pending.set(Some(product_id.clone()));
         error.set(None);
-        let input = UpdateCartItemInput { session_id, product_id, quantity };
+        // Without a session (a linked account) the server decides whose cart it is.
+        let input = UpdateCartItemInput { session_id: session(), product_id, quantity };
         spawn_local(async move {
             let answer = host.call::<UpdateCartItem>(&input).await;
             pending.set(None);
@@ -132,9 +132,9 @@ pub fn Cart() -> impl IntoView {
         if placing.get_untracked() || pending.get_untracked().is_some() {
             return;
         }
-        let Some(session_id) = session() else { return };
+        let session_id = session();
         let version = host.result.with_untracked(|r| r.as_ref().and_then(state_version).unwrap_or(0));
-        let key = idempotency_key(&session_id, version, suffix.get_value());
+        let key = idempotency_key(session_id.as_ref(), version, suffix.get_value());
         placing.set(true);
         error.set(None);
         needs_sign_in.set(false);

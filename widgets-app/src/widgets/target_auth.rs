@@ -1,6 +1,11 @@
-//! The target-auth widget: the Target sign-in form, or who is signed in.
+//! The target-auth widget: the Target sign-in form, or who is signed in, or the linked account.
 //!
-//! It reads `shared::auth::AuthenticateOutput` (`authenticate-target`). While the status is
+//! It reads `shared::auth::AuthenticateOutput` (`authenticate-target`). Two modes:
+//! - linked (`mode: "linked"`, the chat client linked the account with OAuth): it shows the
+//!   account (`linked-account`, `linked-note`), with no form and no Sign out;
+//! - session (`mode: "session"`, a `sessionId` the model carries): the form below.
+//!
+//! In session mode, while the status is
 //! pending it shows an email + password form whose credentials go straight to the server's REST
 //! API (`crate::api::authenticate`), never through the model; once signed in it says who, saves
 //! `{"signedIn": true, "user": …}` as widget state (so a re-render restores the signed-in view) and
@@ -13,11 +18,12 @@
 //! `"Signed in as <name> (<email>)"` line), `signout`, `signout-error`; shared: `loading`, `error`.
 
 mod form;
+mod linked;
 mod signed_in;
 
 use leptos::prelude::*;
 use serde_json::Value;
-use shared::auth::{AuthStatus, AuthenticateOutput, User};
+use shared::auth::{AuthMode, AuthStatus, AuthenticateOutput, User};
 use shared::ids::SessionId;
 
 use crate::api::ApiFailure;
@@ -26,19 +32,26 @@ use crate::components::{Dynamic, ErrorPanel, LoadingSkeleton, Phase, use_phase};
 use crate::host::{parse_structured, use_host};
 
 use form::SignInForm;
+use linked::Linked;
 use signed_in::SignedIn;
 
 /// Whether the shopper is signed in, as this widget shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthView {
+    /// The account is linked with OAuth (nothing to sign in or out of here).
+    Linked(Option<User>),
     /// Signed in; the account when known.
     SignedIn(Option<User>),
     SignedOut,
 }
 
-/// What to show for `output`: restored widget state (saved after a sign-in or sign-out in this
-/// widget) wins over the tool output, which may predate it.
+/// What to show for `output`: a linked account as it is; in session mode, restored widget state
+/// (saved after a sign-in or sign-out in this widget) wins over the tool output, which may
+/// predate it.
 pub fn auth_view(output: &AuthenticateOutput, restored: Option<&Value>) -> AuthView {
+    if output.mode == AuthMode::Linked {
+        return AuthView::Linked(output.user.clone());
+    }
     match restored.and_then(|s| s.get("signedIn")).and_then(Value::as_bool) {
         Some(true) => {
             let saved = restored.and_then(|s| s.get("user")).and_then(|u| serde_json::from_value(u.clone()).ok());
@@ -91,6 +104,15 @@ pub fn signin_error_text(failure: &ApiFailure) -> String {
     }
 }
 
+/// "Linked to Sam Shopper (shopper@example.com)".
+pub fn linked_text(user: Option<&User>) -> String {
+    match user {
+        Some(user) if !user.name.trim().is_empty() => format!("Linked to {} ({})", user.name, user.email),
+        Some(user) => format!("Linked to {}", user.email),
+        None => "Your Target account is linked".to_owned(),
+    }
+}
+
 /// "Signed in as Sam Shopper (shopper@example.com)".
 pub fn signed_in_text(user: Option<&User>) -> String {
     match user {
@@ -107,6 +129,15 @@ enum Screen {
     Failed(String),
     Form(SessionId),
     SignedIn(SessionId, Option<User>),
+    Linked(Option<User>),
+}
+
+/// The screen for a session-mode view, which needs the session's id.
+fn session_screen(session_id: Option<&SessionId>, view: impl FnOnce(SessionId) -> Screen) -> Screen {
+    match session_id {
+        Some(id) => view(id.clone()),
+        None => Screen::Failed("This sign-in has no Target session. Ask ChatGPT to start over.".to_owned()),
+    }
 }
 
 /// The target-auth widget.
@@ -123,8 +154,9 @@ pub fn TargetAuth() -> impl IntoView {
             Phase::Loading => Screen::Loading,
             Phase::Failed(message) => Screen::Failed(message.clone()),
             Phase::Ready(output) => match local.unwrap_or_else(|| auth_view(output, restored.as_ref())) {
-                AuthView::SignedIn(user) => Screen::SignedIn(output.session_id.clone(), user),
-                AuthView::SignedOut => Screen::Form(output.session_id.clone()),
+                AuthView::Linked(user) => Screen::Linked(user),
+                AuthView::SignedIn(user) => session_screen(output.session_id.as_ref(), |id| Screen::SignedIn(id, user)),
+                AuthView::SignedOut => session_screen(output.session_id.as_ref(), Screen::Form),
             },
         })
     });
@@ -147,6 +179,7 @@ pub fn TargetAuth() -> impl IntoView {
                 Screen::SignedIn(session_id, user) => {
                     view! { <SignedIn session_id=session_id user=user on_signed_out=on_signed_out /> }.into_any()
                 }
+                Screen::Linked(user) => view! { <Linked user=user /> }.into_any(),
             } />
         </section>
     }
@@ -160,7 +193,8 @@ mod tests {
 
     fn output(status: AuthStatus, user: Option<User>) -> AuthenticateOutput {
         AuthenticateOutput {
-            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").unwrap(),
+            session_id: SessionId::parse("sess_0123456789abcdef0123456789abcdef").ok(),
+            mode: AuthMode::Session,
             status,
             user,
         }
@@ -182,6 +216,21 @@ mod tests {
         assert_eq!(auth_view(&output(AuthStatus::Authenticated, Some(sam())), Some(&signed_out)), AuthView::SignedOut);
         let unrelated = json!({"sort": "rating"});
         assert_eq!(auth_view(&output(AuthStatus::Pending, None), Some(&unrelated)), AuthView::SignedOut);
+    }
+
+    #[test]
+    fn a_linked_account_is_shown_as_linked_whatever_was_restored() {
+        let linked = AuthenticateOutput {
+            session_id: None,
+            mode: AuthMode::Linked,
+            status: AuthStatus::Authenticated,
+            user: Some(sam()),
+        };
+        assert_eq!(auth_view(&linked, None), AuthView::Linked(Some(sam())));
+        let signed_out = json!({"signedIn": false});
+        assert_eq!(auth_view(&linked, Some(&signed_out)), AuthView::Linked(Some(sam())));
+        assert_eq!(linked_text(Some(&sam())), "Linked to Sam Shopper (shopper@example.com)");
+        assert_eq!(linked_text(None), "Your Target account is linked");
     }
 
     #[test]

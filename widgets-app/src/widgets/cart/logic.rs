@@ -62,12 +62,18 @@ impl SavedView {
     }
 }
 
-/// The checkout key for one cart view: the session, the cart's state version and a random suffix
-/// drawn once per widget. Clicking twice on the same cart sends the same key, so the server
-/// places one order; a changed cart (new version) gets a new key.
-pub fn idempotency_key(session: &SessionId, version: u64, suffix: u32) -> Option<IdempotencyKey> {
-    let hex = session.as_str().strip_prefix(shared::ids::SESSION_PREFIX).unwrap_or(session.as_str());
-    let short: String = hex.chars().take(12).collect();
+/// The checkout key for one cart view: the session (`linked` for a linked account's cart), the
+/// cart's state version and a random suffix drawn once per widget. Clicking twice on the same
+/// cart sends the same key, so the server places one order; a changed cart (new version) gets a
+/// new key.
+pub fn idempotency_key(session: Option<&SessionId>, version: u64, suffix: u32) -> Option<IdempotencyKey> {
+    let short: String = match session {
+        Some(session) => {
+            let hex = session.as_str().strip_prefix(shared::ids::SESSION_PREFIX).unwrap_or(session.as_str());
+            hex.chars().take(12).collect()
+        }
+        None => "linked".to_owned(),
+    };
     IdempotencyKey::parse(format!("cart-{short}-v{version}-{suffix:08x}")).ok()
 }
 
@@ -185,13 +191,14 @@ mod tests {
     #[test]
     fn idempotency_keys_are_valid_and_stable_per_cart_view() {
         let session = SessionId::parse(SESSION).unwrap();
-        let key = idempotency_key(&session, 7, 0xdead_beef).unwrap();
+        let key = idempotency_key(Some(&session), 7, 0xdead_beef).unwrap();
         assert_eq!(key.as_str(), "cart-0123456789ab-v7-deadbeef");
-        assert_eq!(idempotency_key(&session, 7, 0xdead_beef), Some(key.clone()), "a double click reuses the key");
-        assert_ne!(idempotency_key(&session, 8, 0xdead_beef), Some(key.clone()), "a changed cart gets a new key");
-        assert_ne!(idempotency_key(&session, 7, 1), Some(key), "another widget gets a new key");
-        assert!(idempotency_key(&session, u64::MAX, u32::MAX).is_some());
-        assert_eq!(idempotency_key(&session, 0, 0).unwrap().as_str(), "cart-0123456789ab-v0-00000000");
+        assert_eq!(idempotency_key(Some(&session), 7, 0xdead_beef), Some(key.clone()), "a double click reuses the key");
+        assert_ne!(idempotency_key(Some(&session), 8, 0xdead_beef), Some(key.clone()), "a changed cart gets a new key");
+        assert_ne!(idempotency_key(Some(&session), 7, 1), Some(key), "another widget gets a new key");
+        assert!(idempotency_key(Some(&session), u64::MAX, u32::MAX).is_some());
+        assert_eq!(idempotency_key(Some(&session), 0, 0).unwrap().as_str(), "cart-0123456789ab-v0-00000000");
+        assert_eq!(idempotency_key(None, 3, 1).unwrap().as_str(), "cart-linked-v3-00000001", "a linked account's cart");
     }
 
     #[test]

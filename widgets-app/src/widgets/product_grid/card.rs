@@ -11,9 +11,6 @@ use super::model::{GridItem, added_message};
 use crate::components::{LiveText, Message, Price, ProductImage, Stars};
 use crate::host::use_host;
 
-/// Shown when there is no session to add to.
-pub const NO_SESSION: &str = "Ask ChatGPT to start a Target session first.";
-
 /// Where an Add to cart stands.
 #[derive(Debug, Clone, PartialEq)]
 enum AddState {
@@ -23,7 +20,8 @@ enum AddState {
     Failed(String),
 }
 
-/// A product card; Add to cart calls `add-to-cart` for `session` and confirms in the card.
+/// A product card; Add to cart calls `add-to-cart` for `session` (or, without one, for the
+/// linked account) and confirms in the card.
 #[component]
 pub fn ProductCard(
     /// The product and its widget-only details.
@@ -47,12 +45,9 @@ pub fn ProductCard(
         if state.get_untracked() == AddState::Busy {
             return;
         }
-        let Some(session_id) = session.get_untracked() else {
-            state.set(AddState::Failed(NO_SESSION.to_owned()));
-            return;
-        };
         state.set(AddState::Busy);
-        let input = AddToCartInput { session_id, product_id: id.clone(), quantity: Some(1) };
+        // Without a session (a linked account, or nobody) the server decides who the cart is for.
+        let input = AddToCartInput { session_id: session.get_untracked(), product_id: id.clone(), quantity: Some(1) };
         let title = added_title.clone();
         spawn_local(async move {
             let next = match host.call::<AddToCart>(&input).await {
@@ -124,7 +119,6 @@ pub fn ProductCard(
                     class="tw-btn tw-btn--primary tw-btn--block"
                     data-testid="add-to-cart"
                     aria-describedby=format!("{title_id} {status_id}")
-                    title=move || session.get().is_none().then_some(NO_SESSION)
                     disabled=move || !in_stock || busy()
                     aria-busy=move || busy().to_string()
                     on:click=add

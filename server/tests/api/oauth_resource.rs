@@ -1,0 +1,395 @@
+//! The MCP endpoints as an OAuth resource server, against an external issuer the tests start
+//! themselves (`test_issuer.rs`): protected resource metadata, bearer tokens on every transport,
+//! the refusals (401 `invalid_token`, `mcp/www_authenticate` results), linked shopping without a
+//! `sessionId`, the account's cart on both stores, and JWKS key rotation.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use server::clock::Clock;
+use shared::auth::{AuthMode, AuthStatus, AuthenticateOutput};
+use shared::cart::CartOutput;
+use shared::checkout::CheckoutOutput;
+use shared::tool::ToolName;
+
+use crate::helpers::{DEMO_EMAIL, TestApp, ToolResult, spawn_app_with, test_config};
+use crate::redis_test_server::RedisTestServer;
+use crate::test_issuer::{SigningKey, TestIssuer};
+
+const ALL_SCOPES: &str = "account cart orders membership";
+
+async fn app_with_issuer(issuer: &TestIssuer, redis: Option<&RedisTestServer>) -> TestApp {
+    let mut config = test_config();
+    config.oauth_issuer = Some(issuer.url.parse().expect("issuer url"));
+    config.redis_url = redis.map(|r| r.url().into());
+    spawn_app_with(config).await
+}
+
+/// The public URL of `path` (what resources and metadata are named by: `PUBLIC_BASE_URL`).
+fn public(app: &TestApp, path: &str) -> String {
+    format!("{}{path}", app.state.config.public_base())
+}
+
+/// A token for the demo account on `/mcp/all` with every scope, signed by `key`.
+fn token(app: &TestApp, issuer: &TestIssuer, key: &SigningKey) -> String {
+    key.sign(&issuer.claims(DEMO_EMAIL, &public(app, "/mcp/all"), ALL_SCOPES, app.clock.now()))
+}
+
+impl TestApp {
+    /// A JSON-RPC POST with an optional bearer token; the raw response.
+    async fn post_rpc(&self, path: &str, token: Option<&str>, method: &str, params: Value) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("Accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// `tools/call` with a bearer token on `path`; the tool result.
+    async fn call_linked_on(&self, path: &str, token: &str, tool: ToolName, arguments: Value) -> ToolResult {
+        let response = self
+            .post_rpc(path, Some(token), "tools/call", json!({"name": tool.as_str(), "arguments": arguments}))
+            .await;
+        assert_eq!(response.status(), 200, "{tool} with a token");
+        let answer: Value = response.json().await.expect("JSON-RPC answer");
+        assert!(answer["error"].is_null(), "{tool}: {answer:#}");
+        ToolResult(answer["result"].clone())
+    }
+
+    async fn call_linked(&self, token: &str, tool: ToolName, arguments: Value) -> ToolResult {
+        self.call_linked_on("/mcp/all", token, tool, arguments).await
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a refused request.
+fn challenge(response: &reqwest::Response) -> String {
+    response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+fn result_challenge(result: &ToolResult) -> String {
+    result.0["_meta"]["mcp/www_authenticate"][0].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn protected_resource_metadata_describes_each_connector() {
+    let issuer = TestIssuer::start(vec![]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let all: Value = app
+        .client
+        .get(app.url("/.well-known/oauth-protected-resource/mcp/all"))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(all["resource"], public(&app, "/mcp/all"));
+    assert_eq!(all["authorization_servers"], json!([issuer.url]));
+    assert_eq!(all["scopes_supported"], json!(["account", "cart", "orders", "membership"]));
+    assert_eq!(all["bearer_methods_supported"], json!(["header"]));
+    let products: Value = app
+        .client
+        .get(app.url("/.well-known/oauth-protected-resource/mcp2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(products["resource"], public(&app, "/mcp2"));
+    let root: Value =
+        app.client.get(app.url("/.well-known/oauth-protected-resource")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(root["resource"], public(&app, ""), "the root document describes the whole server");
+    let unknown = app.client.get(app.url("/.well-known/oauth-protected-resource/nope")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    // Without OAUTH_ISSUER the server names itself (the built-in authorization server).
+    let builtin = crate::helpers::spawn_app().await;
+    let doc: Value = builtin
+        .client
+        .get(builtin.url("/.well-known/oauth-protected-resource/mcp/all"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["authorization_servers"], json!([public(&builtin, "")]));
+}
+
+#[tokio::test]
+async fn a_linked_account_shops_and_checks_out_without_a_session_id() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let bearer = token(&app, &issuer, &key);
+
+    let auth: AuthenticateOutput = app.call_linked(&bearer, ToolName::AuthenticateTarget, json!({})).await.structured();
+    assert_eq!(auth.mode, AuthMode::Linked);
+    assert_eq!(auth.status, AuthStatus::Authenticated);
+    assert_eq!(auth.user.as_ref().map(|u| u.email.as_str()), Some(DEMO_EMAIL));
+    assert!(auth.session_id.is_none(), "no session id in linked mode");
+
+    let lamp = app.find_product("desk lamp", 0).await;
+    let added = app.call_linked(&bearer, ToolName::AddToCart, json!({"productId": lamp.id, "quantity": 2})).await;
+    let cart: CartOutput = added.structured();
+    assert_eq!(cart.cart.item_count, 2);
+    assert!(cart.session_id.is_none());
+    assert!(added.0["_meta"].get("openai/widgetSessionId").is_none(), "the account's session id stays inside");
+
+    let order: CheckoutOutput =
+        app.call_linked(&bearer, ToolName::Checkout, json!({"idempotencyKey": "linked-order-1"})).await.structured();
+    assert_eq!(order.order.email, DEMO_EMAIL);
+    assert_eq!(order.order.items.len(), 1);
+    let empty: CartOutput = app.call_linked(&bearer, ToolName::GetCart, json!({})).await.structured();
+    assert!(empty.cart.items.is_empty(), "the order emptied the account's cart");
+
+    // The same calls through rmcp (the direct path off) give the same kind of answers.
+    let mut config = test_config();
+    config.oauth_issuer = Some(issuer.url.parse().expect("issuer url"));
+    config.direct_tool_calls = false;
+    let rmcp_only = spawn_app_with(config).await;
+    let rmcp_token = token(&rmcp_only, &issuer, &key);
+    let cart: CartOutput =
+        rmcp_only.call_linked(&rmcp_token, ToolName::AddToCart, json!({"productId": lamp.id})).await.structured();
+    assert_eq!(cart.cart.item_count, 1);
+}
+
+#[tokio::test]
+async fn the_token_wins_over_a_session_id_and_session_mode_is_unchanged() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let token = token(&app, &issuer, &key);
+    let lamp = app.find_product("desk lamp", 0).await;
+
+    let sid = app.new_session().await;
+    let session_cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
+    assert_eq!(session_cart.session_id.as_ref(), Some(&sid), "session mode answers as before");
+    let linked: CartOutput = app.call_linked(&token, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(linked.cart.items.is_empty(), "with a token the account's cart is used, not the session's");
+    let auth: AuthenticateOutput = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await.structured();
+    assert_eq!((auth.mode, auth.status), (AuthMode::Session, AuthStatus::Pending), "today's sign-in form");
+}
+
+#[tokio::test]
+async fn without_a_token_tools_that_need_an_account_invite_linking() {
+    let issuer = TestIssuer::start(vec![]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    app.find_product("lamp", 0).await; // anonymous search still works
+    let metadata = public(&app, "/.well-known/oauth-protected-resource/mcp/all");
+
+    let cart = app.call(ToolName::GetCart, json!({})).await;
+    assert!(cart.is_error());
+    let value = result_challenge(&cart);
+    assert!(value.starts_with(&format!("Bearer resource_metadata=\"{metadata}\"")), "{value}");
+    assert!(value.contains("scope=\"cart\"") && !value.contains("error=\""), "{value}");
+
+    let checkout = app.call(ToolName::Checkout, json!({})).await;
+    assert!(result_challenge(&checkout).contains("scope=\"cart orders\""), "{:#}", checkout.0);
+
+    // A session-mode checkout that is not signed in keeps today's answer.
+    let sid = app.new_session().await;
+    let unsigned = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
+    assert!(unsigned.is_error() && unsigned.text().contains("sign in"), "{}", unsigned.text());
+    assert!(unsigned.0["_meta"].get("mcp/www_authenticate").is_none());
+}
+
+#[tokio::test]
+async fn a_token_without_the_tools_scope_gets_insufficient_scope() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let cart_only = key.sign(&issuer.claims(DEMO_EMAIL, &public(&app, "/mcp/all"), "account cart", app.clock.now()));
+    let cart: CartOutput = app.call_linked(&cart_only, ToolName::GetCart, json!({})).await.structured();
+    assert!(cart.cart.items.is_empty());
+    let refused = app.call_linked(&cart_only, ToolName::Checkout, json!({})).await;
+    assert!(refused.is_error());
+    assert!(refused.text().contains("orders"), "{}", refused.text());
+    let value = result_challenge(&refused);
+    assert!(value.contains("error=\"insufficient_scope\"") && value.contains("scope=\"cart orders\""), "{value}");
+}
+
+#[tokio::test]
+async fn refused_tokens_get_401_invalid_token_on_every_transport() {
+    let key = SigningKey::generate("k1");
+    let unpublished = SigningKey::generate("k1"); // same kid, another key: a forgery
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let now = app.clock.now();
+    let all = public(&app, "/mcp/all");
+    let mut expired = issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now - Duration::hours(3));
+    expired["exp"] = json!((now - Duration::hours(2)).timestamp());
+    let mut not_yet = issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now);
+    not_yet["nbf"] = json!((now + Duration::hours(1)).timestamp());
+    let mut other_issuer = issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now);
+    other_issuer["iss"] = json!("https://evil.example");
+    let hs256 = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now),
+        &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+    )
+    .expect("signs");
+    let refused = [
+        ("garbage", "not-a-jwt".to_owned()),
+        ("forged", unpublished.sign(&issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now))),
+        ("expired", key.sign(&expired)),
+        ("not yet valid", key.sign(&not_yet)),
+        ("another resource", key.sign(&issuer.claims(DEMO_EMAIL, "https://other.example/mcp", ALL_SCOPES, now))),
+        ("another connector", key.sign(&issuer.claims(DEMO_EMAIL, &public(&app, "/mcp2"), ALL_SCOPES, now))),
+        ("another issuer", key.sign(&other_issuer)),
+        ("unknown account", key.sign(&issuer.claims("nobody@example.com", &all, ALL_SCOPES, now))),
+        ("shared-secret algorithm", hs256),
+    ];
+    let metadata = public(&app, "/.well-known/oauth-protected-resource/mcp/all");
+    for (what, token) in &refused {
+        for method in ["tools/call", "tools/list"] {
+            let params = json!({"name": "get-cart", "arguments": {}});
+            let response = app.post_rpc("/mcp/all", Some(token), method, params).await;
+            assert_eq!(response.status(), 401, "{what} token, {method}");
+            let value = challenge(&response);
+            assert!(value.contains(&format!("resource_metadata=\"{metadata}\"")), "{what}: {value}");
+            assert!(value.contains("error=\"invalid_token\""), "{what}: {value}");
+        }
+        let sse = app
+            .client
+            .get(app.url("/mcp/all"))
+            .header("Accept", "text/event-stream")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sse.status(), 401, "{what} token on the legacy SSE stream");
+        let post = app.client.post(app.url("/mcp/all/messages?sessionId=x")).bearer_auth(token).body("{}").send().await;
+        assert_eq!(post.expect("sent").status(), 401, "{what} token on a legacy SSE POST");
+    }
+    // A token for the whole server (the root metadata's resource) is good on every connector.
+    let server_wide = key.sign(&issuer.claims(DEMO_EMAIL, &public(&app, ""), ALL_SCOPES, now));
+    let on_products =
+        app.call_linked_on("/mcp2", &server_wide, ToolName::SearchTargetProducts, json!({"query": "lamp"})).await;
+    assert!(!on_products.is_error());
+}
+
+#[tokio::test]
+async fn tools_list_declares_security_schemes_on_both_transports() {
+    let issuer = TestIssuer::start(vec![]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let list = app.rpc("/mcp/all", "tools/list", json!({})).await;
+    let tools = list["result"]["tools"].as_array().expect("tools");
+    for tool in tools {
+        assert!(tool["securitySchemes"].is_array(), "{}", tool["name"]);
+        assert_eq!(tool["securitySchemes"], tool["_meta"]["securitySchemes"], "{}", tool["name"]);
+    }
+    let by_name = |name: &str| tools.iter().find(|t| t["name"] == name).cloned().expect("tool listed");
+    assert_eq!(by_name("checkout")["securitySchemes"], json!([{"type": "oauth2", "scopes": ["cart", "orders"]}]));
+    assert_eq!(
+        by_name("add-to-cart")["securitySchemes"],
+        json!([{"type": "noauth"}, {"type": "oauth2", "scopes": ["cart"]}])
+    );
+}
+
+#[tokio::test]
+async fn the_account_cart_is_shared_by_instances_on_redis() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (app_with_issuer(&issuer, Some(&redis)).await, app_with_issuer(&issuer, Some(&redis)).await);
+    // Each instance has its own public URL (localhost:<its port>), so each gets a token for its
+    // own audience; the account, and so its cart, is the same.
+    let token_a = token(&a, &issuer, &key);
+    let token_b = token(&b, &issuer, &key);
+    let lamp = a.find_product("desk lamp", 0).await;
+    a.call_linked(&token_a, ToolName::AddToCart, json!({"productId": lamp.id, "quantity": 3})).await;
+    let seen: CartOutput = b.call_linked(&token_b, ToolName::GetCart, json!({})).await.structured();
+    assert_eq!(seen.cart.item_count, 3, "instance B sees the account's cart that A filled");
+    // Long after every chat session would have expired, the account's cart is still there.
+    for app in [&a, &b] {
+        app.clock.advance(Duration::hours(6));
+    }
+    let token_b = token(&b, &issuer, &key);
+    let later: CartOutput = b.call_linked(&token_b, ToolName::GetCart, json!({})).await.structured();
+    assert_eq!(later.cart.item_count, 3);
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_the_refresh_interval_allows() {
+    let old = SigningKey::generate("old");
+    let new = SigningKey::generate("new");
+    let issuer = TestIssuer::start(vec![old.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let search = json!({"query": "lamp"});
+    app.call_linked(&token(&app, &issuer, &old), ToolName::SearchTargetProducts, search.clone()).await;
+    assert_eq!(issuer.jwks_fetches(), 1);
+
+    issuer.publish(vec![new.clone()]);
+    let rotated = token(&app, &issuer, &new);
+    // Right after the last fetch, an unknown key id does not make us fetch again.
+    let early = app.post_rpc("/mcp/all", Some(&rotated), "tools/list", json!({})).await;
+    assert_eq!(early.status(), 401);
+    assert_eq!(issuer.jwks_fetches(), 1, "unknown key ids are rate-limited");
+
+    app.clock.advance(Duration::seconds(61));
+    let rotated = token(&app, &issuer, &new);
+    let ok = app.call_linked(&rotated, ToolName::SearchTargetProducts, search.clone()).await;
+    assert!(!ok.is_error());
+    assert_eq!(issuer.jwks_fetches(), 2, "the new key was fetched once");
+    // The withdrawn key no longer verifies new tokens.
+    let stale = app.post_rpc("/mcp/all", Some(&token(&app, &issuer, &old)), "tools/list", json!({})).await;
+    assert_eq!(stale.status(), 401);
+}
+
+#[tokio::test]
+async fn a_linked_shopper_works_over_legacy_sse() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let token = token(&app, &issuer, &key);
+    let response = app
+        .client
+        .get(app.url("/mcp/all"))
+        .header("Accept", "text/event-stream")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stream opens");
+    assert_eq!(response.status(), 200);
+    let mut events = response.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+    let endpoint = events.next().await.expect("endpoint event").data;
+    let post = |message: Value| app.client.post(app.url(&endpoint)).bearer_auth(&token).json(&message).send();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "old", "version": "1"}}});
+    assert_eq!(post(init).await.expect("posted").status(), 202);
+    events.next().await.expect("initialize answer");
+    post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await.expect("posted");
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "authenticate-target", "arguments": {}}});
+    assert_eq!(post(call).await.expect("posted").status(), 202);
+    let answer: Value = loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("answer in time")
+            .expect("stream open");
+        let message: Value = serde_json::from_str(&event.data).expect("JSON");
+        if message["id"] == json!(2) {
+            break message;
+        }
+    };
+    assert_eq!(answer["result"]["structuredContent"]["mode"], "linked", "{answer:#}");
+    let list = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}});
+    post(list).await.expect("posted");
+    let tools: Value = loop {
+        let event = events.next().await.expect("stream open");
+        let message: Value = serde_json::from_str(&event.data).expect("JSON");
+        if message["id"] == json!(3) {
+            break message;
+        }
+    };
+    assert!(tools["result"]["tools"][0]["securitySchemes"].is_array(), "{tools:#}");
+}
