@@ -311,15 +311,20 @@ pub fn router(
         .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer))
         .with_state(state.clone());
 
-    // The built-in OAuth authorization server: the sign-in POST has the sign-in rate limit.
-    let oauth = OAuthState::new(state.clone()).map_err(StartupError::OAuth)?;
-    let mut oauth = crate::identity::oauth::routes(oauth, limits.signin.clone());
-    if let Some(limiter) = &limits.general {
-        oauth = oauth.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+    // The built-in OAuth authorization server, unless an external issuer (OAUTH_ISSUER) is the
+    // one that signs the shoppers in: then its routes are not mounted (its tokens would be
+    // refused anyway). The sign-in POST has the sign-in rate limit.
+    let mut oauth = Router::new();
+    if config.oauth_issuer.is_none() {
+        let builtin = OAuthState::new(state.clone()).map_err(StartupError::OAuth)?;
+        oauth = crate::identity::oauth::routes(builtin, limits.signin.clone());
+        if let Some(limiter) = &limits.general {
+            oauth = oauth.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
+        }
+        oauth = oauth
+            .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
+            .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
     }
-    let oauth = oauth
-        .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
-        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
 
     let checked = mcp
         .merge(api)

@@ -105,6 +105,11 @@ async fn protected_resource_metadata_describes_each_connector() {
     assert_eq!(root["resource"], public(&app, ""), "the root document describes the whole server");
     let unknown = app.client.get(app.url("/.well-known/oauth-protected-resource/nope")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
+    // The external issuer signs shoppers in: the built-in authorization server is not mounted.
+    for path in ["/.well-known/oauth-authorization-server", "/oauth/authorize", "/oauth/register"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path} with OAUTH_ISSUER set");
+    }
 
     // Without OAUTH_ISSUER the server names itself (the built-in authorization server).
     let builtin = crate::helpers::spawn_app().await;
@@ -118,6 +123,8 @@ async fn protected_resource_metadata_describes_each_connector() {
         .await
         .unwrap();
     assert_eq!(doc["authorization_servers"], json!([public(&builtin, "")]));
+    let metadata = builtin.client.get(builtin.url("/.well-known/oauth-authorization-server")).send().await.unwrap();
+    assert_eq!(metadata.status(), 200, "the built-in authorization server answers without OAUTH_ISSUER");
 }
 
 #[tokio::test]
