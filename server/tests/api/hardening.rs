@@ -2,45 +2,16 @@
 //! request timeouts (408), open SSE streams per client (429), and security headers.
 
 use serde_json::{Value, json};
-use server::config::Config;
-use shared::api::{AUTHENTICATE_PATH, ApiError, ApiErrorCode};
-use shared::ids::SessionId;
+use shared::api::{AUTHENTICATE_PATH, ApiError};
 
-use crate::helpers::{DEMO_EMAIL, TestApp, spawn_app, spawn_app_with, test_config};
+use crate::helpers::{
+    DEMO_EMAIL, TestApp, get_cart, limited, mcp_post, spawn_app, spawn_app_with, test_config, tools_list,
+};
 
-fn tools_list() -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
-}
-
-fn get_cart(sid: &SessionId) -> Value {
-    json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get-cart", "arguments": {"sessionId": sid}}})
-}
-
-/// A raw MCP POST, optionally claiming to come from `forwarded_for`.
-async fn mcp_post(app: &TestApp, body: &Value, forwarded_for: Option<&str>) -> reqwest::Response {
-    let mut request =
-        app.client.post(app.url("/mcp/all")).header("Accept", "application/json, text/event-stream").json(body);
-    if let Some(ip) = forwarded_for {
-        request = request.header("X-Forwarded-For", ip);
-    }
-    request.send().await.expect("request sent")
-}
-
-/// Asserts a 429 with a `Retry-After` of at least a second and a readable JSON body.
+/// Asserts a rate-limit 429 (see `helpers::assert_limited`) that says so in words.
 async fn assert_limited(response: reqwest::Response) {
-    assert_eq!(response.status(), 429);
-    let retry: u64 = response.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
-    assert!(retry >= 1, "Retry-After {retry}");
-    let error: ApiError = response.json().await.expect("typed error");
-    assert_eq!(error.error, ApiErrorCode::TooManyAttempts);
+    let error = crate::helpers::assert_limited(response).await;
     assert!(error.message.contains("Too many requests"), "{}", error.message);
-}
-
-fn limited(per_sec: u32, burst: u32) -> Config {
-    let mut config = test_config();
-    config.rate_limit_per_sec = per_sec;
-    config.rate_limit_burst = burst;
-    config
 }
 
 #[tokio::test]

@@ -203,3 +203,41 @@ impl TestApp {
         out.products.get(n).cloned().unwrap_or_else(|| panic!("no result {n} for {query}"))
     }
 }
+
+/// A `tools/list` request.
+pub fn tools_list() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+}
+
+/// A `get-cart` call for `sid`.
+pub fn get_cart(sid: &SessionId) -> Value {
+    json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get-cart", "arguments": {"sessionId": sid}}})
+}
+
+/// A raw MCP POST, optionally claiming to come from `forwarded_for`.
+pub async fn mcp_post(app: &TestApp, body: &Value, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut request =
+        app.client.post(app.url("/mcp/all")).header("Accept", "application/json, text/event-stream").json(body);
+    if let Some(ip) = forwarded_for {
+        request = request.header("X-Forwarded-For", ip);
+    }
+    request.send().await.expect("request sent")
+}
+
+/// Asserts a 429 with a `Retry-After` of at least a second and a typed `too_many_attempts` body.
+pub async fn assert_limited(response: reqwest::Response) -> shared::api::ApiError {
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!(retry >= 1, "Retry-After {retry}");
+    let error: shared::api::ApiError = response.json().await.expect("typed error");
+    assert_eq!(error.error, shared::api::ApiErrorCode::TooManyAttempts);
+    error
+}
+
+/// The test configuration with a per-IP rate limit.
+pub fn limited(per_sec: u32, burst: u32) -> Config {
+    let mut config = test_config();
+    config.rate_limit_per_sec = per_sec;
+    config.rate_limit_burst = burst;
+    config
+}
