@@ -16,7 +16,8 @@
 //! Several instances: a stream lives on the instance that opened it. Session ids start with a
 //! random tag of that instance, so an instance that gets a POST for another instance's session
 //! knows where it belongs: with a [`SseForwarder`] (Redis pub/sub, `sse_relay.rs`)
-//! it checks the message and forwards it (202; 404 when no instance holds that tag any more);
+//! it checks the message and forwards it (202; 404 when no instance holds that tag any more; 503
+//! while the holder is resubscribing, e.g. just after Redis restarted);
 //! without one it answers 404 `session_on_another_instance`, saying to use sticky sessions or
 //! Streamable HTTP, rather than a bare "unknown session".
 
@@ -91,12 +92,24 @@ impl Default for SseConfig {
     }
 }
 
+/// What became of a forwarded message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// An instance with that tag took it.
+    Delivered,
+    /// No instance with that tag exists any more: its stream is gone (404).
+    Gone,
+    /// The instance is alive but not listening right now (it is resubscribing, e.g. after Redis
+    /// restarted): retry shortly (503 + `Retry-After`), the stream is still open.
+    NotListening,
+}
+
 /// Carries a POSTed message to the instance whose tag starts the session id, which hands it to
 /// [`LegacySse::deliver`].
 #[async_trait::async_trait]
 pub trait SseForwarder: Send + Sync {
-    /// `Ok(true)` when an instance with that tag took the message, `Ok(false)` when none exists.
-    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<bool, String>;
+    /// Whether the instance with that tag took the message; `Err` when the relay is unreachable.
+    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<Forwarded, String>;
 }
 
 /// Serves rmcp [`ServerHandler`]s over the legacy HTTP+SSE transport. Cheap to clone (an `Arc`).
@@ -411,12 +424,21 @@ impl LegacySse {
         }
         let instance = id.get(..INSTANCE_TAG_LEN).unwrap_or_default();
         match forwarder.forward(instance, id, body).await {
-            Ok(true) => StatusCode::ACCEPTED.into_response(),
-            Ok(false) => error_response(
+            Ok(Forwarded::Delivered) => StatusCode::ACCEPTED.into_response(),
+            Ok(Forwarded::Gone) => error_response(
                 StatusCode::NOT_FOUND,
                 "session_not_found",
                 "the server instance that held this SSE stream is gone; open a new SSE stream",
             ),
+            Ok(Forwarded::NotListening) => {
+                let mut response = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "instance_reconnecting",
+                    "the server instance that holds this SSE stream is reconnecting to Redis; retry shortly",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_QUEUE));
+                response
+            }
             Err(detail) => {
                 tracing::warn!(session = short(id), %detail, "legacy SSE: forwarding failed");
                 let mut response = error_response(

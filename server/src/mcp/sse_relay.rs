@@ -3,12 +3,19 @@
 //! instance holds publishes `<sessionId>\n<body>` to that instance's channel, and the holder
 //! queues it on the stream as if it had been POSTed there ([`LegacySse::deliver`]).
 //!
-//! `PUBLISH` answers how many subscribers got the message: 0 means no instance has that tag any
-//! more (it stopped), and the POST is answered 404. A message the holder cannot queue (its stream
-//! closed meanwhile, its queue full) is dropped with a log line: the POST was already answered
-//! 202, as a local POST answered before the stream closed would have been.
+//! `PUBLISH` answers how many subscribers got the message. 0 means either that the instance
+//! stopped (the POST is answered 404: open a new stream) or that it is alive but resubscribing,
+//! e.g. in the second after Redis restarted (503 + `Retry-After`: its stream is still open, and
+//! a 404 would make the client drop it). To tell them apart, every subscribed instance keeps a
+//! key `target:v1:sse:alive:<tag>` (refreshed every [`ALIVE_REFRESH`], expiring after
+//! [`ALIVE_TTL`], deleted on shutdown); a restarted Redis has lost those keys, so while Redis
+//! itself is younger than [`RESTART_GRACE`] an unknown tag is also answered 503. A message the
+//! holder cannot queue (its stream closed meanwhile, its queue full) is dropped with a log line:
+//! the POST was already answered 202, as a local POST answered before the stream closed would
+//! have been.
 //!
-//! The subscriber reconnects by itself (every second while Redis is away) and stops on shutdown.
+//! The subscriber resubscribes by itself (at once, then every second while Redis is away) and
+//! stops on shutdown.
 //!
 //! It lives beside the transport it serves (it was in `store/` until issue 14), so `store/`
 //! depends on nothing above it; only the key prefix and the error type come from the store.
@@ -22,7 +29,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_util::sync::CancellationToken;
 
-use super::sse::{LegacySse, SseForwarder};
+use super::sse::{Forwarded, LegacySse, SseForwarder};
 use crate::store::StoreError;
 use crate::store::redis::KEY_PREFIX;
 
@@ -30,9 +37,21 @@ use crate::store::redis::KEY_PREFIX;
 const TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause between reconnect attempts of the subscriber.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+/// How long an instance's alive key outlives its last refresh (a crashed instance's sessions
+/// answer 404 after that).
+const ALIVE_TTL: Duration = Duration::from_secs(30);
+/// How often a subscribed instance refreshes its alive key.
+const ALIVE_REFRESH: Duration = Duration::from_secs(10);
+/// How long after Redis starts an unknown instance tag is taken for one still resubscribing: a
+/// subscriber tries at once, then every [`RECONNECT_EVERY`], so it is back within about a second.
+const RESTART_GRACE: Duration = Duration::from_secs(3);
 
 fn channel(instance: &str) -> String {
     format!("{KEY_PREFIX}sse:{instance}")
+}
+
+fn alive_key(instance: &str) -> String {
+    format!("{KEY_PREFIX}sse:alive:{instance}")
 }
 
 /// Publishes forwarded messages; the [`SseForwarder`] of a [`LegacySse`].
@@ -42,18 +61,37 @@ struct Publisher {
 
 #[async_trait::async_trait]
 impl SseForwarder for Publisher {
-    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<bool, String> {
+    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<Forwarded, String> {
         let mut payload = Vec::with_capacity(session_id.len() + 1 + body.len());
         payload.extend_from_slice(session_id.as_bytes());
         payload.push(b'\n');
         payload.extend_from_slice(&body);
         let mut conn = self.conn.clone();
-        let receivers: usize = tokio::time::timeout(TIMEOUT, conn.publish(channel(instance), payload))
-            .await
-            .map_err(|_| format!("redis did not answer within {} s", TIMEOUT.as_secs()))?
-            .map_err(|e| format!("redis: publish: {e}"))?;
-        Ok(receivers > 0)
+        let receivers: usize = timed(conn.publish(channel(instance), payload), "publish").await?;
+        if receivers > 0 {
+            return Ok(Forwarded::Delivered);
+        }
+        let alive: bool = timed(conn.exists(alive_key(instance)), "exists").await?;
+        if alive {
+            return Ok(Forwarded::NotListening);
+        }
+        let info: redis::InfoDict = timed(redis::cmd("INFO").arg("server").query_async(&mut conn), "info").await?;
+        let uptime = Duration::from_secs(info.get::<u64>("uptime_in_seconds").unwrap_or(u64::MAX));
+        Ok(if uptime < RESTART_GRACE { Forwarded::NotListening } else { Forwarded::Gone })
     }
+}
+
+/// One Redis command under [`TIMEOUT`], its error as text.
+async fn timed<T>(command: impl Future<Output = redis::RedisResult<T>>, what: &str) -> Result<T, String> {
+    tokio::time::timeout(TIMEOUT, command)
+        .await
+        .map_err(|_| format!("redis did not answer within {} s", TIMEOUT.as_secs()))?
+        .map_err(|e| format!("redis: {what}: {e}"))
+}
+
+/// Marks `instance` as alive for [`ALIVE_TTL`].
+async fn mark_alive(conn: &mut ConnectionManager, instance: &str) -> Result<(), String> {
+    timed(conn.set_ex::<_, _, ()>(alive_key(instance), 1, ALIVE_TTL.as_secs()), "set alive key").await
 }
 
 /// Connects the relay for `sse`: subscribes to this instance's channel (returning only once the
@@ -67,10 +105,11 @@ pub async fn start(client: redis::Client, sse: LegacySse, shutdown: Cancellation
         .await
         .map_err(|_| StoreError::Backend("redis did not answer in time (SSE relay)".into()))?
         .map_err(|e| StoreError::Backend(format!("redis: SSE relay: {e}")))?;
-    let own = channel(sse.instance_tag());
-    let first = subscribe(&client, &own).await.map_err(StoreError::Backend)?;
+    let first = subscribe(&client, &channel(sse.instance_tag())).await.map_err(StoreError::Backend)?;
+    let mut alive = conn.clone();
+    mark_alive(&mut alive, sse.instance_tag()).await.map_err(StoreError::Backend)?;
     sse.set_forwarder(Arc::new(Publisher { conn }));
-    tokio::spawn(receive(client, own, sse, first, shutdown));
+    tokio::spawn(receive(client, alive, sse, first, shutdown));
     Ok(())
 }
 
@@ -86,22 +125,41 @@ async fn subscribe(client: &redis::Client, channel: &str) -> Result<redis::aio::
     Ok(pubsub)
 }
 
-/// Delivers forwarded messages until shutdown, resubscribing whenever the connection drops.
+/// Delivers forwarded messages until shutdown, resubscribing whenever the connection drops and
+/// keeping this instance's alive key fresh; on shutdown, deletes the key (so POSTs for this
+/// instance's streams answer 404 at once).
 async fn receive(
     client: redis::Client,
-    channel: String,
+    mut conn: ConnectionManager,
     sse: LegacySse,
     first: redis::aio::PubSub,
     shutdown: CancellationToken,
 ) {
+    listen(&client, &mut conn, &sse, first, &shutdown).await;
+    if let Err(error) = timed(conn.del::<_, ()>(alive_key(sse.instance_tag())), "delete alive key").await {
+        tracing::warn!(%error, "legacy SSE relay: could not withdraw this instance's alive key");
+    }
+}
+
+async fn listen(
+    client: &redis::Client,
+    conn: &mut ConnectionManager,
+    sse: &LegacySse,
+    first: redis::aio::PubSub,
+    shutdown: &CancellationToken,
+) {
+    let own = channel(sse.instance_tag());
     let mut pubsub = Some(first);
+    // The first attempt after a drop is immediate: a restarted Redis is often back already.
+    let mut wait = Duration::ZERO;
     loop {
         let Some(live) = pubsub.take() else {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(RECONNECT_EVERY) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
-            match subscribe(&client, &channel).await {
+            wait = RECONNECT_EVERY;
+            match subscribe(client, &own).await {
                 Ok(live) => {
                     tracing::info!("legacy SSE relay: subscribed again");
                     pubsub = Some(live);
@@ -110,10 +168,18 @@ async fn receive(
             }
             continue;
         };
+        wait = Duration::ZERO;
         let mut messages = live.into_on_message();
+        let mut refresh = tokio::time::interval(ALIVE_REFRESH);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
+                // The first tick is immediate: after a resubscription the key is set again at once.
+                _ = refresh.tick() => {
+                    if let Err(error) = mark_alive(conn, sse.instance_tag()).await {
+                        tracing::warn!(%error, "legacy SSE relay: could not refresh this instance's alive key");
+                    }
+                }
                 message = messages.next() => match message {
                     Some(message) => {
                         let payload = message.get_payload_bytes();

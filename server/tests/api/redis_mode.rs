@@ -19,6 +19,14 @@ async fn instance(redis: &RedisTestServer) -> TestApp {
     spawn_app_with(config).await
 }
 
+/// An instance without rate limits, for tests that POST until something changes.
+async fn unlimited_instance(redis: &RedisTestServer) -> TestApp {
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    config.rate_limit_per_sec = 0;
+    spawn_app_with(config).await
+}
+
 #[tokio::test]
 async fn two_instances_share_the_whole_shopping_flow() {
     let redis = RedisTestServer::start().await;
@@ -119,7 +127,7 @@ async fn legacy_sse_posts_on_another_instance_are_forwarded_to_the_stream() {
     use futures::StreamExt;
 
     let redis = RedisTestServer::start().await;
-    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let (a, b) = (instance(&redis).await, unlimited_instance(&redis).await);
     let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
     let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
     let mut next = async || {
@@ -152,18 +160,57 @@ async fn legacy_sse_posts_on_another_instance_are_forwarded_to_the_stream() {
     let cart: CartOutput = b.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
     assert!(cart.cart.items.is_empty());
 
-    // A session of an instance that no longer exists: a clear 404.
+    // A session of an instance that never existed: a clear 404 — once this new Redis is older
+    // than the relay's restart grace (until then an unknown tag may be an instance that is
+    // resubscribing, answered 503).
     let (prefix, id) = endpoint.split_once("sessionId=").expect("query");
     let foreign_tag = if id.starts_with("00000000") { "00000001" } else { "00000000" };
-    let gone = b
-        .post_json(
-            &format!("{prefix}sessionId={foreign_tag}{}", &id[8..]),
-            json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
-        )
-        .await;
-    assert_eq!(gone.status(), 404);
+    let foreign = format!("{prefix}sessionId={foreign_tag}{}", &id[8..]);
+    let gone = until_gone(&b, &foreign).await;
     let body: serde_json::Value = gone.json().await.expect("JSON body");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("gone")), "{body}");
+}
+
+/// POSTs pings to `endpoint` through `app` until one is answered 404 (within 20 s); every answer
+/// before it is 503 (the holder is taken for resubscribing) or 202 (it still listened).
+async fn until_gone(app: &TestApp, endpoint: &str) -> reqwest::Response {
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let answer = app.post_json(endpoint, json!({"jsonrpc": "2.0", "id": 9, "method": "ping"})).await;
+            match answer.status().as_u16() {
+                404 => return answer,
+                202 | 503 => tokio::task::yield_now().await,
+                other => panic!("unexpected {other} while waiting for 404"),
+            }
+        }
+    })
+    .await
+    .expect("404 within 20 s")
+}
+
+#[tokio::test]
+async fn a_stopped_instances_streams_answer_404_through_the_others() {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+
+    let redis = RedisTestServer::start().await;
+    let (a, b) = (instance(&redis).await, unlimited_instance(&redis).await);
+    let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
+    let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+    let endpoint = events.next().await.expect("an endpoint event").data;
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(b.post_json(&endpoint, ping).await.status(), 202, "A listens");
+    drop(a);
+    // A's stream ends with A; the client then learns from B that the session is gone.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(20), async { while events.next().await.is_some() {} })
+            .await
+            .is_ok(),
+        "A's stream ends when A stops"
+    );
+    let gone = until_gone(&b, &endpoint).await;
+    let body: serde_json::Value = gone.json().await.expect("JSON body");
+    assert_eq!(body["error"], "session_not_found", "{body}");
 }
 
 #[tokio::test]
@@ -215,13 +262,8 @@ async fn forwarding_works_again_after_redis_is_stopped_and_restarted() {
     use futures::StreamExt;
 
     let mut redis = RedisTestServer::start().await;
-    let unlimited = || {
-        let mut config = test_config();
-        config.redis_url = Some(redis.url().into());
-        config.rate_limit_per_sec = 0; // the retry loop below may post many times
-        spawn_app_with(config)
-    };
-    let (a, b) = (unlimited().await, unlimited().await);
+    // The retry loop below may post many times.
+    let (a, b) = (unlimited_instance(&redis).await, unlimited_instance(&redis).await);
     let stream = a.client.get(a.url("/mcp/all")).header("Accept", "text/event-stream").send().await.expect("opens");
     let mut events = stream.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
     let mut next = async || {
@@ -244,13 +286,14 @@ async fn forwarding_works_again_after_redis_is_stopped_and_restarted() {
     let back = tokio::time::timeout(std::time::Duration::from_secs(20), async {
         let mut id = 2;
         loop {
-            // 202 once A's subscription is back; meanwhile 503 (no connection yet) or 404 (no
-            // subscriber on A's channel yet).
+            // 202 once A's subscription is back; meanwhile 503 (no connection yet, or A not
+            // subscribed again yet). Never 404: A's stream is still open, and a 404 would tell
+            // the client to drop it.
             let status = b.post_json(&endpoint, ping(id)).await.status();
             if status == 202 {
                 return id;
             }
-            assert!(status == 503 || status == 404, "unexpected {status} while Redis comes back");
+            assert_eq!(status, 503, "while Redis comes back (POST {id})");
             id += 1;
             tokio::task::yield_now().await;
         }
