@@ -14,7 +14,7 @@ pub fn placeholders_allowed(profile: &str, allow: Option<&str>) -> Result<(), St
     }
     Err(format!(
         "refusing a release build with the plain placeholder widgets: the widget templates are not built. \
-         Run `cargo xtask widgets` first (scripts/run.sh and scripts/build-release.sh do), point WIDGETS_DIR \
+         Run `cargo xtask widgets` first (scripts/run.sh and scripts/build.sh do), point WIDGETS_DIR \
          at built templates, or set {ALLOW_PLACEHOLDERS_VAR}=1 to build without them"
     ))
 }
