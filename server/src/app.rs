@@ -20,7 +20,7 @@ use crate::catalog::unwrangle::{UnwrangleConfig, UnwrangleSource};
 use crate::clock::{Clock, SystemClock};
 use crate::commerce::Commerce;
 use crate::config::Config;
-use crate::http::body_limit::{self, BodyLimit};
+use crate::http::body_limit::{self, BodyRules};
 use crate::http::client_ip::{self, TrustForwardedFor};
 use crate::http::host_check::{self, AllowedHosts};
 use crate::http::rate_limit::{self, RateLimits};
@@ -230,7 +230,13 @@ async fn build_state(
             unwrangle.base_url = config.unwrangle_base_url.clone();
             unwrangle.upstream_budget =
                 std::num::NonZeroU32::new(config.unwrangle_max_requests_per_min).map(governor::Quota::per_minute);
-            Arc::new(UnwrangleSource::new(unwrangle).map_err(|e| StartupError::Unwrangle(e.to_string()))?)
+            unwrangle.client_budget = std::num::NonZeroU32::new(config.unwrangle_max_requests_per_client_per_min)
+                .map(governor::Quota::per_minute);
+            unwrangle.max_clients = config.rate_limit_max_keys;
+            Arc::new(
+                UnwrangleSource::with_clock(unwrangle, clock.clone())
+                    .map_err(|e| StartupError::Unwrangle(e.to_string()))?,
+            )
         }
         _ => catalog.clone(),
     };
@@ -290,13 +296,16 @@ pub fn router(
         acp = acp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
     }
     let acp = acp
-        .layer(from_fn_with_state(BodyLimit(crate::commerce::BODY_LIMIT), body_limit::layer))
+        .layer(from_fn_with_state(BodyRules::limit(crate::commerce::BODY_LIMIT), body_limit::layer))
         .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
     let mut mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, shutdown);
     if let Some(limiter) = &limits.general {
         mcp = mcp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
     }
-    let mcp = mcp.layer(from_fn_with_state(BodyLimit(config.mcp_max_body()), body_limit::layer));
+    // No request timeout wraps the MCP routes (an SSE stream is a long GET), so the body read
+    // has its own deadline.
+    let mcp_body = BodyRules::limit(config.mcp_max_body()).with_read_deadline(config.mcp_body_timeout());
+    let mcp = mcp.layer(from_fn_with_state(mcp_body, body_limit::layer));
 
     let mut api = Router::new().route(shared::api::AUTHENTICATE_PATH, post(rest::session::authenticate));
     if let Some(limiter) = &limits.signin {
@@ -307,7 +316,7 @@ pub fn router(
         api = api.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
     }
     let api = api
-        .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
+        .layer(from_fn_with_state(BodyRules::limit(API_BODY_LIMIT), body_limit::layer))
         .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer))
         .with_state(state.clone());
 
@@ -322,7 +331,7 @@ pub fn router(
             oauth = oauth.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
         }
         oauth = oauth
-            .layer(from_fn_with_state(BodyLimit(API_BODY_LIMIT), body_limit::layer))
+            .layer(from_fn_with_state(BodyRules::limit(API_BODY_LIMIT), body_limit::layer))
             .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
     }
 

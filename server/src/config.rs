@@ -109,6 +109,11 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client may take to send the body of a request to an MCP endpoint, from the end
+    /// of its headers; a body still arriving then is answered 408 and the connection closed.
+    #[arg(long, env = "MCP_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mcp_body_timeout_secs: u64,
+
     /// Serve stateless `tools/call` requests of clients before protocol 2026-07-28 straight from
     /// the typed tools (same answers as rmcp's path, about a third of the CPU); `false` sends
     /// every MCP request through rmcp.
@@ -116,8 +121,9 @@ pub struct Config {
     pub direct_tool_calls: bool,
 
     // ---- Abuse limits (issue 14; docs/security.md) ----
-    /// Most rate-limit buckets (client IPs / IPv6 /64s and sessions) each limiter keeps; past it
-    /// the least useful ones are dropped (and start again full).
+    /// Most rate-limit buckets (client IPs / IPv6 /64s and sessions) each limiter keeps (the
+    /// Unwrangle per-client budget too); past it the least useful ones are dropped (and start
+    /// again full).
     #[arg(long, env = "RATE_LIMIT_MAX_KEYS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_limit_max_keys: u64,
 
@@ -153,6 +159,14 @@ pub struct Config {
     /// minute". 0: no budget.
     #[arg(long, env = "UNWRANGLE_MAX_REQUESTS_PER_MIN", default_value_t = 120)]
     pub unwrangle_max_requests_per_min: u32,
+
+    /// Requests per minute one client (an IPv4 address, or an IPv6 /64) may cause the server to
+    /// send to Unwrangle (its searches that miss the cache; each retry counts). Past it that
+    /// client's searches that are not cached are answered "busy, try again in a minute"; other
+    /// clients are not affected. At most RATE_LIMIT_MAX_KEYS clients are tracked. 0: no
+    /// per-client budget.
+    #[arg(long, env = "UNWRANGLE_MAX_REQUESTS_PER_CLIENT_PER_MIN", default_value_t = 20)]
+    pub unwrangle_max_requests_per_client_per_min: u32,
 
     /// Seconds the server waits, after a shutdown signal, for requests in flight before it stops
     /// anyway.
@@ -550,6 +564,10 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    pub fn mcp_body_timeout(&self) -> Duration {
+        Duration::from_secs(self.mcp_body_timeout_secs)
+    }
+
     /// The MCP body limit as a `usize` (saturating on 32-bit targets).
     pub fn mcp_max_body(&self) -> usize {
         usize::try_from(self.mcp_max_body_bytes).unwrap_or(usize::MAX)
@@ -654,6 +672,8 @@ mod tests {
         assert_eq!(c.idempotency_key_ttl_secs, 24 * 3600);
         assert_eq!(c.session_max_lifetime_secs, 24 * 3600);
         assert_eq!(c.unwrangle_max_requests_per_min, 120);
+        assert_eq!(c.unwrangle_max_requests_per_client_per_min, 20);
+        assert_eq!(c.mcp_body_timeout_secs, 10);
         assert_eq!((c.sse_init_timeout_secs, c.sse_idle_timeout_secs, c.shutdown_timeout_secs), (10, 1800, 10));
         assert!(c.oauth_issuer.is_none());
         assert_eq!(c.oauth_account_claim, "email");

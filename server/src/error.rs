@@ -45,6 +45,8 @@ pub enum AppError {
     BodyTooLarge { limit_bytes: usize },
     #[error("The request took too long to answer. Please try again.")]
     TimedOut,
+    #[error("The request body did not arrive within {after_secs} seconds.")]
+    BodyTimedOut { after_secs: u64 },
     #[error("Product {0} was not found. Search for it again and use an id from the results.")]
     ProductNotFound(String),
     #[error("{0} is out of stock right now.")]
@@ -129,6 +131,7 @@ impl AppError {
             }
             AppError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ApiErrorCode::InvalidRequest),
             AppError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ApiErrorCode::Internal),
+            AppError::BodyTimedOut { .. } => (StatusCode::REQUEST_TIMEOUT, ApiErrorCode::InvalidRequest),
             AppError::ProductNotFound(_)
             | AppError::OutOfStock(_)
             | AppError::NotInCart(_)

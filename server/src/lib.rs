@@ -20,6 +20,7 @@
 //! - [`origin`]: Origin allow-list and CORS.
 //! - [`http`]: middleware: request id and access log, client IP, body limit, rate limits, the
 //!   REST request timeout, security headers.
+//! - [`limiter`]: the rate limiters' parts: the app's clock for governor, bounded buckets.
 //! - [`metrics`]: Prometheus metrics at `/metrics` (with `METRICS_TOKEN`).
 //! - [`error`]: the one error type and its mapping to MCP results and HTTP responses.
 
@@ -31,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod limiter;
 pub mod mcp;
 pub mod metrics;
 pub mod origin;

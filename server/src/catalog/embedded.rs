@@ -15,6 +15,7 @@ use shared::product::{DataSource, Product, Rating};
 use crate::catalog::images;
 use crate::catalog::ranking::{self, Document, SearchIndex};
 use crate::catalog::{CatalogError, ProductSource, SearchQuery, SearchResults};
+use crate::http::client_ip::ClientKey;
 
 /// The catalog as shipped.
 const CATALOG_JSON: &str = include_str!("../../data/catalog.json");
@@ -229,6 +230,11 @@ impl ProductSource for EmbeddedCatalog {
 
     async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError> {
         Ok(self.get(id).cloned())
+    }
+
+    /// No per-client limits: the same catalog for everybody.
+    fn for_client(self: Arc<Self>, _client: ClientKey) -> Arc<dyn ProductSource> {
+        self
     }
 
     /// In-stock products first, then by rating, review count and id.

@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod images;
 pub mod ranking;
+pub mod search_cache;
 pub mod unwrangle;
 
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use async_trait::async_trait;
 use shared::ids::ProductId;
 use shared::money::Cents;
 use shared::product::{DataSource, Product, SortOrder};
+
+use crate::http::client_ip::ClientKey;
 
 /// A search as the sources see it: already validated and defaulted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -60,4 +63,10 @@ pub trait ProductSource: Send + Sync {
 
     /// Best-rated products of a category (case-insensitive), for recommendations.
     async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError>;
+
+    /// This source as it serves one client's requests (`client`: the client as rate limits key
+    /// it). A source with per-client limits (Unwrangle's budget of upstream calls) answers a
+    /// view that charges that client; the others answer themselves. The MCP handler asks for it
+    /// once per request (`TargetMcp::with_client`), so the tools need not know.
+    fn for_client(self: Arc<Self>, client: ClientKey) -> Arc<dyn ProductSource>;
 }

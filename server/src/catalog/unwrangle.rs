@@ -18,6 +18,18 @@
 //! Failures: 429, 5xx, timeouts and connection errors are retried with jittered exponential
 //! backoff; 401, 403 (credits exhausted) and other 4xx are not. The API key is never logged, and it
 //! is scrubbed from any upstream text that ends up in an error detail.
+//!
+//! Credits: every upstream attempt (a retry too) is charged to two budgets before it is sent — the
+//! client's ([`UnwrangleConfig::client_budget`], keyed like the rate limits: the IPv4 address or
+//! the IPv6 /64, see [`ProductSource::for_client`]) and then everybody's
+//! ([`UnwrangleConfig::upstream_budget`]). Past either, a search that misses the cache is answered
+//! [`CatalogError::RateLimited`] ("busy, try again in a minute") without calling Unwrangle; cached
+//! pages still answer, and one client's spent budget leaves the others' untouched. The
+//! per-client buckets are bounded ([`UnwrangleConfig::max_clients`]) and forgotten once idle and
+//! full again; both budgets run on the app's [`Clock`].
+//!
+//! Pages live in a [`SearchCache`]: a page asked for again moves out of the way of new pages, so
+//! a flood of one-off queries cannot push out the pages shoppers keep asking for (tested below).
 
 use std::cmp::Reverse;
 use std::collections::HashSet;
@@ -35,10 +47,14 @@ use serde_json::Value;
 use shared::ids::ProductId;
 use shared::money::{Cents, Currency};
 use shared::product::{DataSource, Product, Rating, SortOrder};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 use url::Url;
 
+use crate::catalog::search_cache::SearchCache;
 use crate::catalog::{CatalogError, ProductSource, SearchQuery, SearchResults};
+use crate::clock::{Clock, SystemClock};
+use crate::http::client_ip::ClientKey;
+use crate::limiter::{self, BoundedBuckets, DirectLimiter, KeyedLimiter};
 
 /// Unwrangle's getter endpoint. The trailing slash matters: without it the API answers 301.
 pub const DEFAULT_BASE_URL: &str = "https://data.unwrangle.com/api/getter/";
@@ -70,7 +86,8 @@ pub struct UnwrangleConfig {
     pub retry_max_delay: Duration,
     /// How long a search page is served from the cache.
     pub cache_ttl: Duration,
-    /// How many search pages the cache keeps.
+    /// How many search pages the cache keeps (a quarter for pages asked for once, the rest for
+    /// pages asked for again: [`SearchCache`]).
     pub cache_capacity: u64,
     /// How long a product seen in search results stays answerable by id.
     pub product_ttl: Duration,
@@ -80,6 +97,13 @@ pub struct UnwrangleConfig {
     /// credit); past it a search that misses the cache is answered "busy" without calling
     /// Unwrangle. `None`: no budget.
     pub upstream_budget: Option<governor::Quota>,
+    /// The budget of upstream requests of one client (as [`ClientKey`] counts clients), charged
+    /// before the global one; past it that client's searches that miss the cache are answered
+    /// "busy". `None`: none.
+    pub client_budget: Option<governor::Quota>,
+    /// Most clients whose budget is tracked at once (the least useful are dropped past it, and
+    /// start again with a full budget).
+    pub max_clients: u64,
 }
 
 impl UnwrangleConfig {
@@ -98,6 +122,8 @@ impl UnwrangleConfig {
             product_ttl: Duration::from_secs(60 * 60),
             product_capacity: 20_000,
             upstream_budget: None,
+            client_budget: None,
+            max_clients: 100_000,
         }
     }
 }
@@ -116,6 +142,8 @@ impl fmt::Debug for UnwrangleConfig {
             .field("product_ttl", &self.product_ttl)
             .field("product_capacity", &self.product_capacity)
             .field("upstream_budget", &self.upstream_budget)
+            .field("client_budget", &self.client_budget)
+            .field("max_clients", &self.max_clients)
             .finish()
     }
 }
@@ -141,10 +169,12 @@ pub struct UnwrangleSource {
     api_key: String,
     backoff: ExponentialBuilder,
     /// Normalized query text → the upstream page, in upstream order.
-    searches: Cache<String, Arc<Vec<Arc<Product>>>>,
+    searches: SearchCache<Arc<Vec<Arc<Product>>>>,
     products: Cache<ProductId, Arc<Product>>,
     /// The global budget of upstream requests, if any.
-    budget: Option<governor::DefaultDirectRateLimiter>,
+    budget: Option<DirectLimiter>,
+    /// Each client's budget of upstream requests, if any.
+    client_budget: Option<KeyedLimiter<ClientKey>>,
 }
 
 impl fmt::Debug for UnwrangleSource {
@@ -158,8 +188,14 @@ impl fmt::Debug for UnwrangleSource {
 }
 
 impl UnwrangleSource {
-    /// Builds the HTTP client (one per source, connections pooled) and the caches.
+    /// Builds the HTTP client (one per source, connections pooled) and the caches; the budgets
+    /// run on the wall clock.
     pub fn new(config: UnwrangleConfig) -> Result<Self, UnwrangleInitError> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Like [`UnwrangleSource::new`], the budgets on `clock`'s time (tests move a `ManualClock`).
+    pub fn with_clock(config: UnwrangleConfig, clock: Arc<dyn Clock>) -> Result<Self, UnwrangleInitError> {
         let api_key = config.api_key.trim().to_owned();
         if api_key.is_empty() {
             return Err(UnwrangleInitError::EmptyApiKey);
@@ -198,36 +234,34 @@ impl UnwrangleSource {
             endpoint,
             api_key,
             backoff,
-            searches: Cache::builder()
-                .name("unwrangle-searches")
-                .max_capacity(config.cache_capacity)
-                .time_to_live(config.cache_ttl)
-                .build(),
+            searches: SearchCache::new(config.cache_capacity, config.cache_ttl),
             products: Cache::builder()
                 .name("unwrangle-products")
                 .max_capacity(config.product_capacity)
                 .time_to_live(config.product_ttl)
                 .build(),
-            budget: config.upstream_budget.map(governor::RateLimiter::direct),
+            budget: config.upstream_budget.map(|quota| limiter::direct(quota, clock.clone())),
+            client_budget: config
+                .client_budget
+                .map(|quota| limiter::keyed(quota, BoundedBuckets::forgetting_idle(config.max_clients, &quota), clock)),
         })
     }
 
     /// The upstream page for `text`, and whether it came from the cache. Concurrent calls for the
-    /// same normalized text share one upstream request; failures are not cached.
-    async fn page(&self, text: &str) -> Result<(Arc<Vec<Arc<Product>>>, bool), CatalogError> {
+    /// same normalized text share one upstream request, charged to the client whose call made it
+    /// (`None`: only the global budget); failures are not cached.
+    async fn page(
+        &self,
+        text: &str,
+        client: Option<ClientKey>,
+    ) -> Result<(Arc<Vec<Arc<Product>>>, bool), CatalogError> {
         let key = normalize_query(text);
         if key.is_empty() {
             return Ok((Arc::new(Vec::new()), false));
         }
-        let entry = self
-            .searches
-            .entry_by_ref(key.as_str())
-            .or_try_insert_with(self.fetch(&key))
-            .await
-            .map_err(|e| e.to_catalog_error())?;
-        let cached = !entry.is_fresh();
+        let (page, cached) =
+            self.searches.get_or_try_fetch(&key, self.fetch(&key, client)).await.map_err(|e| e.to_catalog_error())?;
         crate::metrics::unwrangle_cache(cached);
-        let page = entry.into_value();
         // Remember (and refresh) every product shown, so a later add-to-cart can find it by id.
         for product in page.iter() {
             self.products.insert(product.id.clone(), product.clone()).await;
@@ -236,8 +270,8 @@ impl UnwrangleSource {
     }
 
     /// Asks Unwrangle, retrying what may pass.
-    async fn fetch(&self, text: &str) -> Result<Arc<Vec<Arc<Product>>>, FetchError> {
-        let result = (|| self.fetch_once(text))
+    async fn fetch(&self, text: &str, client: Option<ClientKey>) -> Result<Arc<Vec<Arc<Product>>>, FetchError> {
+        let result = (|| self.fetch_once(text, client))
             .retry(self.backoff)
             .when(FetchError::is_retryable)
             .notify(|error, delay| {
@@ -251,6 +285,13 @@ impl UnwrangleSource {
             .await;
         match result {
             Ok(products) => Ok(Arc::new(products.into_iter().map(Arc::new).collect())),
+            Err(FetchError::ClientBudgetSpent) => {
+                // Expected under a flood: one short line naming the client, not its query text.
+                if let Some(client) = client {
+                    info!(%client, "Unwrangle: this client's budget is spent for now");
+                }
+                Err(FetchError::ClientBudgetSpent)
+            }
             Err(error) => {
                 warn!(query = text, %error, "Unwrangle search failed");
                 Err(error)
@@ -259,8 +300,14 @@ impl UnwrangleSource {
     }
 
     /// One request, with any copy of the key scrubbed from the error detail; none when the
-    /// upstream budget is spent.
-    async fn fetch_once(&self, text: &str) -> Result<Vec<Product>, FetchError> {
+    /// client's budget or the global one is spent. The client's is charged first, so a client
+    /// over its own budget spends nothing of everybody's.
+    async fn fetch_once(&self, text: &str, client: Option<ClientKey>) -> Result<Vec<Product>, FetchError> {
+        if let (Some(budgets), Some(client)) = (&self.client_budget, &client)
+            && budgets.check_key(client).is_err()
+        {
+            return Err(FetchError::ClientBudgetSpent);
+        }
         if let Some(budget) = &self.budget
             && budget.check().is_err()
         {
@@ -302,10 +349,10 @@ impl ProductSource for UnwrangleSource {
         DataSource::Unwrangle
     }
 
+    /// A search charged to no client (only the global budget); requests come through
+    /// [`ProductSource::for_client`].
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, CatalogError> {
-        let (page, cached) = self.page(&query.text).await?;
-        let (total, products) = select(&page, query.max_price, query.sort, query.limit);
-        Ok(SearchResults { total, products, cached })
+        self.search_as(query, None).await
     }
 
     async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError> {
@@ -313,8 +360,59 @@ impl ProductSource for UnwrangleSource {
     }
 
     async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError> {
-        let (page, _) = self.page(category).await?;
+        self.top_in_category_as(category, limit, None).await
+    }
+
+    fn for_client(self: Arc<Self>, client: ClientKey) -> Arc<dyn ProductSource> {
+        Arc::new(ClientView { source: self, client })
+    }
+}
+
+impl UnwrangleSource {
+    async fn search_as(&self, query: &SearchQuery, client: Option<ClientKey>) -> Result<SearchResults, CatalogError> {
+        let (page, cached) = self.page(&query.text, client).await?;
+        let (total, products) = select(&page, query.max_price, query.sort, query.limit);
+        Ok(SearchResults { total, products, cached })
+    }
+
+    async fn top_in_category_as(
+        &self,
+        category: &str,
+        limit: usize,
+        client: Option<ClientKey>,
+    ) -> Result<Vec<Arc<Product>>, CatalogError> {
+        let (page, _) = self.page(category, client).await?;
         Ok(select(&page, None, SortOrder::Rating, limit).1)
+    }
+}
+
+/// The Unwrangle source as one client's requests see it: the same caches, its cache misses
+/// charged to that client's budget.
+struct ClientView {
+    source: Arc<UnwrangleSource>,
+    client: ClientKey,
+}
+
+#[async_trait]
+impl ProductSource for ClientView {
+    fn kind(&self) -> DataSource {
+        self.source.kind()
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchResults, CatalogError> {
+        self.source.search_as(query, Some(self.client)).await
+    }
+
+    async fn product(&self, id: &ProductId) -> Result<Option<Arc<Product>>, CatalogError> {
+        self.source.product(id).await
+    }
+
+    async fn top_in_category(&self, category: &str, limit: usize) -> Result<Vec<Arc<Product>>, CatalogError> {
+        self.source.top_in_category_as(category, limit, Some(self.client)).await
+    }
+
+    fn for_client(self: Arc<Self>, client: ClientKey) -> Arc<dyn ProductSource> {
+        self.source.clone().for_client(client)
     }
 }
 
@@ -350,6 +448,9 @@ enum FetchError {
     /// Our own budget of upstream requests is spent for now; not retried, nothing sent.
     #[error("the upstream request budget is spent for now")]
     BudgetSpent,
+    /// This client's share of the upstream requests is spent for now; not retried, nothing sent.
+    #[error("this client's upstream request budget is spent for now")]
+    ClientBudgetSpent,
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("{0}")]
@@ -409,6 +510,7 @@ impl FetchError {
         match self {
             FetchError::RateLimited => FetchError::RateLimited,
             FetchError::BudgetSpent => FetchError::BudgetSpent,
+            FetchError::ClientBudgetSpent => FetchError::ClientBudgetSpent,
             FetchError::Timeout(d) => FetchError::Timeout(f(d)),
             FetchError::Server(d) => FetchError::Server(f(d)),
             FetchError::Connection(d) => FetchError::Connection(f(d)),
@@ -421,7 +523,9 @@ impl FetchError {
     /// The shopper-facing error; the detail travels along for the logs.
     fn to_catalog_error(&self) -> CatalogError {
         match self {
-            FetchError::RateLimited | FetchError::BudgetSpent => CatalogError::RateLimited,
+            FetchError::RateLimited | FetchError::BudgetSpent | FetchError::ClientBudgetSpent => {
+                CatalogError::RateLimited
+            }
             FetchError::Timeout(_) => CatalogError::Timeout,
             FetchError::Malformed(d) => CatalogError::Malformed(d.clone()),
             FetchError::Server(_) | FetchError::Connection(_) | FetchError::Refused(_) | FetchError::Client(_) => {
@@ -1070,6 +1174,73 @@ mod tests {
         }
         assert_eq!(up.hits(), 2, "the credits spent are the budget's, no more");
         assert!(src.search(&query("lamp")).await.unwrap().cached, "a cached page is still served");
+    }
+
+    fn client(ip: &str) -> ClientKey {
+        ClientKey::of(ip.parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn one_client_spends_only_its_own_budget_and_cached_pages_still_answer() {
+        let (up, base) = upstream(|_| async { ok_json(json!({"results": []})) }).await;
+        let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
+        let per_client = governor::Quota::per_minute(std::num::NonZeroU32::new(2).unwrap());
+        let config = UnwrangleConfig { client_budget: Some(per_client), ..config(base) };
+        let src = Arc::new(UnwrangleSource::with_clock(config, clock.clone()).unwrap());
+        let greedy = src.clone().for_client(client("2001:db8:1:2::1"));
+        // Another address of the same /64 is the same client.
+        let greedy_again = src.clone().for_client(client("2001:db8:1:2::ffff"));
+        let other = src.clone().for_client(client("192.0.2.7"));
+
+        greedy.search(&query("lamp")).await.unwrap();
+        greedy_again.search(&query("desk")).await.unwrap();
+        for n in 0..10 {
+            let err = greedy.search(&query(&format!("random {n}"))).await.unwrap_err();
+            assert!(matches!(err, CatalogError::RateLimited), "{err:?}");
+            assert!(err.to_string().contains("busy"), "{err}");
+        }
+        assert_eq!(up.hits(), 2, "past its budget the client costs no upstream call");
+        assert!(greedy.search(&query("lamp")).await.unwrap().cached, "its cached pages still answer");
+        let theirs = other.search(&query("chair")).await.unwrap();
+        assert!(!theirs.cached, "another client still reaches Unwrangle");
+        assert_eq!(up.hits(), 3);
+
+        clock.advance(chrono::Duration::seconds(30));
+        assert!(!greedy.search(&query("random 0")).await.unwrap().cached, "one call back after half a minute");
+        assert!(greedy.search(&query("random 1")).await.is_err());
+        assert_eq!(up.hits(), 4);
+    }
+
+    #[tokio::test]
+    async fn hot_pages_survive_a_flood_of_one_off_queries() {
+        let (up, base) = upstream(|_| async { ok_json(json!({"results": []})) }).await;
+        let capacity = 32;
+        let src = UnwrangleSource::new(UnwrangleConfig { cache_capacity: capacity, ..config(base) }).unwrap();
+        // Shoppers keep asking for the same few things.
+        let hot = ["desk lamp", "towels", "coffee maker"];
+        for _ in 0..5 {
+            for text in hot {
+                src.search(&query(text)).await.unwrap();
+            }
+        }
+        assert_eq!(up.hits(), hot.len());
+        // Then somebody floods the search with queries nobody will ask again, ten times as many
+        // as the cache holds.
+        let flood = usize::try_from(capacity).unwrap() * 10;
+        for n in 0..flood {
+            src.search(&query(&format!("random {n} {}", n * 7919))).await.unwrap();
+            if n % 64 == 0 {
+                src.searches.run_pending_tasks().await;
+            }
+        }
+        src.searches.run_pending_tasks().await;
+        assert_eq!(up.hits(), hot.len() + flood);
+        assert!(src.searches.entry_count() <= capacity, "{} pages kept", src.searches.entry_count());
+        for text in hot {
+            let again = src.search(&query(text)).await.unwrap();
+            assert!(again.cached, "{text:?} was evicted by the flood");
+        }
+        assert_eq!(up.hits(), hot.len() + flood, "no new upstream call for the hot pages");
     }
 
     #[tokio::test]

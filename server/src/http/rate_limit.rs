@@ -14,8 +14,9 @@
 //! in steady use when a flood of one-off keys arrives), and the sweeper drops buckets that are
 //! full again.
 //!
-//! Time comes from the app's [`Clock`] (made monotonic here), so tests drive the buckets with a
-//! `ManualClock` instead of depending on how fast the machine is.
+//! Time comes from the app's [`Clock`] (made monotonic in `limiter.rs`, which holds the bounded
+//! buckets too), so tests drive the buckets with a `ManualClock` instead of depending on how fast
+//! the machine is.
 //!
 //! Two limiters exist: the general one on every MCP and /api request (`RATE_LIMIT_PER_SEC`,
 //! `RATE_LIMIT_BURST`; 0 per second disables it) and a stricter one on the sign-in endpoint
@@ -29,7 +30,6 @@
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -37,13 +37,9 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use governor::Quota;
 use governor::clock::Clock as GovernorClock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::keyed::ShrinkableKeyedStateStore;
-use governor::state::{InMemoryState, NotKeyed, StateStore};
-use governor::{Quota, RateLimiter};
+use governor::state::InMemoryState;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use shared::ids::SessionId;
@@ -53,6 +49,7 @@ use super::client_ip::{ClientIp, ClientKey};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::limiter::{self, BoundedBuckets, KeyedLimiter};
 use crate::store::Store;
 
 /// Most distinct sessions one request may name (a batch of calls for one shopper names one).
@@ -64,76 +61,7 @@ enum Key {
     Session(SessionId),
 }
 
-/// The app's clock as a monotonic governor clock: nanoseconds since the limiter was made, never
-/// going back (a wall clock set back would otherwise stretch every wait).
-struct LimiterClock {
-    clock: Arc<dyn Clock>,
-    epoch: DateTime<Utc>,
-    latest: AtomicU64,
-}
-
-impl GovernorClock for LimiterClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        let since = (self.clock.now() - self.epoch).num_nanoseconds().unwrap_or(i64::MAX);
-        let since = u64::try_from(since).unwrap_or(0);
-        let before = self.latest.fetch_max(since, Ordering::Relaxed);
-        Nanos::from(before.max(since))
-    }
-}
-
-/// The buckets: at most `max_keys` of them, in a moka cache.
-struct BoundedBuckets {
-    cache: moka::sync::Cache<Key, Arc<InMemoryState>>,
-}
-
-impl BoundedBuckets {
-    fn new(max_keys: u64) -> Self {
-        BoundedBuckets { cache: moka::sync::Cache::builder().max_capacity(max_keys).build() }
-    }
-
-    /// The bucket's theoretical arrival time, without changing it.
-    fn peek(state: &InMemoryState) -> Option<Nanos> {
-        match state.measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>) {
-            Ok(()) => None,
-            Err(prev) => prev,
-        }
-    }
-}
-
-impl StateStore for BoundedBuckets {
-    type Key = Key;
-
-    fn measure_and_replace<T, F, E>(&self, key: &Key, f: F) -> Result<T, E>
-    where
-        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
-    {
-        let state = self.cache.get_with_by_ref(key, || Arc::new(InMemoryState::default()));
-        state.measure_and_replace(&NotKeyed::NonKey, f)
-    }
-}
-
-impl ShrinkableKeyedStateStore<Key> for BoundedBuckets {
-    fn retain_recent(&self, drop_below: Nanos) {
-        for (key, state) in self.cache.iter() {
-            if Self::peek(&state).is_none_or(|tat| tat <= drop_below) {
-                self.cache.invalidate(key.as_ref());
-            }
-        }
-        self.cache.run_pending_tasks();
-    }
-
-    fn len(&self) -> usize {
-        usize::try_from(self.cache.entry_count()).unwrap_or(usize::MAX)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-type Limiter = RateLimiter<Key, BoundedBuckets, LimiterClock, NoOpMiddleware<Nanos>>;
+type Limiter = KeyedLimiter<Key>;
 
 /// One keyed limiter, the store it asks whether a session exists, and the most body it reads to
 /// find session ids (when no body limit layer ran before it). Cheap to clone.
@@ -156,10 +84,9 @@ impl std::fmt::Debug for RequestLimiter {
 impl RequestLimiter {
     /// A limiter of `quota` per key, at most `max_keys` keys, on `clock`'s time.
     pub fn new(quota: Quota, max_keys: u64, store: Arc<dyn Store>, clock: Arc<dyn Clock>, max_body: usize) -> Self {
-        let governor_clock = LimiterClock { clock: clock.clone(), epoch: clock.now(), latest: AtomicU64::new(0) };
         let buckets = BoundedBuckets::new(max_keys);
-        let cache = buckets.cache.clone();
-        let limiter: Limiter = RateLimiter::new(quota, buckets, governor_clock);
+        let cache = buckets.cache().clone();
+        let limiter: Limiter = limiter::keyed(quota, buckets, clock.clone());
         RequestLimiter { limiter: Arc::new(limiter), buckets: cache, store, clock, max_body }
     }
 
@@ -399,7 +326,7 @@ mod tests {
     }
 
     fn limiter(quota: Quota, max_keys: u64) -> (RequestLimiter, Arc<ManualClock>, Arc<MemoryStore>) {
-        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let store = Arc::new(MemoryStore::new(Duration::from_secs(600)));
         (RequestLimiter::new(quota, max_keys, store.clone(), clock.clone(), 1024), clock, store)
     }

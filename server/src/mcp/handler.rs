@@ -21,6 +21,7 @@ use tracing::Instrument;
 use super::connector::Connector;
 use super::json_object;
 use super::tool_meta::tool_meta;
+use crate::http::client_ip::ClientIp;
 use crate::http::request_log::{RequestId, ToolCall, ToolNote};
 use crate::identity::bearer::Linked;
 use crate::identity::resource::ProtectedResource;
@@ -86,6 +87,18 @@ impl TargetMcp {
     /// session mode).
     pub fn with_linked(mut self, linked: Option<&Linked>) -> Self {
         self.linked = linked.map(|l| Arc::clone(&l.0));
+        self
+    }
+
+    /// The same handler serving the request of `client` (the client IP the `http/client_ip.rs`
+    /// layer put in the request): its product source charges that client's own limits
+    /// ([`ProductSource::for_client`](crate::catalog::ProductSource::for_client)), so the tools,
+    /// which only see `state.products`, need not know who asks. `None` (no socket: in-process
+    /// tests) leaves the handler as it is.
+    pub fn with_client(mut self, client: Option<ClientIp>) -> Self {
+        if let Some(client) = client {
+            self.state.products = Arc::clone(&self.state.products).for_client(client.limit_key());
+        }
         self
     }
 
@@ -227,12 +240,21 @@ impl ServerHandler for TargetMcp {
         let started = Instant::now();
         let tool = request.name.to_string();
         let session = session_for_log(&request);
-        // The request's own token (Streamable HTTP, legacy SSE POSTs), else the stream's.
+        // The request's own token (Streamable HTTP, legacy SSE POSTs), else the stream's; the
+        // request's client, else the stream's.
         let parts = context.extensions.get::<axum::http::request::Parts>();
         let linked = parts.and_then(|p| p.extensions.get::<Linked>());
-        let this = match linked {
-            Some(linked) => &self.clone().with_linked(Some(linked)),
-            None => self,
+        let client = parts.and_then(|p| p.extensions.get::<ClientIp>()).copied();
+        let for_request;
+        let this = if linked.is_none() && client.is_none() {
+            self
+        } else {
+            let handler = match linked {
+                Some(linked) => self.clone().with_linked(Some(linked)),
+                None => self.clone(),
+            };
+            for_request = handler.with_client(client);
+            &for_request
         };
         // rmcp runs this in its own task: carry the HTTP request's id and note over from the
         // request parts rmcp keeps in the context.

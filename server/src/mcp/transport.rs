@@ -122,8 +122,10 @@ async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Bod
     let linked = request.extensions().get::<Linked>();
     if request.method() == axum::http::Method::GET && wants_event_stream(&request) {
         let messages = format!("{}/messages", state.connector.path());
-        let client = request.extensions().get::<ClientIp>().map(|c| c.limit_key().ip());
-        let handler = state.services.handler(state.connector).with_linked(linked);
+        let client_ip = request.extensions().get::<ClientIp>().copied();
+        let client = client_ip.map(|c| c.limit_key().ip());
+        // The stream's client is the one a POST relayed from another instance is charged to.
+        let handler = state.services.handler(state.connector).with_linked(linked).with_client(client_ip);
         return state.sse.open_for(handler, &messages, client);
     }
     let path = request.uri().path().to_owned();
@@ -135,7 +137,11 @@ async fn endpoint(State(state): State<Arc<ConnectorState>>, request: Request<Bod
     let declares_json = invalid_message::declares_json(&parts.headers);
     let answer = async {
         if let Some(hosts) = state.direct_hosts.as_deref() {
-            let handler = state.services.handler(state.connector).with_linked(parts.extensions.get::<Linked>());
+            let handler = state
+                .services
+                .handler(state.connector)
+                .with_linked(parts.extensions.get::<Linked>())
+                .with_client(parts.extensions.get::<ClientIp>().copied());
             if let Some(response) = direct::answer(&handler, &parts, &bytes, hosts).await {
                 return response;
             }

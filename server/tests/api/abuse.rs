@@ -294,3 +294,31 @@ async fn a_client_that_sends_a_too_large_body_in_full_reads_the_413() {
         assert!(answer.contains("bytes"), "{path}: the JSON reason is there: {answer}");
     }
 }
+
+// ---- Slow MCP bodies ----
+
+#[tokio::test]
+async fn an_mcp_body_that_never_finishes_arriving_is_answered_408_at_its_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = test_config();
+    config.mcp_body_timeout_secs = 1;
+    let app = spawn_app_with(config).await;
+    // Streamable HTTP and a legacy SSE POST: the headers, the start of the body, then nothing.
+    for path in ["/mcp/all", "/mcp/all/messages?sessionId=abc"] {
+        let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\ncontent-length: 100\r\n\r\n{{\"jsonrpc\":"
+        );
+        stream.write_all(head.as_bytes()).await.expect("written");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+        read.unwrap_or_else(|_| panic!("{path}: no answer: the server is still waiting for the body"))
+            .unwrap_or_else(|e| panic!("{path}: answer not readable: {e}"));
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(answer.contains("did not arrive within 1 seconds"), "{path}: {answer}");
+    }
+    // A whole body is still served.
+    assert_eq!(mcp_post(&app, &tools_list(), None).await.status(), 200);
+}

@@ -12,7 +12,7 @@ use shared::cart::CartOutput;
 use shared::product::{DataSource, SearchOutput};
 use shared::tool::ToolName;
 
-use crate::helpers::{spawn_app_with, test_config};
+use crate::helpers::{ToolResult, mcp_post, spawn_app_with, test_config};
 
 #[derive(serde::Deserialize)]
 struct Params {
@@ -96,4 +96,47 @@ async fn a_failing_upstream_gives_the_shopper_a_clear_message() {
     assert!(result.text().contains("unavailable"), "{}", result.text());
     assert!(!result.text().contains("exploded"), "upstream details stay in the log");
     assert_eq!(hits.load(Ordering::SeqCst), 3, "tried, then retried twice");
+}
+
+/// A search from `ip` (the test server trusts `X-Forwarded-For`).
+async fn search_from(app: &crate::helpers::TestApp, ip: &str, query: &str) -> ToolResult {
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "search-target-products", "arguments": {"query": query}}});
+    let response = mcp_post(app, &call, Some(ip)).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("JSON-RPC");
+    assert!(body["error"].is_null(), "{body}");
+    ToolResult(body["result"].clone())
+}
+
+#[tokio::test]
+async fn one_client_cannot_spend_the_unwrangle_budget_of_the_others() {
+    // Both ways a tool call is served: the direct path, and rmcp's.
+    for direct in [true, false] {
+        let (base_url, hits) = start_fake().await;
+        let mut config = test_config();
+        config.unwrangle_api_key = Some("test-key".into());
+        config.unwrangle_base_url = base_url;
+        config.trust_forwarded_for = true;
+        config.direct_tool_calls = direct;
+        config.unwrangle_max_requests_per_client_per_min = 2;
+        let app = spawn_app_with(config).await;
+
+        // Two upstream calls from one /64 (two of its addresses), then its budget is spent.
+        let first: SearchOutput = search_from(&app, "2001:db8:7:7::1", "lamp").await.structured();
+        assert!(!first.cached);
+        let _: SearchOutput = search_from(&app, "2001:db8:7:7::2", "desk").await.structured();
+        for n in 0..5 {
+            let refused = search_from(&app, "2001:db8:7:7::3", &format!("random {n}")).await;
+            assert!(refused.is_error(), "direct={direct}: {:?}", refused.0);
+            assert!(refused.text().contains("busy right now"), "direct={direct}: {}", refused.text());
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "direct={direct}: no upstream call past the client's budget");
+        // Its cached pages still answer; another client still reaches Unwrangle.
+        let cached: SearchOutput = search_from(&app, "2001:db8:7:7::1", "Lamp").await.structured();
+        assert!(cached.cached);
+        let other: SearchOutput = search_from(&app, "198.51.100.4", "chair").await.structured();
+        assert!(!other.cached);
+        assert_eq!(hits.load(Ordering::SeqCst), 3, "direct={direct}");
+    }
 }
