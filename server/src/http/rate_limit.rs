@@ -65,11 +65,19 @@ enum Key {
 }
 
 /// The app's clock as a monotonic governor clock: nanoseconds since the limiter was made, never
-/// going back (a wall clock set back would otherwise stretch every wait).
-struct LimiterClock {
+/// going back (a wall clock set back would otherwise stretch every wait). Also used by the ACP
+/// per-merchant-key limit (`commerce/key_limit.rs`).
+pub(crate) struct LimiterClock {
     clock: Arc<dyn Clock>,
     epoch: DateTime<Utc>,
     latest: AtomicU64,
+}
+
+impl LimiterClock {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        let epoch = clock.now();
+        LimiterClock { clock, epoch, latest: AtomicU64::new(0) }
+    }
 }
 
 impl GovernorClock for LimiterClock {
@@ -156,7 +164,7 @@ impl std::fmt::Debug for RequestLimiter {
 impl RequestLimiter {
     /// A limiter of `quota` per key, at most `max_keys` keys, on `clock`'s time.
     pub fn new(quota: Quota, max_keys: u64, store: Arc<dyn Store>, clock: Arc<dyn Clock>, max_body: usize) -> Self {
-        let governor_clock = LimiterClock { clock: clock.clone(), epoch: clock.now(), latest: AtomicU64::new(0) };
+        let governor_clock = LimiterClock::new(clock.clone());
         let buckets = BoundedBuckets::new(max_keys);
         let cache = buckets.cache.clone();
         let limiter: Limiter = RateLimiter::new(quota, buckets, governor_clock);
