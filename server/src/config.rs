@@ -375,6 +375,21 @@ pub struct CommerceConfig {
     /// Milliseconds between two looks at the webhook outbox.
     #[arg(long, env = "ACP_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub acp_webhook_poll_ms: u64,
+
+    /// Key of the operator API for ACP orders (`/ops/orders/{id}`: look up, ship, deliver, cancel
+    /// with a refund), as `Authorization: Bearer <key>`. Without it those routes do not exist.
+    #[arg(long, env = "ACP_OPS_KEY", hide_env_values = true)]
+    pub acp_ops_key: Option<String>,
+
+    /// Sustained requests per second allowed to each merchant API key on the ACP routes
+    /// (`/checkout_sessions…`, `/feeds/…`, `/mcp/acp`); above it the answer is 429
+    /// `rate_limited` with `Retry-After`. 0 disables the limit.
+    #[arg(long, env = "ACP_RATE_LIMIT_PER_SEC", default_value_t = 100)]
+    pub acp_rate_limit_per_sec: u32,
+
+    /// Requests a merchant key may make at once above the sustained rate.
+    #[arg(long, env = "ACP_RATE_LIMIT_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub acp_rate_limit_burst: u32,
 }
 
 impl Default for CommerceConfig {
@@ -390,6 +405,9 @@ impl Default for CommerceConfig {
             acp_webhook_url: None,
             acp_webhook_secret: None,
             acp_webhook_poll_ms: 1000,
+            acp_ops_key: None,
+            acp_rate_limit_per_sec: 100,
+            acp_rate_limit_burst: 200,
         }
     }
 }

@@ -30,6 +30,12 @@ pub enum AcpError {
     SessionNotFound(String),
     #[error("Checkout session is {0} and cannot be changed")]
     NotModifiable(&'static str),
+    #[error("Order {0} not found")]
+    OrderNotFound(String),
+    #[error("The order is {status}; it cannot {action}")]
+    OrderState { action: &'static str, status: &'static str },
+    #[error("Too many requests for this API key; retry after {0} seconds")]
+    RateLimited(u64),
     #[error("{message}")]
     Invalid { code: &'static str, param: String, message: String },
     #[error("This checkout session requires issuer authentication. The request must include 'authentication_result'.")]
@@ -70,7 +76,9 @@ impl AcpError {
             }
             AcpError::IdempotencyConflict => StatusCode::UNPROCESSABLE_ENTITY,
             AcpError::IdempotencyInFlight => StatusCode::CONFLICT,
-            AcpError::SessionNotFound(_) => StatusCode::NOT_FOUND,
+            AcpError::SessionNotFound(_) | AcpError::OrderNotFound(_) => StatusCode::NOT_FOUND,
+            AcpError::OrderState { .. } => StatusCode::CONFLICT,
+            AcpError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AcpError::NotModifiable(_) => StatusCode::METHOD_NOT_ALLOWED,
             AcpError::PaymentUnavailable(_) | AcpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AcpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,6 +89,7 @@ impl AcpError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AcpError::IdempotencyInFlight => Some(1),
+            AcpError::RateLimited(secs) => Some(*secs),
             AcpError::PaymentUnavailable(_) | AcpError::Unavailable(_) => Some(5),
             _ => None,
         }
@@ -100,6 +109,9 @@ impl AcpError {
             }
             AcpError::SessionNotFound(_) => (ErrorType::InvalidRequest, "session_not_found", Some("id".to_owned())),
             AcpError::NotModifiable(_) => (ErrorType::InvalidRequest, "invalid_state", None),
+            AcpError::OrderNotFound(_) => (ErrorType::InvalidRequest, "order_not_found", Some("id".to_owned())),
+            AcpError::OrderState { .. } => (ErrorType::InvalidRequest, "invalid_state", None),
+            AcpError::RateLimited(_) => (ErrorType::InvalidRequest, "rate_limited", None),
             AcpError::Invalid { code, param, .. } => (ErrorType::InvalidRequest, *code, Some(param.clone())),
             AcpError::Requires3ds => {
                 (ErrorType::InvalidRequest, "requires_3ds", Some("$.authentication_result".to_owned()))

@@ -2,19 +2,28 @@
 //! Checkout can sell from our catalog (docs/commerce.md):
 //!
 //! - [`rest`]: `/checkout_sessions` create, update, retrieve, complete, cancel, behind merchant
-//!   API keys; [`mcp`]: the same five operations as MCP tools on `/mcp/acp`. Both run
+//!   API keys and their rate limit ([`key_limit`]); [`mcp`]: the same five operations as MCP tools on `/mcp/acp`. Both run
 //!   [`service::handle`] (API version, signature, idempotency), then [`session`].
 //! - [`session`]: the session state, the authoritative cart (catalog + `pricing.rs`) and the
 //!   status machine; completion places an order in the same store as the `checkout` tool.
 //! - [`payment`]: the `PaymentProvider` trait, the built-in test provider, the PSP provider.
-//! - [`webhooks`]: order events from the store's outbox, signed, retried with backoff.
-//! - [`discovery`]: `/.well-known/acp.json` and the product feed.
+//! - [`orders`]: each order's post-purchase record (status, fulfillment, refund) and its
+//!   changes, each with an `order_update` event; [`ops`]: the operator API that makes them (ours,
+//!   behind `ACP_OPS_KEY`).
+//! - [`webhooks`]: order events from the store's outbox, signed, retried with backoff, an order's
+//!   events in order.
+//! - [`discovery`]: `/.well-known/acp.json` and the product feed; [`order_page`]: the order's
+//!   permalink page.
 //! - [`wire`]: the protocol's JSON; [`error`]: its flat errors; [`signing`]: canonical JSON and
 //!   HMAC signatures.
 
 pub mod discovery;
 pub mod error;
+pub mod key_limit;
 pub mod mcp;
+pub mod ops;
+pub mod order_page;
+pub mod orders;
 pub mod payment;
 pub mod rest;
 pub mod service;
@@ -35,8 +44,9 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use self::key_limit::KeyLimiter;
 use self::payment::{PaymentProvider, PspProvider, TestProvider};
-use self::rest::MerchantKeys;
+use self::rest::{Gate, MerchantKeys};
 use crate::state::AppState;
 
 /// Largest ACP request body.
@@ -73,11 +83,14 @@ impl Commerce {
     }
 }
 
-/// The authenticated ACP routes (`/checkout_sessions…`, `/feeds/…`, `/mcp/acp`) and the public
-/// discovery document.
+/// The authenticated ACP routes (`/checkout_sessions…`, `/feeds/…`, `/mcp/acp`), the public
+/// discovery document, and with `ACP_OPS_KEY` the operator routes (`/ops/orders/…`).
 pub fn routes(commerce: Commerce, shutdown: CancellationToken) -> Router {
     let config = commerce.app.config.clone();
-    let keys = MerchantKeys::new(&config.commerce.acp_api_keys, config.host);
+    let gate = Gate {
+        keys: MerchantKeys::new(&config.commerce.acp_api_keys, config.host),
+        limiter: KeyLimiter::from_config(&config.commerce, commerce.app.clock.clone()),
+    };
     let rmcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -97,7 +110,23 @@ pub fn routes(commerce: Commerce, shutdown: CancellationToken) -> Router {
         .with_state(commerce.clone())
         .route_service(MCP_PATH, streamable)
         // `route_layer`: only these routes; an unknown path stays the app's plain 404.
-        .route_layer(from_fn_with_state(keys, rest::authenticate))
+        .route_layer(from_fn_with_state(gate, rest::authenticate))
         .route_layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new().route("/.well-known/acp.json", get(discovery::well_known)).with_state(commerce).merge(authenticated)
+    let mut router = Router::new()
+        .route("/.well-known/acp.json", get(discovery::well_known))
+        .route("/orders/{id}", get(order_page::page))
+        .with_state(commerce.clone())
+        .merge(authenticated);
+    if let Some(key) = config.commerce.acp_ops_key.as_deref().filter(|k| !k.trim().is_empty()) {
+        let ops = Router::new()
+            .route("/ops/orders/{id}", get(ops::get_order))
+            .route("/ops/orders/{id}/ship", post(ops::ship))
+            .route("/ops/orders/{id}/deliver", post(ops::deliver))
+            .route("/ops/orders/{id}/cancel", post(ops::cancel))
+            .with_state(commerce)
+            .route_layer(from_fn_with_state(ops::OpsKey::new(key), ops::authenticate))
+            .route_layer(DefaultBodyLimit::max(BODY_LIMIT));
+        router = router.merge(ops);
+    }
+    router
 }

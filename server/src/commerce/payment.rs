@@ -8,6 +8,11 @@
 //! 402 `{"code":"card_declined","message"}`. Anything else, or no answer within
 //! `ACP_PSP_TIMEOUT_MS`, is "unavailable" (the completion answers 503 and can be retried with the
 //! same key: the PSP call carries the same idempotency key, so it charges at most once).
+//!
+//! Refunds (an operator cancels an order, `orders.rs`): `POST <ACP_PSP_URL>/refunds` with the
+//! same headers (`Idempotency-Key: <order>-refund`) and `{"payment_id","amount","currency",
+//! "reference"}`. Answers: 200 `{"id","status":"succeeded"}`; 402 `{"message"}` refused; anything
+//! else, or no answer in time, is "unavailable" (the refund stays pending and can be retried).
 
 use std::time::Duration;
 
@@ -49,6 +54,25 @@ pub enum ChargeOutcome {
     },
 }
 
+/// What to refund: all of a payment (we refund whole orders).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundRequest {
+    pub payment_id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// The order id.
+    pub reference: String,
+    /// The same for every try of one refund, so the PSP refunds once.
+    #[serde(skip)]
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Refunded { refund_id: String },
+    Refused { message: String },
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PaymentError {
     #[error("the payment provider did not answer in time")]
@@ -63,6 +87,8 @@ pub trait PaymentProvider: Send + Sync {
     fn handler(&self) -> PaymentHandler;
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, PaymentError>;
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, PaymentError>;
 }
 
 fn handler(psp: &str, environment: &str) -> PaymentHandler {
@@ -132,12 +158,18 @@ impl PaymentProvider for TestProvider {
             _ => Ok(ChargeOutcome::Approved { payment_id: format!("pay_test_{}", request.idempotency_key) }),
         }
     }
+
+    /// Every refund succeeds (nothing was charged).
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, PaymentError> {
+        Ok(RefundOutcome::Refunded { refund_id: format!("re_test_{}", request.idempotency_key) })
+    }
 }
 
 /// Charges delegated tokens through a PSP over HTTP (see the module docs for its API).
 pub struct PspProvider {
     client: reqwest::Client,
     charges_url: String,
+    refunds_url: String,
     key: Option<String>,
 }
 
@@ -148,8 +180,28 @@ impl PspProvider {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| format!("cannot build the PSP client: {e}"))?;
-        let charges_url = format!("{}/charges", base.as_str().trim_end_matches('/'));
-        Ok(PspProvider { client, charges_url, key })
+        let base = base.as_str().trim_end_matches('/');
+        Ok(PspProvider { client, charges_url: format!("{base}/charges"), refunds_url: format!("{base}/refunds"), key })
+    }
+
+    /// POSTs `body` with the key and `Idempotency-Key`; the status and the answer.
+    async fn call(&self, url: &str, key: &str, body: &impl Serialize) -> Result<(u16, PspAnswer), PaymentError> {
+        let mut call = self.client.post(url).header("Idempotency-Key", key);
+        if let Some(key) = &self.key {
+            call = call.bearer_auth(key);
+        }
+        let response = call.json(body).send().await.map_err(|e| {
+            if e.is_timeout() { PaymentError::Timeout } else { PaymentError::Unavailable(e.to_string()) }
+        })?;
+        let status = response.status();
+        let answer: PspAnswer = response.json().await.map_err(|e| {
+            if e.is_timeout() {
+                PaymentError::Timeout
+            } else {
+                PaymentError::Unavailable(format!("unreadable answer ({status}): {e}"))
+            }
+        })?;
+        Ok((status.as_u16(), answer))
     }
 }
 
@@ -172,22 +224,8 @@ impl PaymentProvider for PspProvider {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, PaymentError> {
-        let mut call = self.client.post(&self.charges_url).header("Idempotency-Key", &request.idempotency_key);
-        if let Some(key) = &self.key {
-            call = call.bearer_auth(key);
-        }
-        let response = call.json(request).send().await.map_err(|e| {
-            if e.is_timeout() { PaymentError::Timeout } else { PaymentError::Unavailable(e.to_string()) }
-        })?;
-        let status = response.status();
-        let answer: PspAnswer = response.json().await.map_err(|e| {
-            if e.is_timeout() {
-                PaymentError::Timeout
-            } else {
-                PaymentError::Unavailable(format!("unreadable answer ({status}): {e}"))
-            }
-        })?;
-        match (status.as_u16(), answer.status.as_deref()) {
+        let (status, answer) = self.call(&self.charges_url, &request.idempotency_key, request).await?;
+        match (status, answer.status.as_deref()) {
             (200, Some("succeeded")) => Ok(ChargeOutcome::Approved {
                 payment_id: answer.id.ok_or_else(|| PaymentError::Unavailable("a charge without an id".into()))?,
             }),
@@ -200,6 +238,19 @@ impl PaymentProvider for PspProvider {
                 message: answer.message.unwrap_or_else(|| "The card was declined.".into()),
             }),
             (code, status) => Err(PaymentError::Unavailable(format!("unexpected answer {code} {status:?}"))),
+        }
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, PaymentError> {
+        let (status, answer) = self.call(&self.refunds_url, &request.idempotency_key, request).await?;
+        match (status, answer.status.as_deref()) {
+            (200, Some("succeeded")) => Ok(RefundOutcome::Refunded {
+                refund_id: answer.id.ok_or_else(|| PaymentError::Unavailable("a refund without an id".into()))?,
+            }),
+            (402, _) => Ok(RefundOutcome::Refused {
+                message: answer.message.unwrap_or_else(|| "The refund was refused.".into()),
+            }),
+            (code, status) => Err(PaymentError::Unavailable(format!("unexpected refund answer {code} {status:?}"))),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The REST binding: `/checkout_sessions…` handlers (headers in, [`Answer`] out), the merchant
-//! API key check for them and for `/mcp/acp`, and the headers every answer carries
-//! (`Idempotency-Key` and `Request-Id` echoed, `Idempotent-Replayed`, `Retry-After`).
+//! API key check and its rate limit for them and for `/mcp/acp`, and the headers every answer
+//! carries (`Idempotency-Key` and `Request-Id` echoed, `Idempotent-Replayed`, `Retry-After`).
 
 use std::net::IpAddr;
 
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::Commerce;
 use super::error::AcpError;
+use super::key_limit::KeyLimiter;
 use super::service::{self, Answer, Caller, KeyRule, Operation, RequestMeta};
 
 /// The key accepted when no key is configured and the server listens on loopback only.
@@ -52,10 +53,23 @@ impl MerchantKeys {
     }
 }
 
-/// Middleware: a known merchant key, else 401 with the flat error.
-pub async fn authenticate(State(keys): State<MerchantKeys>, mut request: Request, next: Next) -> Response {
-    match keys.identify(request.headers()) {
+/// What stands in front of the ACP routes: the merchant keys and their rate limit.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub keys: MerchantKeys,
+    pub limiter: Option<KeyLimiter>,
+}
+
+/// Middleware: a known merchant key (else 401) within its rate limit (else 429), both answered
+/// with the flat error.
+pub async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    match gate.keys.identify(request.headers()) {
         Some(identity) => {
+            if let Some(Err(secs)) = gate.limiter.as_ref().map(|l| l.check(&identity.0)) {
+                tracing::info!(key = %identity.0, path = %request.uri().path(), "ACP: rate limited (merchant key)");
+                let meta = meta(request.headers());
+                return reply(Answer::from_error(&AcpError::RateLimited(secs)), &meta, request.method() == "POST");
+            }
             request.extensions_mut().insert(identity);
             next.run(request).await
         }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::cart::{Cart, QUANTITY_MAX};
 use shared::checkout::Order;
 use shared::ids::{OrderId, ProductId};
@@ -27,10 +27,11 @@ use shared::product::Product;
 
 use super::Commerce;
 use super::error::AcpError;
+use super::orders::{OrderRecord, random_hex};
 use super::payment::{ChargeOutcome, ChargeRequest, HANDLER_ID, PaymentError};
 use super::wire::*;
 use crate::pricing::ShippingSpeed;
-use crate::store::commerce::{OutboxEvent, StoredCheckout};
+use crate::store::commerce::StoredCheckout;
 
 /// How long a session takes changes and completion.
 pub const CHECKOUT_LIFETIME: Duration = Duration::hours(6);
@@ -85,10 +86,6 @@ pub struct Priced {
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn random_hex() -> String {
-    format!("{:032x}", rand::rng().random::<u128>())
 }
 
 fn new_order_id() -> OrderId {
@@ -616,7 +613,8 @@ impl Commerce {
         now: DateTime<Utc>,
     ) -> Result<CheckoutSession, AcpError> {
         let order_id = new_order_id();
-        let permalink_url = format!("{}/orders/{order_id}", self.app.config.public_base());
+        let page_key = random_hex();
+        let permalink_url = format!("{}/orders/{order_id}?key={page_key}", self.app.config.public_base());
         let order = Order {
             order_id: order_id.clone(),
             placed_at: now,
@@ -635,7 +633,7 @@ impl Commerce {
             id: order_id.to_string(),
             checkout_session_id: st.id.clone(),
             permalink_url,
-            status: "confirmed".into(),
+            status: OrderStatus::Confirmed.as_str().into(),
         };
         st.status = Status::Completed;
         st.notice = None;
@@ -649,18 +647,14 @@ impl Commerce {
         view.messages.retain(|m| m.kind != MessageType::Error);
         view.updated_at = rfc3339(now);
         st.frozen = Some(view.clone());
-        let event = OutboxEvent {
-            id: format!("evt_{}", random_hex()),
-            body: order_event("order_create", &order_ref, &view).to_string(),
-            attempts: 0,
-            created_at: now,
-            next_attempt_at: now,
-        };
+        let mut record = OrderRecord::placed(&order_ref, &view, payment_id, page_key, now);
+        let event = record.event(OrderEventType::OrderCreate, now)?;
         let stored = Self::stored(&st, version + 1)?;
+        let savings = priced.cart.circle_savings_cents;
         if self
             .app
             .store
-            .complete_checkout_session(&stored, version, &order, priced.cart.circle_savings_cents, &event)
+            .complete_checkout_session(&stored, version, &order, &record.stored(1)?, savings, &event)
             .await?
         {
             tracing::info!(checkout = %st.id, order = %order_id, payment = %payment_id, total = order.total_cents.0, "ACP: order placed");
@@ -671,35 +665,4 @@ impl Commerce {
             Err(AcpError::Unavailable(format!("checkout {} changed during completion; retry", st.id)))
         }
     }
-}
-
-/// The webhook body for an order event (`WebhookEvent` with the full `Order` as `data`).
-pub fn order_event(kind: &str, order: &OrderRef, view: &CheckoutSession) -> Value {
-    let line_items: Vec<Value> = view
-        .line_items
-        .iter()
-        .map(|l| {
-            let subtotal = l.totals.iter().find(|t| t.kind == TotalType::Subtotal).map_or(0, |t| t.amount);
-            json!({
-                "id": l.id,
-                "title": l.name,
-                "product_id": l.product_id,
-                "quantity": {"ordered": l.quantity, "current": l.quantity, "fulfilled": 0},
-                "unit_price": l.unit_amount,
-                "subtotal": subtotal,
-            })
-        })
-        .collect();
-    json!({
-        "type": kind,
-        "data": {
-            "type": "order",
-            "id": order.id,
-            "checkout_session_id": order.checkout_session_id,
-            "permalink_url": order.permalink_url,
-            "status": "created",
-            "line_items": line_items,
-            "totals": view.totals,
-        }
-    })
 }

@@ -6,6 +6,11 @@
 //! forever: an event leaves the outbox only when the receiver answered 2xx. Each claim holds an
 //! event for [`CLAIM_LEASE`], so several instances sharing Redis do not send it at once; an
 //! instance that dies mid-delivery leaves it to be sent again after the lease (same id).
+//!
+//! An order's events go out in the order they happened (`order_create`, then each
+//! `order_update`): each names the one before it (`after`), the store parks an event whose
+//! predecessor is undelivered until that one is acknowledged, and when a predecessor fails in
+//! the same batch its successor is put back to go with its retry.
 
 use std::time::Duration as StdDuration;
 
@@ -43,10 +48,20 @@ pub async fn deliver_due(commerce: &Commerce) -> Result<usize, StoreError> {
     let now = commerce.app.clock.now();
     let events = store.outbox_claim(now, CLAIM_LEASE, BATCH).await?;
     let mut delivered = 0;
+    // Events that failed in this batch, and when they are tried again.
+    let mut failed: Vec<(String, chrono::DateTime<chrono::Utc>)> = Vec::new();
     for mut event in events {
+        let before = event.after.as_ref().and_then(|a| failed.iter().find(|(id, _)| id == a));
+        if let Some((_, next)) = before {
+            // Not sent: it goes after its predecessor, whose attempt failed.
+            event.next_attempt_at = *next;
+            failed.push((event.id.clone(), *next));
+            store.outbox_retry(&event).await?;
+            continue;
+        }
         match send(commerce, url.as_str(), &event).await {
             Ok(()) => {
-                store.outbox_ack(&event.id).await?;
+                store.outbox_ack(&event.id, commerce.app.clock.now()).await?;
                 delivered += 1;
                 tracing::info!(event = %event.id, attempts = event.attempts + 1, "ACP: webhook delivered");
             }
@@ -54,6 +69,7 @@ pub async fn deliver_due(commerce: &Commerce) -> Result<usize, StoreError> {
                 event.attempts += 1;
                 // Counted from the claim, so a slow receiver does not push the retry later.
                 event.next_attempt_at = now + backoff(event.attempts);
+                failed.push((event.id.clone(), event.next_attempt_at));
                 tracing::warn!(event = %event.id, attempts = event.attempts, next = %event.next_attempt_at, %why, "ACP: webhook delivery failed");
                 store.outbox_retry(&event).await?;
             }

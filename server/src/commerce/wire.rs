@@ -224,6 +224,8 @@ pub enum TotalType {
     Tax,
     Fee,
     Total,
+    /// Orders only: the sum of completed refunds.
+    AmountRefunded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -383,6 +385,180 @@ pub struct OrderRef {
     pub checkout_session_id: String,
     pub permalink_url: String,
     pub status: String,
+}
+
+// ---- The order (`Order` with the post-purchase fields of `rfc.orders.md`) ----
+
+/// `Order.status`: the values this merchant uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed and paid.
+    Confirmed,
+    /// Handed to the carrier.
+    Shipped,
+    /// Delivered.
+    Completed,
+    Canceled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Canceled => "canceled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrderQuantity {
+    pub ordered: u32,
+    pub current: u32,
+    pub fulfilled: u32,
+}
+
+/// `OrderLineItem.status`, derived from the quantities (`rfc.orders.md` §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderLineStatus {
+    Processing,
+    Partial,
+    Fulfilled,
+    Removed,
+}
+
+impl OrderQuantity {
+    pub fn status(self) -> OrderLineStatus {
+        match self {
+            OrderQuantity { current: 0, .. } => OrderLineStatus::Removed,
+            OrderQuantity { fulfilled, current, .. } if fulfilled == current => OrderLineStatus::Fulfilled,
+            OrderQuantity { fulfilled, .. } if fulfilled > 0 => OrderLineStatus::Partial,
+            _ => OrderLineStatus::Processing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrderLineItem {
+    pub id: String,
+    pub title: String,
+    pub product_id: String,
+    pub quantity: OrderQuantity,
+    pub unit_price: i64,
+    pub subtotal: i64,
+    pub status: OrderLineStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentStatus {
+    Shipped,
+    Delivered,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentEventType {
+    Shipped,
+    Delivered,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FulfillmentEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: FulfillmentEventType,
+    pub occurred_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LineItemReference {
+    pub id: String,
+    pub quantity: u32,
+}
+
+/// `Fulfillment`; ours are always `shipping`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Fulfillment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: FulfillmentType,
+    pub status: FulfillmentStatus,
+    pub line_items: Vec<LineItemReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Address>,
+    pub events: Vec<FulfillmentEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentType {
+    Refund,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Adjustment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: AdjustmentType,
+    pub occurred_at: String,
+    pub status: AdjustmentStatus,
+    pub line_items: Vec<LineItemReference>,
+    /// Credited to the buyer, tax included (minor units).
+    pub amount: i64,
+    pub currency: String,
+    pub description: String,
+    pub reason: String,
+}
+
+/// The full `Order` (webhook `data`, the operator API, the order page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Order {
+    /// Always `order`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub checkout_session_id: String,
+    pub permalink_url: String,
+    pub order_number: String,
+    pub status: OrderStatus,
+    pub line_items: Vec<OrderLineItem>,
+    pub fulfillments: Vec<Fulfillment>,
+    pub adjustments: Vec<Adjustment>,
+    pub totals: Vec<Total>,
+}
+
+/// `WebhookEvent.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEventType {
+    OrderCreate,
+    OrderUpdate,
+}
+
+/// The body of an order webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookEvent {
+    #[serde(rename = "type")]
+    pub kind: OrderEventType,
+    pub data: Order,
 }
 
 /// `CheckoutSession` / `CheckoutSessionWithOrder`: the authoritative state on every answer.

@@ -1,7 +1,8 @@
 //! What the store keeps for the Agentic Commerce Protocol (`crate::commerce`): checkout
 //! sessions (as the JSON `commerce::session` writes, with a version for compare-and-set), the
-//! idempotency records of ACP POSTs (kept at least [`IDEMPOTENCY_RETENTION`]), and the outbox of
-//! order webhooks. The store does not read the JSON it keeps.
+//! post-purchase record of each ACP order (`commerce::orders`, also versioned), the idempotency
+//! records of ACP POSTs (kept at least [`IDEMPOTENCY_RETENTION`]), and the outbox of order
+//! webhooks. The store does not read the JSON it keeps, except an event's `after` (below).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,18 @@ pub struct StoredCheckout {
     pub version: u64,
     /// When the session stops taking changes; the store drops it [`CHECKOUT_RETENTION`] later.
     pub expires_at: DateTime<Utc>,
+    pub json: String,
+}
+
+/// An ACP order's post-purchase state (status, fulfillments, adjustments) as stored; the
+/// store keeps it as long as orders (`ORDER_RETENTION_SECS`, counted from its last write in
+/// Redis, from `placed_at` in memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAcpOrder {
+    pub id: String,
+    /// 1 when placed; bumped by every write, which names the version it read (compare-and-set).
+    pub version: u64,
+    pub placed_at: DateTime<Utc>,
     pub json: String,
 }
 
@@ -58,4 +71,10 @@ pub struct OutboxEvent {
     pub created_at: DateTime<Utc>,
     /// Not before this instant.
     pub next_attempt_at: DateTime<Utc>,
+    /// The event of the same order queued just before this one: while it is undelivered this one
+    /// is not claimed (unless claimed after it in the same batch) but parked, and acknowledging
+    /// that event makes this one due; so a receiver gets an order's events in the order they
+    /// happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }

@@ -7,7 +7,9 @@ use shared::membership::{Membership, MembershipTier};
 use shared::money::Cents;
 
 use super::Store;
-use super::commerce::{IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse};
+use super::commerce::{
+    IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout, StoredResponse,
+};
 use super::contract::order;
 
 fn checkout(version: u64, json: &str) -> StoredCheckout {
@@ -21,7 +23,14 @@ fn event(id: &str, at: chrono::DateTime<Utc>) -> OutboxEvent {
         attempts: 0,
         created_at: at,
         next_attempt_at: at,
+        after: None,
     }
+}
+
+/// Placed at `at` in whole microseconds (what Redis keeps).
+fn acp_order(version: u64, json: &str, at: chrono::DateTime<Utc>) -> StoredAcpOrder {
+    use chrono::SubsecRound;
+    StoredAcpOrder { id: "TGT-000000000042".into(), version, placed_at: at.trunc_subsecs(6), json: json.into() }
 }
 
 pub(crate) async fn checkout_writes_are_compare_and_set(store: &dyn Store) {
@@ -42,16 +51,69 @@ pub(crate) async fn completing_stores_the_order_savings_and_event_at_once(store:
     store.save_checkout_session(&checkout(1, "{}"), None).await.unwrap();
     let placed = order(42, email, now);
     let evt = event("evt_1", now);
-    let stale = store.complete_checkout_session(&checkout(3, "{}"), 2, &placed, Cents(5), &evt).await;
+    let record = acp_order(1, "{\"status\":\"confirmed\"}", now);
+    let stale = store.complete_checkout_session(&checkout(3, "{}"), 2, &placed, &record, Cents(5), &evt).await;
     assert!(!stale.unwrap(), "a stale version completes nothing");
     assert!(store.order(&placed.order_id).await.unwrap().is_none());
+    assert!(store.acp_order(&record.id).await.unwrap().is_none());
     assert_eq!(store.outbox_pending().await.unwrap(), 0);
-    let done = store.complete_checkout_session(&checkout(2, "{\"done\":true}"), 1, &placed, Cents(5), &evt).await;
+    let done =
+        store.complete_checkout_session(&checkout(2, "{\"done\":true}"), 1, &placed, &record, Cents(5), &evt).await;
     assert!(done.unwrap());
+    assert_eq!(store.acp_order(&record.id).await.unwrap(), Some(record));
     assert_eq!(store.order(&OrderId::parse("TGT-000000000042").unwrap()).await.unwrap(), Some(placed));
     assert_eq!(store.membership(email).await.unwrap().unwrap().lifetime_savings_cents, Cents(15));
     assert_eq!(store.checkout_session("cs_1").await.unwrap().unwrap().json, "{\"done\":true}");
     assert_eq!(store.outbox_pending().await.unwrap(), 1);
+}
+
+pub(crate) async fn acp_order_updates_are_compare_and_set_with_their_event(store: &dyn Store) {
+    let now = Utc::now();
+    store.save_checkout_session(&checkout(1, "{}"), None).await.unwrap();
+    let placed = order(42, "buyer@example.com", now);
+    let record = acp_order(1, "{\"status\":\"confirmed\"}", now);
+    assert!(!store.update_acp_order(&acp_order(2, "{}", now), 1, &event("evt_0", now)).await.unwrap(), "no order yet");
+    store
+        .complete_checkout_session(&checkout(2, "{}"), 1, &placed, &record, Cents(0), &event("evt_1", now))
+        .await
+        .unwrap();
+    let shipped = acp_order(2, "{\"status\":\"shipped\"}", now);
+    assert!(store.update_acp_order(&shipped, 1, &event("evt_2", now)).await.unwrap());
+    let lost = acp_order(2, "{\"status\":\"canceled\"}", now);
+    assert!(!store.update_acp_order(&lost, 1, &event("evt_3", now)).await.unwrap(), "a stale version writes nothing");
+    assert_eq!(store.acp_order(&record.id).await.unwrap(), Some(shipped));
+    let mut ids: Vec<String> =
+        store.outbox_claim(now, Duration::seconds(30), 10).await.unwrap().into_iter().map(|e| e.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["evt_1", "evt_2"], "the update's event is queued with it, the lost one's is not");
+}
+
+pub(crate) async fn an_orders_events_are_claimed_in_order(store: &dyn Store) {
+    let t0 = Utc::now();
+    let lease = Duration::seconds(30);
+    let ids = |events: Vec<OutboxEvent>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    // Due before the event it follows (that one is backing off): it is parked, not claimed.
+    let mut first = event("evt_first", t0);
+    first.next_attempt_at = t0 + Duration::seconds(60);
+    let second = OutboxEvent { after: Some(first.id.clone()), ..event("evt_second", t0 - Duration::seconds(5)) };
+    store.outbox_push(&first).await.unwrap();
+    store.outbox_push(&second).await.unwrap();
+    assert!(store.outbox_claim(t0, lease, 10).await.unwrap().is_empty(), "the second waits for the first");
+    let at = t0 + Duration::seconds(60);
+    assert_eq!(ids(store.outbox_claim(at, lease, 10).await.unwrap()), ["evt_first"], "parked, not due");
+    assert_eq!(store.outbox_pending().await.unwrap(), 2, "a parked event is still pending");
+    // Delivering the first makes the second due at once.
+    let acked = at + Duration::seconds(2);
+    store.outbox_ack("evt_first", acked).await.unwrap();
+    assert_eq!(ids(store.outbox_claim(acked, lease, 10).await.unwrap()), ["evt_second"]);
+    // Both due in one batch, the predecessor sorted first: claimed together, in order.
+    let later = acked + Duration::seconds(1);
+    let mut second_failed = second.clone();
+    second_failed.next_attempt_at = later;
+    store.outbox_retry(&second_failed).await.unwrap();
+    let third = OutboxEvent { after: Some("evt_second".into()), ..event("evt_third", later) };
+    store.outbox_push(&third).await.unwrap();
+    assert_eq!(ids(store.outbox_claim(later, lease, 10).await.unwrap()), ["evt_second", "evt_third"]);
 }
 
 pub(crate) async fn idempotency_replays_conflicts_and_expires(store: &dyn Store) {
@@ -97,7 +159,7 @@ pub(crate) async fn the_outbox_claims_retries_and_acks(store: &dyn Store) {
     let mut ids: Vec<_> = again.iter().map(|e| (e.id.clone(), e.attempts)).collect();
     ids.sort();
     assert_eq!(ids, [("evt_a".to_owned(), 1), ("evt_b".to_owned(), 0)]);
-    store.outbox_ack("evt_a").await.unwrap();
+    store.outbox_ack("evt_a", t0).await.unwrap();
     store.outbox_retry(&failed).await.unwrap();
     assert_eq!(store.outbox_pending().await.unwrap(), 1, "a retry of a delivered event does not bring it back");
     let after_lease = store.outbox_claim(t0 + Duration::seconds(42), lease, 10).await.unwrap();
@@ -112,6 +174,8 @@ macro_rules! commerce_contract_tests {
             $crate::store::commerce_contract::commerce_contract_tests!(@each $setup;
                 checkout_writes_are_compare_and_set,
                 completing_stores_the_order_savings_and_event_at_once,
+                acp_order_updates_are_compare_and_set_with_their_event,
+                an_orders_events_are_claimed_in_order,
                 idempotency_replays_conflicts_and_expires,
                 an_abandoned_or_released_request_frees_its_key,
                 the_outbox_claims_retries_and_acks,

@@ -14,7 +14,8 @@ use shared::money::Cents;
 use shared::product::Product;
 
 use super::commerce::{
-    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse,
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout,
+    StoredResponse,
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
@@ -58,8 +59,11 @@ struct Inner {
 #[derive(Default)]
 struct CommerceTables {
     checkouts: HashMap<String, StoredCheckout>,
+    orders: HashMap<String, StoredAcpOrder>,
     idempotency: HashMap<String, IdemRecord>,
     outbox: HashMap<String, OutboxEvent>,
+    /// Event id → the event parked behind it (not due until that one is acknowledged).
+    parked: HashMap<String, String>,
 }
 
 struct IdemRecord {
@@ -348,6 +352,7 @@ impl Store for MemoryStore {
         inner.login_clients.retain(|_, a| live(a));
         inner.login_accounts.retain(|_, a| live(a));
         inner.commerce.checkouts.retain(|_, c| c.expires_at + CHECKOUT_RETENTION > now);
+        inner.commerce.orders.retain(|_, o| kept(o.placed_at, orders));
         inner.commerce.idempotency.retain(|_, r| r.until > now);
         let removed = before - inner.sessions.len();
         drop(inner);
@@ -381,6 +386,7 @@ impl Store for MemoryStore {
         session: &StoredCheckout,
         expected: u64,
         order: &Order,
+        acp_order: &StoredAcpOrder,
         savings: Cents,
         event: &OutboxEvent,
     ) -> Result<bool, StoreError> {
@@ -390,9 +396,29 @@ impl Store for MemoryStore {
         }
         inner.commerce.checkouts.insert(session.id.clone(), session.clone());
         inner.orders.insert(order.order_id.clone(), order.clone());
+        inner.commerce.orders.insert(acp_order.id.clone(), acp_order.clone());
         if let Some(membership) = inner.memberships.get_mut(&key(&order.email)) {
             membership.lifetime_savings_cents = membership.lifetime_savings_cents + savings;
         }
+        inner.commerce.outbox.insert(event.id.clone(), event.clone());
+        Ok(true)
+    }
+
+    async fn acp_order(&self, id: &str) -> Result<Option<StoredAcpOrder>, StoreError> {
+        Ok(self.lock().commerce.orders.get(id).cloned())
+    }
+
+    async fn update_acp_order(
+        &self,
+        order: &StoredAcpOrder,
+        expected: u64,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.commerce.orders.get(&order.id).map(|o| o.version) != Some(expected) {
+            return Ok(false);
+        }
+        inner.commerce.orders.insert(order.id.clone(), order.clone());
         inner.commerce.outbox.insert(event.id.clone(), event.clone());
         Ok(true)
     }
@@ -456,22 +482,44 @@ impl Store for MemoryStore {
         limit: usize,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
         let mut inner = self.lock();
-        let mut due: Vec<&mut OutboxEvent> =
-            inner.commerce.outbox.values_mut().filter(|e| e.next_attempt_at <= now).collect();
-        due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
-        Ok(due
-            .into_iter()
-            .take(limit)
-            .map(|e| {
-                let claimed = e.clone();
-                e.next_attempt_at = now + lease;
-                claimed
-            })
-            .collect())
+        let CommerceTables { outbox, parked, .. } = &mut inner.commerce;
+        // By due time, then id: the order of Redis's sorted set. Parked events are not due.
+        let is_parked = |id: &String| parked.values().any(|p| p == id);
+        let mut due: Vec<(DateTime<Utc>, String)> = outbox
+            .values()
+            .filter(|e| e.next_attempt_at <= now && !is_parked(&e.id))
+            .map(|e| (e.next_attempt_at, e.id.clone()))
+            .collect();
+        due.sort();
+        let mut claimed: Vec<OutboxEvent> = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            let waits_for = outbox[&id]
+                .after
+                .clone()
+                .filter(|before| outbox.contains_key(before) && !claimed.iter().any(|c| &c.id == before));
+            match waits_for {
+                Some(before) => {
+                    parked.insert(before, id);
+                }
+                None => {
+                    let Some(event) = outbox.get_mut(&id) else { continue };
+                    claimed.push(event.clone());
+                    event.next_attempt_at = now + lease;
+                }
+            }
+        }
+        Ok(claimed)
     }
 
-    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError> {
-        self.lock().commerce.outbox.remove(id);
+    async fn outbox_ack(&self, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let CommerceTables { outbox, parked, .. } = &mut inner.commerce;
+        outbox.remove(id);
+        if let Some(next) = parked.remove(id)
+            && let Some(event) = outbox.get_mut(&next)
+        {
+            event.next_attempt_at = now;
+        }
         Ok(())
     }
 

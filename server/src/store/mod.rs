@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::User;
 
-use self::commerce::{IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse};
+use self::commerce::{IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout, StoredResponse};
 use shared::checkout::Order;
 use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
 use shared::membership::Membership;
@@ -281,14 +281,28 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     async fn save_checkout_session(&self, session: &StoredCheckout, expected: Option<u64>) -> Result<bool, StoreError>;
 
     /// In one atomic step, if the stored version is `expected`: writes `session` (now completed),
-    /// stores `order` (the same orders as the `checkout` tool), adds `savings` to the account's
-    /// Circle savings, and queues `event` (the `order_create` webhook) in the outbox.
+    /// stores `order` (the same orders as the `checkout` tool) and `acp_order` (its post-purchase
+    /// record), adds `savings` to the account's Circle savings, and queues `event` (the
+    /// `order_create` webhook) in the outbox.
     async fn complete_checkout_session(
         &self,
         session: &StoredCheckout,
         expected: u64,
         order: &Order,
+        acp_order: &StoredAcpOrder,
         savings: Cents,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// An ACP order's post-purchase record.
+    async fn acp_order(&self, id: &str) -> Result<Option<StoredAcpOrder>, StoreError>;
+
+    /// In one atomic step, if the stored version is `expected`: writes `order` and queues `event`
+    /// (its `order_update` webhook). `Ok(false)` when another writer got there first.
+    async fn update_acp_order(
+        &self,
+        order: &StoredAcpOrder,
+        expected: u64,
         event: &OutboxEvent,
     ) -> Result<bool, StoreError>;
 
@@ -319,7 +333,8 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     async fn outbox_push(&self, event: &OutboxEvent) -> Result<(), StoreError>;
 
     /// Up to `limit` events due at `now`, each claimed until `now + lease` (so another instance
-    /// does not send it meanwhile).
+    /// does not send it meanwhile). An event whose `after` is still in the outbox and not claimed
+    /// earlier in this batch is not claimed: it is parked until that event is acknowledged.
     async fn outbox_claim(
         &self,
         now: DateTime<Utc>,
@@ -327,8 +342,8 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
         limit: usize,
     ) -> Result<Vec<OutboxEvent>, StoreError>;
 
-    /// The event was delivered: remove it.
-    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError>;
+    /// The event was delivered: remove it; the event parked behind it (if any) is due at `now`.
+    async fn outbox_ack(&self, id: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// The delivery failed: store the event's new attempt count and next attempt time.
     async fn outbox_retry(&self, event: &OutboxEvent) -> Result<(), StoreError>;

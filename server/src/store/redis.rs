@@ -20,13 +20,17 @@
 //! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
 //! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
 //! | `target:v1:acp:checkout:<id>` | hash | an ACP checkout session: `version`, `expiresAtUs`, `json` | 30 days after its last write |
+//! | `target:v1:acp:order:<orderId>` | hash | an ACP order's post-purchase record: `version`, `placedAtUs`, `json` | the order retention, from its last write |
 //! | `target:v1:acp:idem:<sha256 of scope>` | hash | an ACP idempotency record: `fp`, `state` (`in_flight`/`done`), `untilUs`, `status`, `body` | the lease, then 24 h after the response (also checked against `now`) |
 //! | `target:v1:acp:outbox:events` | hash | event id → [`OutboxEvent`] JSON, for every undelivered order webhook | never |
-//! | `target:v1:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs) | never |
+//! | `target:v1:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs), except parked ones | never |
+//! | `target:v1:acp:outbox:parked` | hash | event id → the id of the event of the same order waiting for it | never |
 //!
-//! ACP scripts: `acp_complete` touches the checkout, the new order, the membership and both outbox
-//! keys (like `place_order`, one Redis, not Cluster); `acp_outbox_claim` and `acp_outbox_retry`
-//! touch the two outbox keys only.
+//! ACP scripts: `acp_complete` touches the checkout, the new order and its ACP record, the
+//! membership and both outbox keys (like `place_order`, one Redis, not Cluster);
+//! `acp_order_update` the ACP order record and two outbox keys; `acp_outbox_claim` and
+//! `acp_outbox_ack` the three outbox keys (the claim reads each event's `after` with the
+//! scripting engine's `cjson`), `acp_outbox_retry` two of them.
 //!
 //! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
 //!
@@ -87,7 +91,8 @@ use shared::money::Cents;
 use shared::product::Product;
 
 use super::commerce::{
-    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredCheckout, StoredResponse,
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout,
+    StoredResponse,
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
@@ -144,9 +149,11 @@ struct Scripts {
     reserve_login_attempt: Script,
     acp_save: Script,
     acp_complete: Script,
+    acp_order_update: Script,
     acp_idem_begin: Script,
     acp_idem_finish: Script,
     acp_outbox_claim: Script,
+    acp_outbox_ack: Script,
     acp_outbox_retry: Script,
     account_session: Script,
 }
@@ -165,9 +172,11 @@ impl Scripts {
             reserve_login_attempt: Script::new(RESERVE_LOGIN_ATTEMPT_LUA),
             acp_save: Script::new(ACP_SAVE_LUA),
             acp_complete: Script::new(ACP_COMPLETE_LUA),
+            acp_order_update: Script::new(ACP_ORDER_UPDATE_LUA),
             acp_idem_begin: Script::new(ACP_IDEM_BEGIN_LUA),
             acp_idem_finish: Script::new(ACP_IDEM_FINISH_LUA),
             acp_outbox_claim: Script::new(ACP_OUTBOX_CLAIM_LUA),
+            acp_outbox_ack: Script::new(ACP_OUTBOX_ACK_LUA),
             acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
             account_session: Script::new(ACCOUNT_SESSION_LUA),
         }
@@ -404,12 +413,20 @@ fn acp_idem_key(scope: &str) -> String {
     format!("{KEY_PREFIX}acp:idem:{}", hex::encode(sha2::Sha256::digest(scope.as_bytes())))
 }
 
+fn acp_order_key(id: &str) -> String {
+    format!("{KEY_PREFIX}acp:order:{id}")
+}
+
 fn acp_outbox_events_key() -> String {
     format!("{KEY_PREFIX}acp:outbox:events")
 }
 
 fn acp_outbox_due_key() -> String {
     format!("{KEY_PREFIX}acp:outbox:due")
+}
+
+fn acp_outbox_parked_key() -> String {
+    format!("{KEY_PREFIX}acp:outbox:parked")
 }
 
 /// Milliseconds for `PEXPIRE`, at least 1.
@@ -725,19 +742,35 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 "#;
 
-/// `complete_checkout_session`. KEYS: checkout, order, membership, outbox events, outbox due.
-/// ARGV: expected version, new version, JSON, expires µs, retention ms, order JSON, savings,
-/// event id, event JSON, event due µs. Replies 1 when done, 0 when the version differs.
+/// `complete_checkout_session`. KEYS: checkout, order, membership, outbox events, outbox due,
+/// ACP order. ARGV: expected version, new version, JSON, expires µs, retention ms, order JSON,
+/// savings, event id, event JSON, event due µs, order retention ms, ACP order version, placed µs,
+/// ACP order JSON. Replies 1 when done, 0 when the version differs.
 const ACP_COMPLETE_LUA: &str = r#"
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3], 'expiresAtUs', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('SET', KEYS[2], ARGV[6])
+redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[11])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HINCRBY', KEYS[3], 'lifetimeSavingsCents', ARGV[7])
 end
 redis.call('HSET', KEYS[4], ARGV[8], ARGV[9])
 redis.call('ZADD', KEYS[5], ARGV[10], ARGV[8])
+redis.call('DEL', KEYS[6])
+redis.call('HSET', KEYS[6], 'version', ARGV[12], 'placedAtUs', ARGV[13], 'json', ARGV[14])
+redis.call('PEXPIRE', KEYS[6], ARGV[11])
+return 1
+"#;
+
+/// `update_acp_order`. KEYS: ACP order, outbox events, outbox due. ARGV: expected version, new
+/// version, JSON, order retention ms, event id, event JSON, event due µs. Replies 1 when done, 0
+/// when the version differs (or the order is gone).
+const ACP_ORDER_UPDATE_LUA: &str = r#"
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+redis.call('ZADD', KEYS[3], ARGV[7], ARGV[5])
 return 1
 "#;
 
@@ -765,21 +798,44 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 "#;
 
-/// `outbox_claim`. KEYS: outbox events, outbox due. ARGV: now µs, lease end µs, limit.
-/// Replies the claimed events' JSON.
+/// `outbox_claim`. KEYS: outbox events, outbox due, outbox parked. ARGV: now µs, lease end µs,
+/// limit. An event whose `after` is still undelivered (and not claimed before it here) leaves
+/// the due set and is parked under it. Replies the claimed events' JSON.
 const ACP_OUTBOX_CLAIM_LUA: &str = r#"
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
+local claimed = {}
 for _, id in ipairs(ids) do
   local body = redis.call('HGET', KEYS[1], id)
   if body then
-    redis.call('ZADD', KEYS[2], ARGV[2], id)
-    out[#out + 1] = body
+    local after = cjson.decode(body)['after']
+    local waits = type(after) == 'string' and not claimed[after] and redis.call('HEXISTS', KEYS[1], after) == 1
+    if waits then
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('HSET', KEYS[3], after, id)
+    else
+      redis.call('ZADD', KEYS[2], ARGV[2], id)
+      claimed[id] = true
+      out[#out + 1] = body
+    end
   else
     redis.call('ZREM', KEYS[2], id)
   end
 end
 return out
+"#;
+
+/// `outbox_ack`. KEYS: outbox events, outbox due, outbox parked. ARGV: id, now µs. Removes the
+/// event; the event parked behind it becomes due now.
+const ACP_OUTBOX_ACK_LUA: &str = r#"
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local next = redis.call('HGET', KEYS[3], ARGV[1])
+if next then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  if redis.call('HEXISTS', KEYS[1], next) == 1 then redis.call('ZADD', KEYS[2], ARGV[2], next) end
+end
+return 1
 "#;
 
 /// `outbox_retry`. KEYS: outbox events, outbox due. ARGV: id, event JSON, next attempt µs.
@@ -1091,6 +1147,7 @@ impl Store for RedisStore {
         session: &StoredCheckout,
         expected: u64,
         order: &Order,
+        acp_order: &StoredAcpOrder,
         savings: Cents,
         event: &OutboxEvent,
     ) -> Result<bool, StoreError> {
@@ -1100,6 +1157,7 @@ impl Store for RedisStore {
             .key(membership_key(&order.email))
             .key(acp_outbox_events_key())
             .key(acp_outbox_due_key())
+            .key(acp_order_key(&acp_order.id))
             .arg(expected)
             .arg(session.version)
             .arg(&session.json)
@@ -1109,9 +1167,52 @@ impl Store for RedisStore {
             .arg(savings.0)
             .arg(&event.id)
             .arg(to_json(event)?)
-            .arg(micros(event.next_attempt_at));
+            .arg(micros(event.next_attempt_at))
+            .arg(self.order_ttl_ms)
+            .arg(acp_order.version)
+            .arg(micros(acp_order.placed_at))
+            .arg(&acp_order.json);
         let done: i64 =
             self.run("complete_checkout_session", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(done == 1)
+    }
+
+    async fn acp_order(&self, id: &str) -> Result<Option<StoredAcpOrder>, StoreError> {
+        let key = acp_order_key(id);
+        let fields: HashMap<String, String> =
+            self.run("acp_order", |mut c| async move { c.hgetall(key).await }).await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let get = |name: &str| fields.get(name).ok_or_else(|| corrupt(format_args!("ACP order without {name}")));
+        let placed_us: i64 = get("placedAtUs")?.parse().map_err(|e| corrupt(format_args!("placedAtUs: {e}")))?;
+        Ok(Some(StoredAcpOrder {
+            id: id.to_owned(),
+            version: get("version")?.parse().map_err(|e| corrupt(format_args!("ACP order version: {e}")))?,
+            placed_at: DateTime::from_timestamp_micros(placed_us).ok_or_else(|| corrupt("placedAtUs"))?,
+            json: get("json")?.clone(),
+        }))
+    }
+
+    async fn update_acp_order(
+        &self,
+        order: &StoredAcpOrder,
+        expected: u64,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError> {
+        let mut invocation = self.scripts.acp_order_update.key(acp_order_key(&order.id));
+        invocation
+            .key(acp_outbox_events_key())
+            .key(acp_outbox_due_key())
+            .arg(expected)
+            .arg(order.version)
+            .arg(&order.json)
+            .arg(self.order_ttl_ms)
+            .arg(&event.id)
+            .arg(to_json(event)?)
+            .arg(micros(event.next_attempt_at));
+        let done: i64 =
+            self.run("update_acp_order", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
         Ok(done == 1)
     }
 
@@ -1185,18 +1286,22 @@ impl Store for RedisStore {
         limit: usize,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
         let mut invocation = self.scripts.acp_outbox_claim.key(acp_outbox_events_key());
-        invocation.key(acp_outbox_due_key()).arg(micros(now)).arg(micros(now + lease)).arg(limit);
+        invocation
+            .key(acp_outbox_due_key())
+            .key(acp_outbox_parked_key())
+            .arg(micros(now))
+            .arg(micros(now + lease))
+            .arg(limit);
         let reply: Vec<String> =
             self.run("outbox_claim", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
         reply.iter().map(|json| from_json("outbox event", json)).collect()
     }
 
-    async fn outbox_ack(&self, id: &str) -> Result<(), StoreError> {
-        let (events, due, id) = (acp_outbox_events_key(), acp_outbox_due_key(), id.to_owned());
-        self.run("outbox_ack", |mut c| async move {
-            redis::pipe().atomic().hdel(&events, &id).ignore().zrem(&due, &id).ignore().query_async::<()>(&mut c).await
-        })
-        .await
+    async fn outbox_ack(&self, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut invocation = self.scripts.acp_outbox_ack.key(acp_outbox_events_key());
+        invocation.key(acp_outbox_due_key()).key(acp_outbox_parked_key()).arg(id).arg(micros(now));
+        let _: i64 = self.run("outbox_ack", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(())
     }
 
     async fn outbox_retry(&self, event: &OutboxEvent) -> Result<(), StoreError> {

@@ -2,11 +2,14 @@
 //! oracle (`oracle.rs`), on the memory store and on Redis.
 
 mod discovery;
+mod key_limit;
 mod lifecycle;
 mod mcp;
 pub mod oracle;
+mod orders;
 mod psp;
 mod refusals;
+mod unknown_fields;
 mod webhooks;
 
 use reqwest::header::HeaderMap;
@@ -18,6 +21,8 @@ use crate::redis_test_server::RedisTestServer;
 
 pub const VERSION: &str = "2026-04-17";
 pub const DEMO_KEY: &str = "acp_demo_merchant_key";
+/// The operator key every test server gets (`ACP_OPS_KEY`).
+pub const OPS_KEY: &str = "ops_test_key";
 
 /// Which store the server under test uses.
 pub enum Backend {
@@ -47,6 +52,10 @@ impl Backend {
     pub async fn spawn_with(&self, change: impl FnOnce(&mut Config)) -> Acp {
         let mut config = test_config();
         self.configure(&mut config);
+        config.commerce.acp_ops_key = Some(OPS_KEY.into());
+        // The test clock stands still, so a per-key limit would cap each test at its burst;
+        // `key_limit.rs` turns it on.
+        config.commerce.acp_rate_limit_per_sec = 0;
         change(&mut config);
         Acp { app: spawn_app_with(config).await, key: DEMO_KEY.into() }
     }
@@ -150,6 +159,34 @@ impl Acp {
     pub async fn get(&self, path: &str) -> Reply {
         let headers = Headers { key: None, ..Headers::idem("") };
         self.send(reqwest::Method::GET, path, None, &headers).await
+    }
+
+    /// A call to the operator API (`/ops/orders/…`) with the operator key.
+    pub async fn ops(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.app.client.request(method, self.app.url(path)).bearer_auth(OPS_KEY);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} body is not JSON ({e}): {text}"));
+        Reply { status, headers, body }
+    }
+
+    /// Creates and completes a session for the cheapest in-stock item (`quantity` of it) with the
+    /// test provider; the completed session.
+    pub async fn place(&self, quantity: u32, key: &str) -> oracle::CheckoutSession {
+        let (stock, _) = self.catalog_ids();
+        let s = self.create(&create_body(&[(&stock[0].0, quantity)], true), &format!("{key}-create")).await;
+        self.post(
+            &format!("/checkout_sessions/{}/complete", s.id),
+            &complete_body("tok_visa", "jordan@example.com"),
+            key,
+        )
+        .await
+        .session(200)
     }
 
     pub async fn create(&self, body: &Value, key: &str) -> oracle::CheckoutSession {

@@ -372,10 +372,137 @@ pub struct Order {
     pub estimated_delivery: Option<Value>,
     pub confirmation: Option<Value>,
     pub support: Option<Value>,
-    pub line_items: Option<Vec<Value>>,
-    pub fulfillments: Option<Vec<Value>>,
-    pub adjustments: Option<Vec<Value>>,
+    pub line_items: Option<Vec<OrderLineItem>>,
+    pub fulfillments: Option<Vec<Fulfillment>>,
+    pub adjustments: Option<Vec<Adjustment>>,
     pub totals: Option<Vec<Total>>,
+}
+
+// `Order.status`, `OrderLineItem.status`, `Fulfillment.status`, `FulfillmentEvent.type`,
+// `Adjustment.type` and `.status` are open strings in the schema ("MUST accept unrecognized
+// values"); a merchant should send the defined ones, which these lists are.
+pub const ORDER_STATUSES: [&str; 7] =
+    ["created", "confirmed", "manual_review", "processing", "shipped", "completed", "canceled"];
+pub const LINE_STATUSES: [&str; 4] = ["processing", "partial", "fulfilled", "removed"];
+pub const FULFILLMENT_STATUSES: [&str; 9] = [
+    "pending",
+    "processing",
+    "shipped",
+    "in_transit",
+    "out_for_delivery",
+    "ready_for_pickup",
+    "delivered",
+    "failed",
+    "canceled",
+];
+pub const FULFILLMENT_EVENT_TYPES: [&str; 10] = [
+    "processing",
+    "shipped",
+    "in_transit",
+    "out_for_delivery",
+    "ready_for_pickup",
+    "delivered",
+    "failed_attempt",
+    "returned_to_sender",
+    "canceled",
+    "undeliverable",
+];
+pub const ADJUSTMENT_TYPES: [&str; 7] =
+    ["refund", "credit", "return", "exchange", "price_adjustment", "cancellation", "dispute"];
+pub const ADJUSTMENT_STATUSES: [&str; 3] = ["pending", "completed", "failed"];
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineItemQuantity {
+    pub ordered: u32,
+    pub current: u32,
+    #[serde(default)]
+    pub fulfilled: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineItem {
+    pub id: String,
+    pub title: String,
+    pub product_id: Option<String>,
+    pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub url: Option<String>,
+    pub quantity: OrderLineItemQuantity,
+    pub unit_price: Option<i64>,
+    pub subtotal: Option<i64>,
+    pub totals: Option<Vec<Total>>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItemReference {
+    pub id: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FulfillmentEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderFulfillmentType {
+    Shipping,
+    Pickup,
+    Digital,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fulfillment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: OrderFulfillmentType,
+    pub status: Option<String>,
+    pub line_items: Option<Vec<LineItemReference>>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub destination: Option<Address>,
+    pub estimated_delivery: Option<Value>,
+    pub digital_delivery: Option<Value>,
+    pub description: Option<String>,
+    pub events: Option<Vec<FulfillmentEvent>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: String,
+    pub status: String,
+    pub line_items: Option<Vec<LineItemReference>>,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// `WebhookEvent` (the webhook OpenAPI): `type` and the full order as `data`, which there must
+/// carry `type`, `checkout_session_id`, `permalink_url` and `status`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: Order,
 }
 
 /// `CheckoutSessionBase` (and `CheckoutSessionWithOrder` when `order` is present).
@@ -547,6 +674,77 @@ pub fn session(body: &Value) -> CheckoutSession {
         assert!(is_uri(&order.permalink_url), "permalink_url is a URI");
     }
     s
+}
+
+/// Checks a full order (webhook `data`, the operator API) against the schema and the order RFC's
+/// rules: defined values, line status derived from the quantities, references to real lines,
+/// `amount_refunded` = the completed refunds; returns it.
+pub fn order(body: &Value) -> Order {
+    let o: Order = serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("not an Order: {e}\n{body:#}"));
+    assert_eq!(o.kind.as_deref(), Some("order"), "the discriminator");
+    assert!(is_uri(&o.permalink_url), "permalink_url is a URI");
+    let status = o.status.as_deref().expect("a status");
+    assert!(ORDER_STATUSES.contains(&status), "order status {status}");
+    let lines = o.line_items.as_deref().unwrap_or_default();
+    for line in lines {
+        let q = line.quantity;
+        assert!(q.ordered >= 1 && q.current <= q.ordered && q.fulfilled <= q.ordered, "{q:?}");
+        let derived = if q.current == 0 {
+            "removed"
+        } else if q.fulfilled == q.current {
+            "fulfilled"
+        } else if q.fulfilled > 0 {
+            "partial"
+        } else {
+            "processing"
+        };
+        let given = line.status.as_deref().expect("line status");
+        assert!(LINE_STATUSES.contains(&given));
+        assert_eq!(given, derived, "line status follows the quantities: {q:?}");
+        if let (Some(unit), Some(subtotal)) = (line.unit_price, line.subtotal) {
+            assert!(subtotal <= unit * i64::from(q.ordered), "subtotal at most the base amount");
+        }
+    }
+    let is_line = |id: &str| lines.iter().any(|l| l.id == id);
+    for f in o.fulfillments.iter().flatten() {
+        let fs = f.status.as_deref().expect("fulfillment status");
+        assert!(FULFILLMENT_STATUSES.contains(&fs), "fulfillment status {fs}");
+        assert!(f.line_items.iter().flatten().all(|r| is_line(&r.id) && r.quantity >= 1), "line references");
+        for e in f.events.iter().flatten() {
+            assert!(FULFILLMENT_EVENT_TYPES.contains(&e.kind.as_str()), "event type {}", e.kind);
+            assert!(is_date_time(&e.occurred_at));
+        }
+        if let Some(url) = &f.tracking_url {
+            assert!(is_uri(url));
+        }
+    }
+    let mut refunded = 0;
+    for a in o.adjustments.iter().flatten() {
+        assert!(ADJUSTMENT_TYPES.contains(&a.kind.as_str()), "adjustment type {}", a.kind);
+        assert!(ADJUSTMENT_STATUSES.contains(&a.status.as_str()), "adjustment status {}", a.status);
+        assert!(is_date_time(&a.occurred_at));
+        assert!(a.line_items.iter().flatten().all(|r| is_line(&r.id) && r.quantity >= 1), "line references");
+        if let Some(c) = &a.currency {
+            assert!(c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()), "currency {c}");
+        }
+        if a.kind == "refund" && a.status == "completed" {
+            refunded += a.amount.expect("a completed refund has an amount");
+        }
+    }
+    let totals = o.totals.as_deref().unwrap_or_default();
+    assert!(amount(totals, TotalType::Total).is_some(), "the total charged");
+    assert_eq!(amount(totals, TotalType::AmountRefunded).unwrap_or(0), refunded, "amount_refunded = completed refunds");
+    o
+}
+
+/// Checks an order webhook body; returns it.
+pub fn webhook(body: &str) -> WebhookEvent {
+    let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("webhook body is not JSON ({e}): {body}"));
+    let event: WebhookEvent =
+        serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("not a WebhookEvent: {e}\n{value:#}"));
+    assert!(["order_create", "order_update"].contains(&event.kind.as_str()), "event type {}", event.kind);
+    order(&value["data"]);
+    event
 }
 
 /// Checks a flat error body; returns it.

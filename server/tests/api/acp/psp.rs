@@ -1,6 +1,7 @@
 //! The delegated-payment provider against a fake PSP the test starts: approval, decline, a PSP
 //! that does not answer in time (503, not kept for the key; the retry charges once), and 3-D
-//! Secure asked for by the PSP.
+//! Secure asked for by the PSP; refunds of canceled orders (approved, refused, unanswered then
+//! retried under the same key).
 
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +27,10 @@ struct Psp {
     mode: Option<Mode>,
     /// (Idempotency-Key, Authorization, body) of every charge received.
     calls: Vec<(String, String, Value)>,
+    /// How refunds are answered (approve, decline = refuse, hang).
+    refund_mode: Option<Mode>,
+    /// (Idempotency-Key, body) of every refund received.
+    refunds: Vec<(String, Value)>,
 }
 
 type Shared = Arc<Mutex<Psp>>;
@@ -60,11 +65,30 @@ async fn charges(State(psp): State<Shared>, headers: HeaderMap, body: axum::Json
     }
 }
 
+async fn refunds(State(psp): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> axum::response::Response {
+    let mode = {
+        let mut p = psp.lock().expect("ok");
+        let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        p.refunds.push((key, body.0.clone()));
+        p.refund_mode.unwrap_or(Mode::Approve)
+    };
+    match mode {
+        Mode::Decline => {
+            (StatusCode::PAYMENT_REQUIRED, axum::Json(json!({"message": "The charge was disputed."}))).into_response()
+        }
+        Mode::Hang => std::future::pending().await,
+        _ => axum::Json(json!({"id": "re_123", "status": "succeeded"})).into_response(),
+    }
+}
+
 async fn fake_psp() -> (String, Shared) {
     let psp: Shared = Arc::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("ok");
     let url = format!("http://{}", listener.local_addr().expect("ok"));
-    let app = axum::Router::new().route("/v1/charges", axum::routing::post(charges)).with_state(psp.clone());
+    let app = axum::Router::new()
+        .route("/v1/charges", axum::routing::post(charges))
+        .route("/v1/refunds", axum::routing::post(refunds))
+        .with_state(psp.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("{url}/v1"), psp)
 }
@@ -164,7 +188,66 @@ async fn the_psp_can_ask_for_3ds(backend: Backend) {
     assert_eq!(done.status, Status::Completed, "the PSP decides; this fake approves any result");
 }
 
+async fn canceling_refunds_the_psp_charge_once(backend: Backend) {
+    let (acp, psp) = with_psp(&backend).await;
+    let id = ready_session(&acp, "psp-refund-create").await;
+    let done = acp
+        .post(&format!("/checkout_sessions/{id}/complete"), &complete_body("spt_1", "jordan@example.com"), "psp-refund")
+        .await
+        .session(200);
+    let order = done.order.clone().expect("order").id;
+    let cancel = format!("/ops/orders/{order}/cancel");
+    // The PSP does not answer: the order is canceled, its refund pending, the call retryable.
+    psp.lock().expect("ok").refund_mode = Some(Mode::Hang);
+    let r = acp.ops(reqwest::Method::POST, &cancel, None).await;
+    r.error(503, "payment_provider_unavailable");
+    assert!(r.header("retry-after").is_some());
+    let now = acp.ops(reqwest::Method::GET, &format!("/ops/orders/{order}"), None).await;
+    let pending = super::oracle::order(&now.body);
+    assert_eq!(pending.status.as_deref(), Some("canceled"));
+    assert_eq!(pending.adjustments.expect("adjustments")[0].status, "pending");
+    // Canceling again tries the refund again, under the same key.
+    psp.lock().expect("ok").refund_mode = Some(Mode::Approve);
+    let r = acp.ops(reqwest::Method::POST, &cancel, None).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let refunded = super::oracle::order(&r.body);
+    assert_eq!(refunded.adjustments.expect("adjustments")[0].status, "completed");
+    let refunds = psp.lock().expect("ok").refunds.clone();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[0].0, refunds[1].0, "one idempotency key for the refund");
+    let body = &refunds[1].1;
+    assert_eq!(body["payment_id"], "ch_123", "the PSP's charge is the one refunded");
+    assert_eq!(body["amount"].as_i64(), Some(super::oracle::total(&done)));
+    assert_eq!(body["reference"], order.as_str());
+    acp.ops(reqwest::Method::POST, &cancel, None).await.error(409, "invalid_state");
+    assert_eq!(psp.lock().expect("ok").refunds.len(), 2, "a refunded order is not refunded again");
+}
+
+async fn a_refused_refund_is_recorded_failed(backend: Backend) {
+    let (acp, psp) = with_psp(&backend).await;
+    let id = ready_session(&acp, "psp-refused-create").await;
+    let done = acp
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &complete_body("spt_1", "jordan@example.com"),
+            "psp-refused",
+        )
+        .await
+        .session(200);
+    let order = done.order.expect("order").id;
+    psp.lock().expect("ok").refund_mode = Some(Mode::Decline);
+    let r = acp.ops(reqwest::Method::POST, &format!("/ops/orders/{order}/cancel"), None).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let failed = super::oracle::order(&r.body);
+    let refund = &failed.adjustments.expect("adjustments")[0];
+    assert_eq!(refund.status, "failed");
+    assert!(refund.description.as_deref().unwrap_or_default().contains("disputed"), "{refund:?}");
+    assert!(failed.totals.expect("totals").iter().all(|t| t.kind != super::oracle::TotalType::AmountRefunded));
+}
+
 on_both_stores!(
+    canceling_refunds_the_psp_charge_once,
+    a_refused_refund_is_recorded_failed,
     the_psp_charges_the_delegated_token_for_our_total,
     a_psp_decline_is_a_message_not_an_order,
     a_psp_timeout_is_503_and_the_retry_charges_once,

@@ -18,11 +18,11 @@ const SECRET: &str = "whsec_test";
 /// One POST the receiver saw: its Request-Id, Merchant-Signature, body, and whether it was
 /// accepted.
 #[derive(Debug, Clone)]
-struct Seen {
-    request_id: String,
-    signature: String,
-    body: String,
-    accepted: bool,
+pub(super) struct Seen {
+    pub request_id: String,
+    pub signature: String,
+    pub body: String,
+    pub accepted: bool,
 }
 
 #[derive(Clone)]
@@ -39,7 +39,7 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
     if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
 }
 
-async fn receiver(up: bool) -> (String, Arc<Mutex<bool>>, mpsc::UnboundedReceiver<Seen>) {
+pub(super) async fn receiver(up: bool) -> (String, Arc<Mutex<bool>>, mpsc::UnboundedReceiver<Seen>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let state = Receiver { up: Arc::new(Mutex::new(up)), seen: tx };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("ok");
@@ -52,11 +52,11 @@ async fn receiver(up: bool) -> (String, Arc<Mutex<bool>>, mpsc::UnboundedReceive
     (url, flag, rx)
 }
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+pub(super) async fn next(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a webhook within 10 s").expect("open")
 }
 
-async fn spawn(backend: &Backend, url: &str) -> Acp {
+pub(super) async fn spawn(backend: &Backend, url: &str) -> Acp {
     let url = url.to_owned();
     backend
         .spawn_with(move |c| {
@@ -77,7 +77,7 @@ async fn place(acp: &Acp, key: &str) -> String {
     done.order.expect("order").id
 }
 
-async fn outbox_drains(acp: &Acp) {
+pub(super) async fn outbox_drains(acp: &Acp) {
     tokio::time::timeout(Duration::from_secs(10), async {
         while acp.app.state.store.outbox_pending().await.expect("ok") > 0 {
             tokio::task::yield_now().await;
@@ -87,7 +87,7 @@ async fn outbox_drains(acp: &Acp) {
     .expect("the outbox empties once the receiver accepted");
 }
 
-fn check_signed(seen: &Seen) {
+pub(super) fn check_signed(seen: &Seen) {
     let (t, _) = seen.signature.trim_start_matches("t=").split_once(",v1=").expect("t=<unix>,v1=<hex>");
     let t: i64 = t.parse().expect("unix seconds");
     assert_eq!(seen.signature, server::commerce::signing::sign_webhook(SECRET, t, &seen.body), "HMAC over t.body");
@@ -100,6 +100,7 @@ async fn webhooks_survive_an_outage_and_arrive_once(backend: Backend) {
     let first = next(&mut rx).await;
     assert!(!first.accepted);
     check_signed(&first);
+    super::oracle::webhook(&first.body);
     let event: Value = serde_json::from_str(&first.body).expect("ok");
     assert_eq!(event["type"], "order_create");
     assert_eq!(event["data"]["type"], "order");
