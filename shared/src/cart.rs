@@ -42,7 +42,9 @@ pub struct Cart {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AddToCartInput {
-    /// The id from create-target-session; leave it out when the Target account is linked.
+    /// The id from create-target-session or an earlier add-to-cart; leave it out when the Target
+    /// account is linked. Without it (and no linked account) the add starts a new session and
+    /// answers its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<SessionId>,
     pub product_id: ProductId,

@@ -4,11 +4,16 @@
 //! The two modes coexist on one endpoint:
 //! - With a valid token the token wins: the tool acts on the account's own shopping session (its
 //!   cart belongs to the account, in the store, so it survives new chats and any instance), and a
-//!   `sessionId` in the arguments is not used. The token must carry the tool's scopes
-//!   ([`super::access`]); otherwise the tool answers `insufficient_scope`.
+//!   `sessionId` in the arguments names no shopper (see the last point). The token must carry the
+//!   tool's scopes ([`super::access`]); otherwise the tool answers `insufficient_scope`.
 //! - Without a token, a `sessionId` works exactly as before OAuth (hosts without OAuth).
 //! - With neither, anonymous tools work; a tool that needs a shopper answers an `isError` result
-//!   whose `_meta["mcp/www_authenticate"]` makes an OAuth client offer to link the account.
+//!   whose `_meta["mcp/www_authenticate"]` makes an OAuth client offer to link the account;
+//!   `add-to-cart` instead starts a chat session for the cart (`tools/checkout.rs`).
+//! - With a valid token and a `sessionId` naming an anonymous chat session (not signed in), a
+//!   cart tool first moves that session's cart into the account's ([`linked_session`]; once: the
+//!   store empties the anonymous cart in the same atomic step). So a shopper who added to a cart
+//!   without a session, and linked the account at checkout, checks out what they added.
 //!
 //! An account's session id is derived from its email and a secret kept in the store
 //! ([`AccountIds`]), so every instance finds the same session and nobody can name it from
@@ -18,7 +23,8 @@ use std::sync::Arc;
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use shared::auth::{AuthMode, User};
+use shared::auth::{AuthMode, Scope, User};
+use shared::cart::QUANTITY_MAX;
 use shared::ids::{SESSION_HEX_DIGITS, SESSION_PREFIX, SessionId};
 use shared::tool::ToolName;
 
@@ -60,7 +66,12 @@ impl AccountIds {
 #[derive(Debug, Clone)]
 pub enum Who {
     Session(SessionId),
-    Linked(Arc<AccessClaims>),
+    /// A linked account; `merge_from` is the session a cart tool's arguments named, whose
+    /// anonymous cart moves into the account's.
+    Linked {
+        claims: Arc<AccessClaims>,
+        merge_from: Option<SessionId>,
+    },
 }
 
 /// The shopper a tool acts for, with their session.
@@ -144,7 +155,9 @@ pub fn who(
             challenge: resource.challenge(&Challenge::InsufficientScope { scopes: access.scopes() }),
         });
     }
-    Ok(Some(Who::Linked(claims.clone())))
+    // Only a tool that works on the cart (and so holds the `cart` scope) takes an anonymous cart over.
+    let merge_from = session_id.filter(|_| access.scopes().contains(&Scope::Cart)).cloned();
+    Ok(Some(Who::Linked { claims: claims.clone(), merge_from }))
 }
 
 /// `who`, required: nobody is `LinkRequired`, whose challenge makes an OAuth client offer to
@@ -162,10 +175,28 @@ pub fn required(who: Option<Who>, resource: &ProtectedResource, tool: ToolName) 
 pub async fn shopper(state: &AppState, who: Who) -> Result<Shopper, AppError> {
     match who {
         Who::Session(id) => sessions::require(state, &id).await.map(Shopper::Session),
-        Who::Linked(claims) => {
-            let session = account_session(state, &claims.account).await?;
+        Who::Linked { claims, merge_from } => {
+            let session = linked_session(state, &claims, merge_from.as_ref()).await?;
             Ok(Shopper::Linked { session, claims })
         }
+    }
+}
+
+/// The linked account's session, after moving into it the cart of the anonymous session
+/// `merge_from` (if the call named one and it has lines; a second call finds it empty).
+pub async fn linked_session(
+    state: &AppState,
+    claims: &AccessClaims,
+    merge_from: Option<&SessionId>,
+) -> Result<Session, AppError> {
+    let session = account_session(state, &claims.account).await?;
+    let Some(from) = merge_from else { return Ok(session) };
+    match state.store.merge_cart(from, &session.id, QUANTITY_MAX, state.clock.now()).await? {
+        Some(merged) => {
+            tracing::info!(session = sessions::log_prefix(from.as_str()), "anonymous cart moved into a linked account");
+            Ok(merged)
+        }
+        None => Ok(session),
     }
 }
 

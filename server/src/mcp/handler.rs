@@ -31,7 +31,7 @@ use crate::state::AppState;
 use crate::widgets::{self, WidgetTemplates};
 
 const INSTRUCTIONS: &str = "Target shopping. Start with create-target-session and pass its sessionId to \
-every other tool. Sign-in happens in the authenticate-target widget (never ask for passwords in chat). \
+every other tool (add-to-cart without a sessionId starts a session and returns its sessionId). Sign-in happens in the authenticate-target widget (never ask for passwords in chat). \
 Prices are integer cents: $40 is 4000.";
 
 /// The handler rmcp calls; cheap to clone (one per request in stateless mode).

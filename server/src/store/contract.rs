@@ -489,6 +489,93 @@ pub(crate) async fn account_sessions_outlive_chats_and_are_created_once(store: &
     assert_eq!(renewed.created_at, much_later);
 }
 
+/// An anonymous chat session's cart moves into a linked account's cart once: quantities add up
+/// (capped), the anonymous cart is emptied, and a second merge finds nothing to move. Signed-in,
+/// expired, unknown and account sessions are never merged from.
+pub(crate) async fn an_anonymous_cart_merges_into_an_account_once(store: &dyn Store) {
+    let t0 = Utc::now();
+    let user = User { email: "sam@example.com".into(), name: "Sam".into() };
+    store.create_session(session(1, t0)).await.unwrap();
+    store.add_to_cart(&sid(1), product("10000001"), 2, 99, t0).await.unwrap();
+    store.add_to_cart(&sid(1), rich_product("20000002"), 1, 99, t0).await.unwrap();
+    let anonymous_version = store.session(&sid(1), t0).await.unwrap().unwrap().version;
+    store.account_session(Session { user: Some(user.clone()), ..session(9, t0) }, t0).await.unwrap();
+    let before = store.add_to_cart(&sid(9), product("10000001"), 98, 99, t0).await.unwrap();
+
+    let merged = store.merge_cart(&sid(1), &sid(9), 99, t0).await.unwrap().expect("lines moved");
+    assert_eq!(
+        merged.cart,
+        vec![
+            CartEntry { product: product("10000001"), quantity: 99 },
+            CartEntry { product: rich_product("20000002"), quantity: 1 },
+        ],
+        "quantities add up to the cap; a new line is appended with its product record intact"
+    );
+    assert_eq!(merged.version, before.version + 1);
+    assert_eq!(merged.kind, SessionKind::Account);
+    let anonymous = store.session(&sid(1), t0).await.unwrap().expect("the anonymous session lives on");
+    assert!(anonymous.cart.is_empty(), "its cart moved");
+    assert_eq!(anonymous.version, anonymous_version + 1);
+    assert!(store.merge_cart(&sid(1), &sid(9), 99, t0).await.unwrap().is_none(), "a retry moves nothing");
+    assert_eq!(store.session(&sid(9), t0).await.unwrap().unwrap().cart, merged.cart, "and adds nothing");
+
+    // A signed-in session keeps its cart (it is somebody's, not anonymous).
+    store.create_session(session(2, t0)).await.unwrap();
+    store.add_to_cart(&sid(2), product("30000003"), 1, 99, t0).await.unwrap();
+    store.set_user(&sid(2), Some(user.clone())).await.unwrap();
+    assert!(store.merge_cart(&sid(2), &sid(9), 99, t0).await.unwrap().is_none());
+    assert_eq!(store.session(&sid(2), t0).await.unwrap().unwrap().cart.len(), 1);
+    // An account's session is never merged from.
+    assert!(store.merge_cart(&sid(9), &sid(9), 99, t0).await.unwrap().is_none());
+    // Unknown and expired sessions have nothing to give.
+    assert!(store.merge_cart(&sid(7), &sid(9), 99, t0).await.unwrap().is_none());
+    store.create_session(session(3, t0)).await.unwrap();
+    store.add_to_cart(&sid(3), product("30000003"), 1, 99, t0).await.unwrap();
+    let late = t0 + ttl();
+    assert!(store.merge_cart(&sid(3), &sid(9), 99, late).await.unwrap().is_none(), "expired at last_seen + ttl");
+    // No target session: an error, and the anonymous cart stays where it is.
+    store.create_session(session(4, t0)).await.unwrap();
+    store.add_to_cart(&sid(4), product("30000003"), 1, 99, t0).await.unwrap();
+    assert!(matches!(store.merge_cart(&sid(4), &sid(8), 99, t0).await, Err(StoreError::SessionNotFound)));
+    assert_eq!(store.session(&sid(4), t0).await.unwrap().unwrap().cart.len(), 1);
+}
+
+/// Into a cart with room for one more line: what fits moves, the rest stays in the anonymous cart.
+pub(crate) async fn a_merge_into_a_nearly_full_cart_moves_what_fits(store: &dyn Store) {
+    let t0 = Utc::now();
+    let line = |n: usize| Arc::new(crate::test_support::product(pid(n).as_str(), 100, None));
+    store.account_session(session(9, t0), t0).await.unwrap();
+    for n in 0..CART_MAX_LINES - 1 {
+        store.add_to_cart(&sid(9), line(n), 1, 99, t0).await.unwrap();
+    }
+    store.create_session(session(1, t0)).await.unwrap();
+    for n in [CART_MAX_LINES, 0, CART_MAX_LINES + 1] {
+        store.add_to_cart(&sid(1), line(n), 2, 99, t0).await.unwrap();
+    }
+    let merged = store.merge_cart(&sid(1), &sid(9), 99, t0).await.unwrap().expect("two lines moved");
+    assert_eq!(merged.cart.len(), CART_MAX_LINES);
+    assert_eq!(merged.cart[0].quantity, 3, "an existing line adds up");
+    assert_eq!(merged.cart[CART_MAX_LINES - 1].product.id, pid(CART_MAX_LINES), "the first new line fits");
+    let left = store.session(&sid(1), t0).await.unwrap().unwrap().cart;
+    assert_eq!(left, vec![CartEntry { product: line(CART_MAX_LINES + 1), quantity: 2 }], "the rest stays");
+    assert!(store.merge_cart(&sid(1), &sid(9), 99, t0).await.unwrap().is_none(), "nothing fits any more");
+    assert_eq!(store.session(&sid(1), t0).await.unwrap().unwrap().cart, left);
+}
+
+/// Ten merges of one anonymous cart at once: exactly one moves the lines.
+pub(crate) async fn concurrent_merges_move_the_lines_once(store: &dyn Store) {
+    let t0 = Utc::now();
+    store.account_session(session(9, t0), t0).await.unwrap();
+    store.create_session(session(1, t0)).await.unwrap();
+    store.add_to_cart(&sid(1), product("10000001"), 3, 99, t0).await.unwrap();
+    let (from, into) = (sid(1), sid(9));
+    let merges = futures::future::join_all((0..10).map(|_| store.merge_cart(&from, &into, 99, t0))).await;
+    let moved = merges.into_iter().map(|m| m.unwrap()).filter(Option::is_some).count();
+    assert_eq!(moved, 1);
+    let cart = store.session(&sid(9), t0).await.unwrap().unwrap().cart;
+    assert_eq!(cart, vec![CartEntry { product: product("10000001"), quantity: 3 }]);
+}
+
 pub(crate) async fn the_account_id_secret_is_set_once(store: &dyn Store) {
     let first = store.account_id_secret("first".into()).await.unwrap();
     assert_eq!(first, "first");
@@ -523,6 +610,9 @@ macro_rules! store_contract_tests {
             parallel_login_attempts_are_reserved_one_at_a_time,
             session_exists_does_not_slide_the_expiry,
             account_sessions_outlive_chats_and_are_created_once,
+            an_anonymous_cart_merges_into_an_account_once,
+            a_merge_into_a_nearly_full_cart_moves_what_fits,
+            concurrent_merges_move_the_lines_once,
             the_account_id_secret_is_set_once,
             ping_answers,
         );

@@ -544,6 +544,54 @@ impl Store for MemoryStore {
         Ok(fresh)
     }
 
+    async fn merge_cart(
+        &self,
+        from: &SessionId,
+        into: &SessionId,
+        max_quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError> {
+        let mut inner = self.lock();
+        if !inner.sessions.contains_key(into) {
+            return Err(StoreError::SessionNotFound);
+        }
+        let Some(source) = inner
+            .sessions
+            .get_mut(from)
+            .filter(|s| s.kind == SessionKind::Chat && s.user.is_none() && !s.cart.is_empty() && !self.expired(s, now))
+        else {
+            return Ok(None);
+        };
+        let lines = std::mem::take(&mut source.cart);
+        let target = inner.session_mut(into)?;
+        let (mut moved, mut left) = (0, Vec::new());
+        for line in lines {
+            match target.cart.iter().position(|e| e.product.id == line.product.id) {
+                Some(at) => {
+                    let entry = &mut target.cart[at];
+                    entry.quantity = entry.quantity.saturating_add(line.quantity).min(max_quantity);
+                }
+                None if target.cart.len() >= CART_MAX_LINES => {
+                    left.push(line);
+                    continue;
+                }
+                None => target.cart.push(CartEntry { quantity: line.quantity.min(max_quantity), ..line }),
+            }
+            moved += 1;
+        }
+        if moved > 0 {
+            target.version += 1;
+        }
+        let merged = target.clone();
+        let source = inner.session_mut(from)?;
+        source.cart = left;
+        if moved == 0 {
+            return Ok(None);
+        }
+        source.version += 1;
+        Ok(Some(merged))
+    }
+
     async fn account_id_secret(&self, candidate: String) -> Result<String, StoreError> {
         Ok(self.lock().account_id_secret.get_or_insert(candidate).clone())
     }

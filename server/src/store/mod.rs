@@ -358,6 +358,21 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     /// Account sessions expire after the store's account TTL, not the session TTL.
     async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError>;
 
+    /// Moves the cart of the anonymous chat session `from` (live at `now`, not signed in) into
+    /// the session `into` (a linked account's), in one atomic step: quantities of a product in
+    /// both add up, capped at `max_quantity`; new lines are appended while `into` has fewer than
+    /// [`CART_MAX_LINES`] (lines that do not fit stay in `from`); the moved lines leave `from`,
+    /// and both versions are bumped. `Ok(None)` when nothing moved (`from` is unknown, expired,
+    /// signed in, an account's, or its cart is empty), so a retry or a concurrent second call
+    /// finds the lines gone and adds nothing. `into` must exist (else `SessionNotFound`).
+    async fn merge_cart(
+        &self,
+        from: &SessionId,
+        into: &SessionId,
+        max_quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError>;
+
     /// The secret account session ids are derived from (so nobody can name another account's
     /// session): `candidate` when none is stored yet, else the stored one. Every instance
     /// sharing the store gets the same secret.

@@ -57,6 +57,10 @@
 //! `target:v1:order:<id>`, a key it learns only from the idempotency key: the scripts assume one
 //! Redis (or a primary with replicas), not Redis Cluster.
 //!
+//! `merge_cart` (an anonymous cart moved into a linked account's) is one script over the two
+//! session hashes, read fully before it writes: the anonymous cart is emptied in the same step, so
+//! a retry moves nothing. It too assumes one Redis.
+//!
 //! (Until issue 14 idempotency keys were one hash per account, `target:v1:idem:<email>`, without
 //! expiry; such hashes left by an older version are no longer read.)
 //!
@@ -156,6 +160,7 @@ struct Scripts {
     acp_outbox_ack: Script,
     acp_outbox_retry: Script,
     account_session: Script,
+    merge_cart: Script,
 }
 
 impl Scripts {
@@ -179,6 +184,7 @@ impl Scripts {
             acp_outbox_ack: Script::new(ACP_OUTBOX_ACK_LUA),
             acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
             account_session: Script::new(ACCOUNT_SESSION_LUA),
+            merge_cart: Script::new(MERGE_CART_LUA),
         }
     }
 }
@@ -556,6 +562,63 @@ else
 end
 redis.call('PEXPIRE', key, redis.call('HGET', key, 'ttlMs') or ARGV[4])
 local all = redis.call('HGETALL', key)
+table.insert(all, 1, 'ok')
+return all
+"#;
+
+/// `merge_cart(from, into, …)`: the cart of the anonymous chat session KEYS[1] moved into the
+/// session KEYS[2]. ARGV: now µs, chat ttl µs, lifetime µs, max quantity, max lines. Replies
+/// `{"absent"}` (no `into`), `{"none"}` (nothing moved) or `{"ok", field, value, …}` (`into`).
+/// Every line is read before anything is written, so a broken line changes nothing.
+const MERGE_CART_LUA: &str = r#"
+local from, into = KEYS[1], KEYS[2]
+if redis.call('EXISTS', into) == 0 then return {'absent'} end
+local f = redis.call('HMGET', from, 'lastSeenUs', 'createdAtUs', 'kind', 'user', 'lines')
+local seen = tonumber(f[1])
+if not seen or f[3] or f[4] ~= 'null' or not f[5] or f[5] == '' then return {'none'} end
+local now = tonumber(ARGV[1])
+if seen + tonumber(ARGV[2]) <= now or (tonumber(f[2]) or seen) + tonumber(ARGV[3]) <= now then
+  return {'none'}
+end
+local lines = {}
+for pid in string.gmatch(f[5], '[^,]+') do
+  local q = tonumber(redis.call('HGET', from, 'qty:' .. pid))
+  local p = redis.call('HGET', from, 'product:' .. pid)
+  if not q or not p then return redis.error_reply('cart line ' .. pid .. ' is incomplete') end
+  lines[#lines + 1] = {pid, q, p}
+end
+local cap, max_lines = tonumber(ARGV[4]), tonumber(ARGV[5])
+local target = redis.call('HGET', into, 'lines') or ''
+local n = 0
+for _ in string.gmatch(target, '[^,]+') do n = n + 1 end
+local moved, left = 0, {}
+for _, line in ipairs(lines) do
+  local pid, q, p = line[1], line[2], line[3]
+  local current = redis.call('HGET', into, 'qty:' .. pid)
+  local total
+  if current then
+    total = tonumber(current) + q
+  elseif n < max_lines then
+    if target == '' then target = pid else target = target .. ',' .. pid end
+    n = n + 1
+    redis.call('HSET', into, 'product:' .. pid, p)
+    total = q
+  end
+  if total then
+    if total > cap then total = cap end
+    redis.call('HSET', into, 'qty:' .. pid, string.format('%d', total))
+    redis.call('HDEL', from, 'qty:' .. pid, 'product:' .. pid)
+    moved = moved + 1
+  else
+    left[#left + 1] = pid
+  end
+end
+if moved == 0 then return {'none'} end
+redis.call('HSET', into, 'lines', target)
+redis.call('HSET', from, 'lines', table.concat(left, ','))
+redis.call('HINCRBY', into, 'version', 1)
+redis.call('HINCRBY', from, 'version', 1)
+local all = redis.call('HGETALL', into)
 table.insert(all, 1, 'ok')
 return all
 "#;
@@ -1326,6 +1389,24 @@ impl Store for RedisStore {
         }
         match self.session_script("account_session", invocation).await? {
             Ok(session) => Ok(session),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn merge_cart(
+        &self,
+        from: &SessionId,
+        into: &SessionId,
+        max_quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError> {
+        let mut invocation = self.scripts.merge_cart.key(session_key(from));
+        invocation.key(session_key(into));
+        invocation.arg(micros(now)).arg(self.ttl_us).arg(self.max_lifetime_us).arg(max_quantity).arg(CART_MAX_LINES);
+        match self.session_script("merge_cart", invocation).await? {
+            Ok(session) => Ok(Some(session)),
+            Err(status) if status == "none" => Ok(None),
+            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
             Err(status) => Err(unexpected(&status)),
         }
     }

@@ -14,6 +14,7 @@ use shared::membership::MembershipTier;
 use shared::tool::ToolName;
 
 use crate::error::AppError;
+use crate::identity::sessions;
 use crate::identity::shopper::{self, Who};
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
@@ -79,14 +80,15 @@ impl TargetMcp {
     #[tool(
         name = "add-to-cart",
         description = "Add a Target product to the shopper's cart by its product id (from search results), \
-                       and show the cart.",
+                       and show the cart. Without a sessionId (and no linked account) it starts a new session \
+                       and returns its sessionId: pass that to the later cart, checkout and sign-in tools.",
         annotations(title = "Add to Target cart", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false),
         output_schema = schema_for_output::<CartOutput>()
     )]
     pub(crate) async fn add_to_cart(&self, Parameters(input): Parameters<AddToCartInput>) -> ToolOutcome<CartOutput> {
         input.validate()?;
-        let who = self.who_required(input.session_id.as_ref(), ToolName::AddToCart)?;
+        let who = self.who(input.session_id.as_ref(), ToolName::AddToCart)?;
         let product = self
             .state
             .products
@@ -98,13 +100,25 @@ impl TargetMcp {
         }
         let quantity = input.quantity.unwrap_or(1);
         let title = product.title.clone();
-        let id = match who {
-            Who::Session(id) => id,
-            Who::Linked(claims) => shopper::account_session(&self.state, &claims.account).await?.id,
+        // Nobody (no token, no sessionId): start a session for this cart, as create-target-session
+        // does, so an add from a search made without a session is not a dead end.
+        let (id, started) = match who {
+            Some(Who::Session(id)) => (id, false),
+            Some(Who::Linked { claims, merge_from }) => {
+                (shopper::linked_session(&self.state, &claims, merge_from.as_ref()).await?.id, false)
+            }
+            None => (sessions::create(&self.state).await?.id, true),
         };
         let now = self.state.clock.now();
         let session = self.state.store.add_to_cart(&id, product, quantity, QUANTITY_MAX, now).await?;
-        cart_reply(&self.state, &session, format!("Added {quantity} × {title}.")).await
+        let mut sentence = format!("Added {quantity} × {title}.");
+        if started {
+            sentence = format!(
+                "{sentence} This started Target session {id}: pass sessionId \"{id}\" to get-cart, update-cart-item, \
+                 checkout and authenticate-target (and to later add-to-cart calls) so they use this cart."
+            );
+        }
+        cart_reply(&self.state, &session, sentence).await
     }
 
     #[tool(

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod acp;
+mod anonymous_cart;
 mod contract;
 mod direct_path;
 mod flow;

@@ -177,10 +177,14 @@ async fn the_token_wins_over_a_session_id_and_session_mode_is_unchanged() {
     let session_cart: CartOutput =
         app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await.structured();
     assert_eq!(session_cart.session_id.as_ref(), Some(&sid), "session mode answers as before");
-    let linked: CartOutput = app.call_linked(&token, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
-    assert!(linked.cart.items.is_empty(), "with a token the account's cart is used, not the session's");
     let auth: AuthenticateOutput = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await.structured();
     assert_eq!((auth.mode, auth.status), (AuthMode::Session, AuthStatus::Pending), "today's sign-in form");
+    // A signed-in session is its shopper's own (only anonymous carts move into the account).
+    app.sign_in(&sid).await;
+    let linked: CartOutput = app.call_linked(&token, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(linked.cart.items.is_empty(), "with a token the account's cart is used, not the session's");
+    let kept: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert_eq!(kept.cart.item_count, 1, "the signed-in session keeps its cart");
 }
 
 #[tokio::test]
@@ -399,4 +403,95 @@ async fn a_linked_shopper_works_over_legacy_sse() {
         }
     };
     assert!(tools["result"]["tools"][0]["securitySchemes"].is_array(), "{tools:#}");
+}
+
+/// `add-to-cart` without a token or a session: the new session's id.
+async fn anonymous_add(app: &TestApp, product: &shared::ids::ProductId, quantity: u32) -> shared::ids::SessionId {
+    let added = app.call(ToolName::AddToCart, json!({"productId": product, "quantity": quantity})).await;
+    added.structured::<CartOutput>().session_id.expect("an anonymous add starts a session")
+}
+
+/// The first in-stock product a search finds.
+async fn in_stock(app: &TestApp, query: &str) -> shared::product::ProductSummary {
+    let found: shared::product::SearchOutput =
+        app.call(ToolName::SearchTargetProducts, json!({"query": query})).await.structured();
+    found.products.into_iter().find(|p| p.in_stock).unwrap_or_else(|| panic!("nothing in stock for {query}"))
+}
+
+fn quantities(cart: &shared::cart::Cart) -> Vec<(String, u32)> {
+    cart.items.iter().map(|l| (l.product.id.to_string(), l.quantity)).collect()
+}
+
+/// What an anonymous shopper added moves into the account's cart on the first linked cart call
+/// that names the anonymous session; the anonymous cart is emptied; a retry adds nothing.
+async fn anonymous_cart_merges_once(app: &TestApp, bearer: &str) {
+    let lamp = in_stock(app, "desk lamp").await;
+    let mug = in_stock(app, "mug").await;
+    let sid = anonymous_add(app, &lamp.id, 2).await;
+    app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": mug.id})).await;
+    // The account's own cart already holds one lamp.
+    app.call_linked(bearer, ToolName::AddToCart, json!({"productId": lamp.id})).await;
+
+    let merged: CartOutput = app.call_linked(bearer, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert_eq!(
+        quantities(&merged.cart),
+        [(lamp.id.to_string(), 3), (mug.id.to_string(), 1)],
+        "quantities add up; the anonymous lines join the account's"
+    );
+    assert!(merged.session_id.is_none(), "the answer is the account's cart");
+    let left: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert!(left.cart.items.is_empty(), "the anonymous cart is empty");
+    let again: CartOutput = app.call_linked(bearer, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
+    assert_eq!(quantities(&again.cart), quantities(&merged.cart), "a second linked call adds nothing");
+
+    // Five identical linked calls at once naming another anonymous cart: its line moves once.
+    let other = anonymous_add(app, &mug.id, 1).await;
+    let calls = (0..5).map(|_| app.call_linked(bearer, ToolName::GetCart, json!({"sessionId": other})));
+    futures::future::join_all(calls).await;
+    let after: CartOutput = app.call_linked(bearer, ToolName::GetCart, json!({})).await.structured();
+    assert_eq!(quantities(&after.cart), [(lamp.id.to_string(), 3), (mug.id.to_string(), 2)]);
+}
+
+#[tokio::test]
+async fn an_anonymous_cart_moves_into_the_linked_account_once() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    anonymous_cart_merges_once(&app, &token(&app, &issuer, &key)).await;
+}
+
+#[tokio::test]
+async fn an_anonymous_cart_moves_into_the_linked_account_once_on_redis() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let redis = RedisTestServer::start().await;
+    let app = app_with_issuer(&issuer, Some(&redis)).await;
+    anonymous_cart_merges_once(&app, &token(&app, &issuer, &key)).await;
+}
+
+/// The path of the issue: a shopper adds without any session, is asked to link at checkout, and
+/// the linked checkout (naming the session the add returned) orders what they added, once.
+#[tokio::test]
+async fn a_shopper_who_added_anonymously_checks_out_after_linking() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    let bearer = token(&app, &issuer, &key);
+    let lamp = in_stock(&app, "desk lamp").await;
+    let sid = anonymous_add(&app, &lamp.id, 2).await;
+
+    let unlinked = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
+    assert!(unlinked.is_error(), "an anonymous session cannot check out");
+
+    // The first linked call is the checkout itself.
+    let order: CheckoutOutput = app
+        .call_linked(&bearer, ToolName::Checkout, json!({"sessionId": sid, "idempotencyKey": "after-linking-1"}))
+        .await
+        .structured();
+    assert_eq!(order.order.email, DEMO_EMAIL);
+    let ordered: Vec<(String, u32)> =
+        order.order.items.iter().map(|l| (l.product.id.to_string(), l.quantity)).collect();
+    assert_eq!(ordered, [(lamp.id.to_string(), 2)], "what was added anonymously, once");
+    let twice = app.call_linked(&bearer, ToolName::Checkout, json!({"sessionId": sid})).await;
+    assert!(twice.is_error() && twice.text().contains("empty"), "nothing left to order: {}", twice.text());
 }
