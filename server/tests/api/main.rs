@@ -5,6 +5,7 @@ mod abuse;
 mod acp;
 mod contract;
 mod direct_path;
+mod fixation;
 mod flow;
 mod fuzz;
 mod hardening;
