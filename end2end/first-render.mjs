@@ -66,9 +66,8 @@ const WIDGETS = {
     tool: "check-circle-membership",
     ready: '[data-testid="circle-status"]',
     args: async (s) => {
-      const sessionId = await s.session();
-      await s.signIn(sessionId);
-      return { sessionId };
+      // Signing in renews the session id: the widget is shown with the new one.
+      return { sessionId: await s.signIn(await s.session()) };
     },
   },
 };
@@ -93,6 +92,7 @@ function shop(server) {
         body: JSON.stringify({ sessionId, ...DEMO }),
       });
       if (!response.ok) throw new Error(`sign-in of ${DEMO.email}: HTTP ${response.status}`);
+      return (await response.json()).sessionId;
     },
   };
 }

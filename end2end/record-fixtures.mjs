@@ -36,6 +36,10 @@ async function signIn(sessionId) {
     body: JSON.stringify({ sessionId, email: "shopper@example.com", password: "bullseye-demo" }),
   });
   if (!response.ok) throw new Error(`sign-in: HTTP ${response.status}`);
+  // Signing in renews the session id; the new one is recorded as the same fixed id.
+  const renewed = (await response.json()).sessionId;
+  sessions.push(renewed);
+  return renewed;
 }
 
 function normalize(text) {
@@ -54,7 +58,7 @@ async function record(tool, variant, args, widget, label) {
   return result;
 }
 
-const s = await newSession();
+let s = await newSession();
 await record("authenticate-target", null, { sessionId: s }, "target-auth", "Sign-in form (not signed in)");
 const search = await record("search-target-products", null, { query: "desk lamp", sessionId: s, limit: 6 }, "product-grid", "Search: desk lamp (6 results)");
 await record("search-target-products", "empty", { query: "zzzz unobtainium", sessionId: s }, "product-grid", "Search with no results");
@@ -66,7 +70,7 @@ await record("get-cart", null, { sessionId: s }, "cart", "Cart with two products
 await record("update-cart-item", null, { sessionId: s, productId: first.id, quantity: 3 }, "cart", "Quantity changed to 3");
 await record("get-target-auth-status", null, { sessionId: s }, null, "Auth status (signed out)");
 await record("check-circle-membership", "signed-out", { sessionId: s }, "circle", "Circle: not signed in");
-await signIn(s);
+s = await signIn(s);
 await record("authenticate-target", "signed-in", { sessionId: s }, "target-auth", "Already signed in");
 await record("get-target-auth-status", "signed-in", { sessionId: s }, null, "Auth status (signed in)");
 const circle = await record("check-circle-membership", null, { sessionId: s }, "circle", "Circle: signed in, not a member");

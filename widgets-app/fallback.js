@@ -19,6 +19,7 @@
   var TARGET = "https://www.target.com";
   var newest = -1;
   var mcpApps = false; // true once an MCP Apps host answered ui/initialize
+  var modelContext = null; // the host's hostCapabilities.updateModelContext, if it offered it
   var nextId = 2;
 
   function money(c) { return typeof c === "number" ? "$" + (c / 100).toFixed(2) : ""; }
@@ -86,6 +87,21 @@
     root.appendChild(el("p", "Total " + money(t.totalCents), { "class": "tw-total" }));
   }
 
+  // Tells the model what the shopper did, as the WASM widgets do: `ui/update-model-context` in an
+  // MCP Apps host that offers it, the widget state's `modelContent` in ChatGPT (`privateContent`
+  // is what a re-render restores).
+  function tellModel(sentence, facts, privateState) {
+    var text = sentence + (facts.sessionId ? " Target session: " + facts.sessionId + "." : "");
+    if (mcpApps) {
+      if (!modelContext) return;
+      var params = { content: [{ type: "text", text: text }] };
+      if (modelContext.structuredContent) params.structuredContent = facts;
+      post({ jsonrpc: "2.0", id: nextId++, method: "ui/update-model-context", params: params });
+    } else if (window.openai && typeof window.openai.setWidgetState === "function") {
+      window.openai.setWidgetState({ modelContent: facts, privateContent: privateState });
+    }
+  }
+
   function signInForm(sessionId) {
     var form = el("form", null, { "class": "tw-signin" });
     var email = el("input", null, { type: "email", name: "email", autocomplete: "username", required: "" });
@@ -105,7 +121,13 @@
       }).then(function (r) {
         return r.json().then(function (body) { return { ok: r.ok, body: body }; });
       }).then(function (r) {
-        if (r.ok && r.body.user) {
+        if (r.ok && r.body.user && r.body.sessionId) {
+          // Signing in renews the session id: the model must use the new one from now on.
+          var renewed = r.body.sessionId;
+          var sentence = "The shopper signed in to Target as " + r.body.user.name + " in the widget. Signing in gave " +
+            "the Target session a new id, " + renewed + ": use it for every later Target call; the previous id no longer works.";
+          tellModel(sentence, { lastAction: sentence, sessionId: renewed, signedIn: true },
+            { signedIn: true, user: r.body.user, sessionId: renewed });
           start("Target");
           root.appendChild(el("p", "Signed in as " + r.body.user.name + ". You can go back to the chat."));
         } else {
@@ -159,7 +181,9 @@
       root.appendChild(el("p")).appendChild(link("Target Circle on Target.com", TARGET + "/circle"));
     } else if ("status" in out || "authenticated" in out) {
       start("Target sign-in");
-      if (out.user) root.appendChild(el("p", "Signed in as " + out.user.name + "."));
+      var saved = window.openai && window.openai.widgetState && window.openai.widgetState.privateContent;
+      if (saved && saved.signedIn && saved.user) root.appendChild(el("p", "Signed in as " + saved.user.name + "."));
+      else if (out.user) root.appendChild(el("p", "Signed in as " + out.user.name + "."));
       else if (out.status === "pending" && out.sessionId) signInForm(out.sessionId);
       else root.appendChild(el("p", "Not signed in yet."));
     } else {
@@ -181,6 +205,7 @@
     if (e.source !== window.parent || !m || m.jsonrpc !== "2.0") return;
     if (m.id === 1 && m.result) {
       mcpApps = true;
+      modelContext = (m.result.hostCapabilities && m.result.hostCapabilities.updateModelContext) || null;
       post({ jsonrpc: "2.0", method: "ui/notifications/initialized", params: {} });
     }
     if (m.method === "ui/notifications/tool-result" && m.params) {

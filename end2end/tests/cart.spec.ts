@@ -38,8 +38,7 @@ for (const mode of MODES) {
     host,
     shop,
   }) => {
-    const sessionId = await shop.newSession();
-    await shop.signIn(sessionId, "shopper@example.com");
+    const sessionId = await shop.signIn(await shop.newSession(), "shopper@example.com");
     const product = await shop.firstProduct("desk lamp", sessionId);
     await shop.call("add-to-cart", { sessionId, productId: product.id, quantity: 2 });
     await host.render(mode, "get-cart", { sessionId });

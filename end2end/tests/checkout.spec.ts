@@ -96,9 +96,11 @@ for (const mode of MODES) {
     const auth = new TargetAuthPage(host.widget);
     await auth.signIn(DEMO.email, DEMO.password);
     await expect(auth.signedIn).toContainText(DEMO.name);
-    expect((await shop.call("get-target-auth-status", { sessionId })).structuredContent.authenticated).toBe(true);
+    // Signing in renewed the session id; the conversation goes on with the one the widget reported.
+    const signedIn = await host.renewedSessionId(sessionId);
+    expect((await shop.call("get-target-auth-status", { sessionId: signedIn })).structuredContent.authenticated).toBe(true);
 
-    await host.render(mode, "get-cart", { sessionId });
+    await host.render(mode, "get-cart", { sessionId: signedIn });
     cart = new CartPage(host.widget);
     await expect(cart.lines).toHaveCount(2);
     const { args, order } = await checkOut(host, cart, 0);
@@ -110,8 +112,8 @@ for (const mode of MODES) {
     await expect(cart.total).toHaveText(usd(order.totalCents));
 
     // The server: the cart is empty, and the order is stored under the widget's idempotency key.
-    expect((await shop.cart(sessionId)).items).toEqual([]);
-    const replay = await shop.call("checkout", { sessionId, idempotencyKey: args.idempotencyKey });
+    expect((await shop.cart(signedIn)).items).toEqual([]);
+    const replay = await shop.call("checkout", { sessionId: signedIn, idempotencyKey: args.idempotencyKey });
     expect(replay.structuredContent).toMatchObject({ replayed: true, order: { orderId: order.orderId } });
   });
 }

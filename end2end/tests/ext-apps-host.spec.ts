@@ -30,7 +30,9 @@ test("ext-apps host, target-auth: the sign-in form, and signing in tells the con
   await auth.signIn(DEMO.email, DEMO.password);
   await expect(auth.signedIn).toContainText(DEMO.name);
   await expect.poll(async () => (await extHost.records()).followUps).toEqual([`I'm signed in to Target as ${DEMO.name}.`]);
-  const status = await shop.call("get-target-auth-status", { sessionId });
+  // Signing in renewed the session id; the view told the model the new one (ui/update-model-context).
+  const renewed = await extHost.renewedSessionId(sessionId);
+  const status = await shop.call("get-target-auth-status", { sessionId: renewed });
   expect(status.structuredContent).toMatchObject({ authenticated: true, user: { email: DEMO.email } });
 });
 
@@ -105,8 +107,7 @@ test("ext-apps host: a theme change through AppBridge.setHostContext restyles th
 });
 
 test("ext-apps host: cart changes and checkout reach the model (ui/update-model-context); one follow-up", async ({ extHost, shop }) => {
-  const sessionId = await shop.newSession();
-  await shop.signIn(sessionId, DEMO.email);
+  const sessionId = await shop.signIn(await shop.newSession(), DEMO.email);
   const [product] = await shop.inStock("desk lamp", sessionId);
   await shop.call("add-to-cart", { sessionId, productId: product.id });
   await extHost.render("get-cart", { sessionId });

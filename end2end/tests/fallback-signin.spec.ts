@@ -1,7 +1,8 @@
 // The plain-JS fallback's sign-in form: a host whose CSP refuses WebAssembly gets the template's
 // fallback (widgets-app/fallback.js), whose form posts to the same REST endpoint as the Leptos
 // widget. A wrong password shows the server's message and lets the shopper try again; the right
-// one signs the session in, as another client sees.
+// one signs the session in under a new id, which the fallback tells the model (as the WASM widget
+// does), as another client sees.
 import { test, expect, MODES, DEMO } from "./fixtures/host";
 
 for (const mode of MODES) {
@@ -31,7 +32,10 @@ for (const mode of MODES) {
     await submit.click();
     await expect(root).toContainText(`Signed in as ${DEMO.name}.`);
     await expect(form).toHaveCount(0);
-    const status = await shop.call("get-target-auth-status", { sessionId });
+    const renewed = await host.renewedSessionId(sessionId);
+    const status = await shop.call("get-target-auth-status", { sessionId: renewed });
     expect(status.structuredContent).toMatchObject({ authenticated: true, user: { email: DEMO.email } });
+    // The id the form was shown with is retired.
+    expect(await shop.refused("get-target-auth-status", { sessionId })).toContain("replaced by a new one");
   });
 }

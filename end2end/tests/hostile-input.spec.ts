@@ -62,7 +62,7 @@ for (const mode of MODES) {
     const auth = new TargetAuthPage(host.widget);
     await auth.signIn("hostile-name@example.com", DEMO.password);
     await expect(auth.signedIn).toHaveText(`Signed in as ${HOSTILE_NAME} (hostile-name@example.com)`);
-    const status = await shop.call("get-target-auth-status", { sessionId });
+    const status = await shop.call("get-target-auth-status", { sessionId: await host.renewedSessionId(sessionId) });
     expect(status.structuredContent.user.name).toBe(HOSTILE_NAME);
     await expectNothingRan(host);
   });

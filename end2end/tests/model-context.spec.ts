@@ -72,8 +72,7 @@ for (const mode of MODES) {
     host,
     shop,
   }) => {
-    const sessionId = await shop.newSession();
-    await shop.signIn(sessionId, DEMO.email);
+    const sessionId = await shop.signIn(await shop.newSession(), DEMO.email);
     const [a, b] = await cartWithTwo(shop, sessionId);
     await host.render(mode, "get-cart", { sessionId });
     const cart = new CartPage(host.widget);

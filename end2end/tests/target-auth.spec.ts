@@ -26,14 +26,15 @@ for (const mode of MODES) {
       expect(message).toContain(DEMO.name);
       expect(message).not.toContain(DEMO.password);
 
-      // The server agrees, asked by another client.
-      const status = await shop.call("get-target-auth-status", { sessionId });
+      // The server agrees, asked by another client, under the session's new id (signing in renews it).
+      const renewed = await host.renewedSessionId(sessionId);
+      const status = await shop.call("get-target-auth-status", { sessionId: renewed });
       expect(status.structuredContent).toMatchObject({ authenticated: true, user: { email: DEMO.email } });
 
       const records = await host.records();
       if (mode === "openai") {
-        // ChatGPT keeps widget state, so a re-render shows the signed-in view.
-        expect(records.widgetStates).toContainEqual(expect.objectContaining({ signedIn: true }));
+        // ChatGPT keeps widget state, so a re-render shows the signed-in view (and signs out the new id).
+        expect(records.widgetStates.at(-1).privateContent).toMatchObject({ signedIn: true, sessionId: renewed });
       } else {
         expect(records.unanswered, "an MCP Apps host answers every ui/* request").toEqual([]);
       }

@@ -84,11 +84,18 @@ test("widget state, openai host: the sign-in widget rendered again after signing
   let auth = new TargetAuthPage(host.widget);
   await auth.signIn(DEMO.email, DEMO.password);
   await expect(auth.signedIn).toContainText(DEMO.name);
-  await expect.poll(async () => (await host.records()).widgetStates.at(-1)).toMatchObject({ signedIn: true });
+  await expect.poll(async () => (await host.records()).widgetStates.at(-1)).toMatchObject({ privateContent: { signedIn: true } });
   const state = (await host.records()).widgetStates.at(-1);
 
-  await host.render("openai", "authenticate-target", { sessionId }, { widgetState: state });
+  // ChatGPT renders it again from the stored result (whose sessionId the sign-in retired).
+  await host.render("openai", "authenticate-target", { sessionId }, { widgetState: state, result });
   auth = new TargetAuthPage(host.widget);
   await expect(auth.signedIn).toHaveText(`Signed in as ${DEMO.name} (${DEMO.email})`);
   await expect(auth.form).toHaveCount(0);
+  // The restored state kept the session's new id: Sign out acts on it.
+  const renewed = state.privateContent.sessionId;
+  expect(renewed).not.toBe(sessionId);
+  await auth.signOut.click();
+  await expect(auth.form).toBeVisible();
+  expect((await shop.call("get-target-auth-status", { sessionId: renewed })).structuredContent.authenticated).toBe(false);
 });

@@ -22,6 +22,14 @@ pub enum AppError {
     InvalidInput(String),
     #[error("This Target session has expired or does not exist. Start a new one with create-target-session.")]
     SessionNotFound,
+    /// The id was retired when the shopper signed in (session fixation defence); the message
+    /// must never name the new id: whoever planted the old one may be the one asking.
+    #[error(
+        "This Target session id was replaced by a new one when the shopper signed in, so it no longer works. \
+         Use the session id the Target sign-in form reported after the sign-in. If you do not have it, start a \
+         new session with create-target-session and ask the shopper to sign in again."
+    )]
+    SessionRenewed,
     #[error("Please sign in to Target first (authenticate-target), then try again.")]
     NotSignedIn,
     #[error("That email and password don't match a Target account.")]
@@ -81,6 +89,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::SessionNotFound => AppError::SessionNotFound,
+            StoreError::SessionRenewed => AppError::SessionRenewed,
             StoreError::CartChanged => AppError::CartChanged,
             StoreError::CartFull => AppError::CartFull(crate::store::CART_MAX_LINES),
             StoreError::OrderIdTaken => AppError::Internal("no free order id after several draws".into()),
@@ -119,6 +128,7 @@ impl AppError {
         match self {
             AppError::InvalidInput(_) => (StatusCode::BAD_REQUEST, ApiErrorCode::InvalidRequest),
             AppError::SessionNotFound => (StatusCode::NOT_FOUND, ApiErrorCode::SessionNotFound),
+            AppError::SessionRenewed => (StatusCode::NOT_FOUND, ApiErrorCode::SessionRenewed),
             AppError::InvalidCredentials | AppError::NotSignedIn => {
                 (StatusCode::UNAUTHORIZED, ApiErrorCode::InvalidCredentials)
             }

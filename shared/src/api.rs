@@ -39,6 +39,10 @@ impl std::fmt::Debug for AuthenticateRequest {
 pub struct AuthenticateResponse {
     pub authenticated: bool,
     pub user: User,
+    /// The session's new id. Signing in moves the session (cart, searches) to a fresh id and
+    /// retires the one in the request, so whoever planted that id before the sign-in does not
+    /// hold a signed-in session; every later call must use this one.
+    pub session_id: SessionId,
 }
 
 /// `POST /api/session/signout`.
@@ -63,6 +67,9 @@ string_enum!(
         InvalidRequest = "invalid_request",
         InvalidCredentials = "invalid_credentials",
         SessionNotFound = "session_not_found",
+        /// The session id was retired when the shopper signed in (its session lives on under the
+        /// id the sign-in answered, which this error never names).
+        SessionRenewed = "session_renewed",
         TooManyAttempts = "too_many_attempts",
         ForbiddenOrigin = "forbidden_origin",
         /// An MCP request's bearer token was refused (401 with a `WWW-Authenticate` challenge).

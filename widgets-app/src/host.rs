@@ -152,17 +152,25 @@ impl Host {
 
     /// Tells the model what the widget's actions established: `ui/update-model-context` (MCP
     /// Apps) and the widget state's `modelContent` (`window.openai`), with `private` as the
-    /// widget state's `privateContent` (what a re-render restores).
+    /// widget state's `privateContent` (what a re-render restores). Not waited for.
     pub fn tell_model(&self, context: &ModelContext, private: Value) {
+        let told = self.tell_model_now(context, private);
+        leptos::task::spawn_local(told);
+    }
+
+    /// [`Host::tell_model`], settling once the host has the update (MCP Apps: it answered
+    /// `ui/update-model-context`), for an action whose follow-up message must find the model
+    /// told already (a sign-in's new session id).
+    pub fn tell_model_now(&self, context: &ModelContext, private: Value) -> impl Future<Output = ()> + 'static {
         let state = model_context::widget_state(context, private);
         let (text, structured) = (context.text(), context.to_json());
         let host = *self;
-        leptos::task::spawn_local(async move {
+        async move {
             if let Ok(bridge) = host.ready_bridge().await {
-                bridge.update_model_context(text, structured);
                 bridge.set_widget_state(state);
+                bridge.update_model_context(text, structured).await;
             }
-        });
+        }
     }
 
     pub async fn request_display_mode(&self, mode: DisplayMode) -> Result<DisplayMode, BridgeError> {

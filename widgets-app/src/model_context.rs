@@ -1,8 +1,9 @@
 //! What the model is told after a widget action, as pure Rust (unit-tested natively).
 //!
 //! Each widget keeps one [`ModelContext`]: the facts its actions established (the cart, a placed
-//! order, the Circle tier, the grid's sort, the session) and a sentence saying what the shopper
-//! did last. After every action the whole context is sent again, because both dialects replace
+//! order, the Circle tier, the grid's sort, the sign-in, the session) and a sentence saying what
+//! the shopper did last. A sign-in renews the session id, so the sign-in widget's context names
+//! the new id: the model must use it from then on. After every action the whole context is sent again, because both dialects replace
 //! what was sent before:
 //!
 //! - MCP Apps `ui/update-model-context`: `content` = [`ModelContext::text`] (the sentence plus
@@ -15,6 +16,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use shared::auth::User;
 use shared::cart::CartOutput;
 use shared::checkout::CheckoutOutput;
 use shared::ids::{OrderId, ProductId, SessionId};
@@ -77,6 +79,9 @@ pub struct ModelContext {
     pub last_action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<SessionId>,
+    /// Whether the shopper is signed in, after a sign-in or sign-out in the widget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cart: Option<CartFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +162,25 @@ impl ModelContext {
         };
         self.session_id = output.session_id.clone();
         self.circle = Some(CircleFacts { tier, previous_tier: previous.filter(|p| *p != tier) });
+    }
+
+    /// A sign-in in the widget: the server moved the session to `session_id`, and the id the
+    /// model used before no longer works.
+    pub fn record_sign_in(&mut self, user: &User, session_id: &SessionId) {
+        self.last_action = format!(
+            "The shopper signed in to Target as {} in the widget. Signing in gave the Target session a new id, \
+             {session_id}: use it for every later Target call; the previous id no longer works.",
+            user.name
+        );
+        self.session_id = Some(session_id.clone());
+        self.signed_in = Some(true);
+    }
+
+    /// A sign-out in the widget (the session keeps its id).
+    pub fn record_sign_out(&mut self, session_id: &SessionId) {
+        self.last_action = "The shopper signed out of Target in the widget.".to_owned();
+        self.session_id = Some(session_id.clone());
+        self.signed_in = Some(false);
     }
 
     /// A new sort order of the product grid.
@@ -331,6 +355,25 @@ mod tests {
         let json = context.to_json();
         assert_eq!(json["sort"], "price-low");
         assert_eq!(json["cart"]["itemCount"], 1, "the cart the grid added to is still known");
+    }
+
+    #[test]
+    fn a_sign_in_names_the_new_session_id_and_a_sign_out_keeps_it() {
+        let renewed = SessionId::parse("sess_fedcba9876543210fedcba9876543210").unwrap();
+        let sam = User { email: "shopper@example.com".into(), name: "Sam Shopper".into() };
+        let mut context = ModelContext::default();
+        context.record_sign_in(&sam, &renewed);
+        assert!(context.last_action.starts_with("The shopper signed in to Target as Sam Shopper in the widget."));
+        assert!(context.last_action.contains("sess_fedcba9876543210fedcba9876543210: use it for every later"));
+        assert!(context.text().ends_with(" Target session: sess_fedcba9876543210fedcba9876543210."));
+        let json = context.to_json();
+        assert_eq!(json["sessionId"], "sess_fedcba9876543210fedcba9876543210");
+        assert_eq!(json["signedIn"], true);
+        assert!(json.get("cart").is_none(), "{json}");
+        context.record_sign_out(&renewed);
+        assert_eq!(context.last_action, "The shopper signed out of Target in the widget.");
+        assert_eq!(context.to_json()["signedIn"], false);
+        assert_eq!(context.to_json()["sessionId"], "sess_fedcba9876543210fedcba9876543210");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use shared::auth::User;
 use shared::ids::{SESSION_HEX_DIGITS, SESSION_PREFIX, SessionId};
 
 use crate::error::AppError;
@@ -34,11 +35,20 @@ pub async fn create(state: &AppState) -> Result<Session, AppError> {
     Ok(session)
 }
 
-/// The live chat session, or `SessionNotFound` for unknown and expired ids. A linked account's
-/// session is never found by id (only through its token).
+/// The live chat session, or `SessionNotFound` for unknown and expired ids (`SessionRenewed`
+/// for an id retired at a sign-in, see [`renew`]). A linked account's session is never found by
+/// id (only through its token).
 pub async fn require(state: &AppState, id: &SessionId) -> Result<Session, AppError> {
     let session = state.store.session(id, state.clock.now()).await?;
     session.filter(|s| s.kind == SessionKind::Chat).ok_or(AppError::SessionNotFound)
+}
+
+/// Signs the chat session `old` in as `user` under a fresh id (the defence against session
+/// fixation: whoever planted `old` before the sign-in is left with a retired id). The cart,
+/// searches and creation time move with it, in one store step; `old` answers `SessionRenewed`
+/// from then on, for a while.
+pub async fn renew(state: &AppState, old: &SessionId, user: &User) -> Result<Session, AppError> {
+    Ok(state.store.renew_session(old, &new_session_id(), user, state.clock.now()).await?)
 }
 
 /// When the session expires if it is not used again: idle for the TTL, or at the end of its

@@ -1,4 +1,9 @@
 //! `POST /api/session/authenticate` and `POST /api/session/signout`.
+//!
+//! Signing in renews the session's id (`sessions::renew`): the answer names the new id, and the
+//! one in the request is retired, so an id someone planted in the conversation before the sign-in
+//! never becomes a signed-in session. Signing out keeps the id: a signed-out session is worth
+//! nothing to whoever knows its id, and the next sign-in renews it again.
 
 use axum::Extension;
 use axum::Json;
@@ -23,9 +28,13 @@ pub async fn authenticate(
     sessions::require(&state, &request.session_id).await?;
     let who = log_prefix(request.session_id.as_str());
     let user = signin::check_password(&state, &request.email, &request.password, who, client.map(|c| c.0)).await?;
-    state.store.set_user(&request.session_id, Some(user.clone())).await?;
-    tracing::info!(session = log_prefix(request.session_id.as_str()), "signed in");
-    Ok(Json(AuthenticateResponse { authenticated: true, user }))
+    let session = sessions::renew(&state, &request.session_id, &user).await?;
+    tracing::info!(
+        session = log_prefix(request.session_id.as_str()),
+        renewed_as = log_prefix(session.id.as_str()),
+        "signed in"
+    );
+    Ok(Json(AuthenticateResponse { authenticated: true, user, session_id: session.id }))
 }
 
 pub async fn signout(

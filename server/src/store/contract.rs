@@ -451,6 +451,24 @@ pub(crate) async fn sessions_end_at_their_absolute_lifetime_however_busy(store: 
     assert!(store.session(&sid(1), t0 + Duration::seconds(299)).await.unwrap().is_none(), "and it is gone");
 }
 
+/// For a store made with a 60 s TTL and a 300 s absolute lifetime: signing in (a renewal) does
+/// not start the lifetime again.
+pub(crate) async fn a_renewed_session_keeps_its_absolute_lifetime(store: &dyn Store) {
+    let t0 = Utc::now();
+    let user = User { email: "sam@example.com".into(), name: "Sam".into() };
+    store.create_session(session(11, t0)).await.unwrap();
+    for step in 1..=4 {
+        assert!(store.session(&sid(11), t0 + Duration::seconds(59 * step)).await.unwrap().is_some());
+    }
+    let renewed = store.renew_session(&sid(11), &sid(12), &user, t0 + Duration::seconds(250)).await.unwrap();
+    assert_eq!(renewed.created_at, t0, "the creation time moves with the session");
+    assert!(store.session(&sid(12), t0 + Duration::seconds(299)).await.unwrap().is_some());
+    assert!(
+        store.session(&sid(12), t0 + Duration::seconds(300)).await.unwrap().is_none(),
+        "the renewed session ends 300 s after the first one began, not after the sign-in"
+    );
+}
+
 pub(crate) async fn session_exists_does_not_slide_the_expiry(store: &dyn Store) {
     let t0 = Utc::now();
     store.create_session(session(1, t0)).await.unwrap();
@@ -582,6 +600,53 @@ pub(crate) async fn the_account_id_secret_is_set_once(store: &dyn Store) {
     assert_eq!(store.account_id_secret("second".into()).await.unwrap(), "first", "a later candidate never replaces it");
 }
 
+/// Signing in renews the session id (the session fixation defence): the whole session moves to
+/// the new id, and the old one answers `SessionRenewed` for the session TTL, then nothing.
+pub(crate) async fn renewing_a_session_moves_it_whole_and_retires_the_old_id(store: &dyn Store) {
+    let t0 = Utc::now();
+    let user = User { email: "sam@example.com".into(), name: "Sam".into() };
+    store.create_session(session(1, t0 - Duration::seconds(100))).await.unwrap();
+    store.add_to_cart(&sid(1), product("10000001"), 2, 99, t0).await.unwrap();
+    store.record_search(&sid(1), "desk lamp").await.unwrap();
+    let before = store.session(&sid(1), t0).await.unwrap().expect("live");
+    let at = t0 + Duration::seconds(5);
+    let renewed = store.renew_session(&sid(1), &sid(2), &user, at).await.unwrap();
+    let expected =
+        Session { id: sid(2), user: Some(user.clone()), version: before.version + 1, last_seen: at, ..before };
+    assert_eq!(renewed, expected, "cart, searches and creation time move; signed in; version bumped");
+    assert_eq!(store.session(&sid(2), at).await.unwrap(), Some(expected));
+    // The old id is retired, and says so to every lookup that uses a session.
+    assert!(matches!(store.session(&sid(1), at).await, Err(StoreError::SessionRenewed)));
+    let add = store.add_to_cart(&sid(1), product("10000002"), 1, 99, at).await;
+    assert!(matches!(add, Err(StoreError::SessionRenewed)), "{add:?}");
+    assert!(!store.session_exists(&sid(1), at).await.unwrap());
+    let again = store.renew_session(&sid(1), &sid(3), &user, at).await;
+    assert!(matches!(again, Err(StoreError::SessionRenewed)), "{again:?}");
+    assert!(store.session(&sid(3), at).await.unwrap().is_none(), "a second sign-in on the old id creates nothing");
+    // Short-lived: once the session TTL has passed, the old id is merely unknown.
+    assert!(store.session(&sid(1), at + ttl() - Duration::seconds(1)).await.is_err());
+    assert!(store.session(&sid(1), at + ttl()).await.unwrap().is_none());
+
+    // Only a live chat session is renewed; an id in use is refused and nothing changes.
+    let ghost = store.renew_session(&sid(9), &sid(10), &user, at).await;
+    assert!(matches!(ghost, Err(StoreError::SessionNotFound)), "{ghost:?}");
+    store.create_session(session(4, t0)).await.unwrap();
+    let idle = store.renew_session(&sid(4), &sid(10), &user, t0 + ttl()).await;
+    assert!(matches!(idle, Err(StoreError::SessionNotFound)), "an idle session is not renewed: {idle:?}");
+    store.create_session(session(5, at)).await.unwrap();
+    store.create_session(session(6, at)).await.unwrap();
+    assert!(matches!(store.renew_session(&sid(5), &sid(6), &user, at).await, Err(StoreError::Backend(_))));
+    assert_eq!(store.session(&sid(5), at).await.unwrap(), Some(session(5, at)), "nothing changed");
+    assert_eq!(store.session(&sid(6), at).await.unwrap(), Some(session(6, at)));
+    store.account_session(session(7, at), at).await.unwrap();
+    let linked = store.renew_session(&sid(7), &sid(8), &user, at).await;
+    assert!(
+        matches!(linked, Err(StoreError::SessionNotFound)),
+        "a linked account's session is not renewed: {linked:?}"
+    );
+    assert!(store.session(&sid(7), at).await.unwrap().is_some());
+}
+
 pub(crate) async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
 }
@@ -614,6 +679,7 @@ macro_rules! store_contract_tests {
             a_merge_into_a_nearly_full_cart_moves_what_fits,
             concurrent_merges_move_the_lines_once,
             the_account_id_secret_is_set_once,
+            renewing_a_session_moves_it_whole_and_retires_the_old_id,
             ping_answers,
         );
     };

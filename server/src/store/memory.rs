@@ -18,8 +18,8 @@ use super::commerce::{
     StoredResponse,
 };
 use super::{
-    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
-    SessionKind, Store, StoreError, retry_after,
+    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
+    SEARCH_HISTORY, Session, SessionKind, Store, StoreError, retry_after,
 };
 
 // The OAuth authorization server's grants and records (issue 11).
@@ -41,6 +41,8 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<SessionId, Session>,
+    /// Ids retired by `renew_session`, until when they answer `SessionRenewed` (swept after).
+    renewed: HashMap<SessionId, DateTime<Utc>>,
     orders: HashMap<OrderId, Order>,
     /// The order each key placed, and when (for the retention).
     idempotency: HashMap<(String, IdempotencyKey), (OrderId, DateTime<Utc>)>,
@@ -139,6 +141,11 @@ impl Inner {
     fn session_mut(&mut self, id: &SessionId) -> Result<&mut Session, StoreError> {
         self.sessions.get_mut(id).ok_or(StoreError::SessionNotFound)
     }
+
+    /// Whether `id` was retired at a sign-in recently enough to say so at `now`.
+    fn renewed(&self, id: &SessionId, now: DateTime<Utc>) -> bool {
+        self.renewed.get(id).is_some_and(|until| *until > now)
+    }
 }
 
 #[async_trait]
@@ -149,7 +156,11 @@ impl Store for MemoryStore {
     }
 
     async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-        Ok(self.touch(&mut self.lock(), id, now).cloned())
+        let mut inner = self.lock();
+        if let Some(session) = self.touch(&mut inner, id, now) {
+            return Ok(Some(session.clone()));
+        }
+        if inner.renewed(id, now) { Err(StoreError::SessionRenewed) } else { Ok(None) }
     }
 
     async fn set_user(&self, id: &SessionId, user: Option<User>) -> Result<Session, StoreError> {
@@ -158,6 +169,34 @@ impl Store for MemoryStore {
         session.user = user;
         session.version += 1;
         Ok(session.clone())
+    }
+
+    async fn renew_session(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Session, StoreError> {
+        let mut inner = self.lock();
+        if inner.sessions.contains_key(new) {
+            return Err(StoreError::Backend("the new session id is in use".into()));
+        }
+        if inner.renewed(old, now) {
+            return Err(StoreError::SessionRenewed);
+        }
+        if !inner.sessions.get(old).is_some_and(|s| s.kind == SessionKind::Chat) {
+            return Err(StoreError::SessionNotFound);
+        }
+        self.touch(&mut inner, old, now).ok_or(StoreError::SessionNotFound)?;
+        let mut session = inner.sessions.remove(old).ok_or(StoreError::SessionNotFound)?;
+        session.id = new.clone();
+        session.user = Some(user.clone());
+        session.version += 1;
+        let notice = Duration::from_std(RENEWED_NOTICE_MAX).unwrap_or(Duration::MAX).min(self.ttl);
+        inner.renewed.insert(old.clone(), now.checked_add_signed(notice).unwrap_or(DateTime::<Utc>::MAX_UTC));
+        inner.sessions.insert(new.clone(), session.clone());
+        Ok(session)
     }
 
     async fn record_search(&self, id: &SessionId, query: &str) -> Result<(), StoreError> {
@@ -179,7 +218,8 @@ impl Store for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
         let mut inner = self.lock();
-        let session = self.touch(&mut inner, id, now).ok_or(StoreError::SessionNotFound)?;
+        let gone = if inner.renewed(id, now) { StoreError::SessionRenewed } else { StoreError::SessionNotFound };
+        let session = self.touch(&mut inner, id, now).ok_or(gone)?;
         match session.cart.iter().position(|e| e.product.id == product.id) {
             Some(pos) => {
                 let entry = &mut session.cart[pos];
@@ -340,6 +380,7 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let before = inner.sessions.len();
         inner.sessions.retain(|_, s| !self.expired(s, now));
+        inner.renewed.retain(|_, until| *until > now);
         let keep = |d: std::time::Duration| Duration::from_std(d).unwrap_or(Duration::MAX);
         let (orders, keys) = (keep(self.retention.orders), keep(self.retention.idempotency_keys));
         let kept =
@@ -641,6 +682,20 @@ mod tests {
         crate::store::contract::sessions_end_at_their_absolute_lifetime_however_busy(&store).await;
         store.create_session(session(2, Utc::now() - Duration::seconds(301))).await.unwrap();
         assert_eq!(store.sweep_expired(Utc::now()).await.unwrap(), 1, "the sweep ends old sessions too");
+        crate::store::contract::a_renewed_session_keeps_its_absolute_lifetime(&store).await;
+    }
+
+    #[tokio::test]
+    async fn ids_retired_at_sign_in_are_swept_after_the_notice() {
+        let store = MemoryStore::new(std::time::Duration::from_secs(60));
+        let t0 = Utc::now();
+        let user = shared::auth::User { email: "sam@example.com".into(), name: "Sam".into() };
+        store.create_session(session(1, t0)).await.unwrap();
+        store.renew_session(&sid(1), &sid(2), &user, t0).await.unwrap();
+        store.sweep_expired(t0 + Duration::seconds(59)).await.unwrap();
+        assert_eq!(store.lock().renewed.len(), 1, "kept while it answers");
+        store.sweep_expired(t0 + Duration::seconds(60)).await.unwrap();
+        assert!(store.lock().renewed.is_empty(), "the retired id is forgotten after the session TTL");
     }
 
     #[tokio::test]

@@ -37,6 +37,10 @@ pub const SEARCH_HISTORY: usize = 10;
 /// Most distinct products in one cart.
 pub const CART_MAX_LINES: usize = 100;
 
+/// Longest time an id retired at sign-in ([`Store::renew_session`]) answers "renewed" rather than
+/// "not found": the session TTL, capped at this.
+pub const RENEWED_NOTICE_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// How long a linked account's shopping session lives unused, unless the store is told otherwise.
 pub const DEFAULT_ACCOUNT_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
@@ -102,6 +106,10 @@ pub struct Placed {
 pub enum StoreError {
     #[error("session not found or expired")]
     SessionNotFound,
+    /// The id was retired by [`Store::renew_session`] a short while ago (its session lives on
+    /// under another id).
+    #[error("session renewed at sign-in")]
+    SessionRenewed,
     #[error("the cart changed while the order was being placed")]
     CartChanged,
     #[error("the cart is full")]
@@ -185,18 +193,34 @@ pub fn retry_after(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
 pub trait Store: oauth::OAuthStore + Send + Sync {
     async fn create_session(&self, session: Session) -> Result<(), StoreError>;
 
-    /// The session if it exists and has not expired at `now`; marks it used at `now`.
+    /// The session if it exists and has not expired at `now`; marks it used at `now`. An id
+    /// retired by [`Store::renew_session`] a short while ago is `Err(SessionRenewed)`.
     async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError>;
 
     /// Signs the session in (`Some`) or out (`None`).
     async fn set_user(&self, id: &SessionId, user: Option<User>) -> Result<Session, StoreError>;
+
+    /// Sign-in with a new id (the defence against session fixation, docs/security.md), in one
+    /// atomic step: the chat session `old`, if live at `now`, moves to the unused id `new`,
+    /// signed in as `user`, marked used at `now`, its version bumped; its cart, searches and
+    /// creation time (so its absolute lifetime) come along. `old` is deleted, and for
+    /// [`RENEWED_NOTICE_MAX`] at most (never longer than the session TTL) looking it up answers
+    /// [`StoreError::SessionRenewed`] instead of nothing. `SessionNotFound` if `old` is not a
+    /// live chat session; a `new` already in use is refused as a backend error and changes nothing.
+    async fn renew_session(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Session, StoreError>;
 
     /// Remembers a search for recommendations.
     async fn record_search(&self, id: &SessionId, query: &str) -> Result<(), StoreError>;
 
     /// Adds `quantity` of `product` (capped at `max_quantity` per line) atomically, to a session
     /// that is live at `now`, which it marks used at `now` as [`Store::session`] does (so the
-    /// tool needs one call, and one Redis round trip, not two).
+    /// tool needs one call, and one Redis round trip, not two). A renewed id is `SessionRenewed`.
     async fn add_to_cart(
         &self,
         id: &SessionId,

@@ -9,6 +9,7 @@
 //! | key | type | content | expiry |
 //! |---|---|---|---|
 //! | `target:v1:session:<sessionId>` | hash | one session (fields below) | `session_ttl`, slid by every [`Store::session`] read |
+//! | `target:v1:renewed:<sessionId>` | string | this id was retired at a sign-in ([`Store::renew_session`]); the value: until when it says so, µs since the epoch (so a manual test clock ends it too) | the session TTL, at most [`RENEWED_NOTICE_MAX`] |
 //! | `target:v1:order:<orderId>` | string | the [`Order`] as JSON | the order retention (`ORDER_RETENTION_SECS`) |
 //! | `target:v1:idem:<email>\|<key>` | string | the order id an idempotency key placed, for one account (keys cannot hold `\|`) | the key TTL (`IDEMPOTENCY_KEY_TTL_SECS`) |
 //! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`) | never |
@@ -33,6 +34,10 @@
 //! scripting engine's `cjson`), `acp_outbox_retry` two of them.
 //!
 //! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
+//!
+//! `renew_session` (sign-in) renames the session hash to its new id with `RENAME`, which keeps
+//! its expiry, and sets the old id's `renewed` marker in the same script (three keys: one Redis,
+//! like `place_order`, not Cluster).
 //!
 //! Session hash fields: `id`; `kind` (`account` for a linked account's session, absent for a
 //! chat's); `ttlUs`, `ttlMs` (an account session's own idle TTL, which the scripts use instead
@@ -99,8 +104,8 @@ use super::commerce::{
     StoredResponse,
 };
 use super::{
-    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, Retention, SEARCH_HISTORY, Session,
-    SessionKind, Store, StoreError, retry_after,
+    CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
+    SEARCH_HISTORY, Session, SessionKind, Store, StoreError, retry_after,
 };
 
 // The OAuth authorization server's grants and records (issue 11); its keys are listed below.
@@ -144,6 +149,7 @@ impl std::fmt::Debug for RedisStore {
 struct Scripts {
     session: Script,
     set_user: Script,
+    renew_session: Script,
     record_search: Script,
     add_to_cart: Script,
     set_quantity: Script,
@@ -168,6 +174,7 @@ impl Scripts {
         Scripts {
             session: Script::new(SESSION_LUA),
             set_user: Script::new(SET_USER_LUA),
+            renew_session: Script::new(RENEW_SESSION_LUA),
             record_search: Script::new(RECORD_SEARCH_LUA),
             add_to_cart: Script::new(ADD_TO_CART_LUA),
             set_quantity: Script::new(SET_QUANTITY_LUA),
@@ -384,6 +391,11 @@ fn session_key(id: &SessionId) -> String {
     format!("{KEY_PREFIX}session:{id}")
 }
 
+/// Marks an id retired at a sign-in (see [`Store::renew_session`]).
+fn renewed_key(id: &SessionId) -> String {
+    format!("{KEY_PREFIX}renewed:{id}")
+}
+
 fn order_key(id: &str) -> String {
     format!("{KEY_PREFIX}order:{id}")
 }
@@ -497,19 +509,24 @@ fn micros(t: DateTime<Utc>) -> i64 {
 /// The `kind` field of an account session.
 const ACCOUNT_KIND: &str = "account";
 
-/// The start of every script that uses a session as a shopper would (`session`, `add_to_cart`):
-/// absent, idle past the TTL or past its absolute lifetime at `now` is `{"absent"}` (and
-/// deleted), else it is marked seen at `now` and its expiry slides (never past the end of its
-/// lifetime). ARGV 1–4: now µs, now JSON, ttl µs, ttl ms; the script sets `MAX_US` (the
-/// lifetime in µs) before this part. A linked account's session (`ttlUs`, `ttlMs` in its hash)
-/// uses its own TTL and has no absolute lifetime.
+/// The start of every script that uses a session as a shopper would (`session`, `add_to_cart`,
+/// `renew_session`): absent is `{"renewed"}` if the id's renewed marker (KEYS[2]) lasts past
+/// `now`, else `{"absent"}`; idle past the TTL or past its absolute lifetime at `now` is `{"absent"}` (and
+/// deleted); else it is marked seen at `now` and its expiry slides (never past the end of its
+/// lifetime). KEYS 1–2: session, its renewed marker. ARGV 1–4: now µs, now JSON, ttl µs, ttl
+/// ms; the script sets `MAX_US` (the lifetime in µs) before this part. A linked account's
+/// session (`ttlUs`, `ttlMs` in its hash) uses its own TTL and has no absolute lifetime.
 macro_rules! touch_session_lua {
     () => {
         r#"
 local key = KEYS[1]
 local fields = redis.call('HMGET', key, 'lastSeenUs', 'createdAtUs', 'ttlUs', 'ttlMs')
 local seen = tonumber(fields[1])
-if not seen then return {'absent'} end
+if not seen then
+  local renewed_until = tonumber(redis.call('GET', KEYS[2]))
+  if renewed_until and renewed_until > tonumber(ARGV[1]) then return {'renewed'} end
+  return {'absent'}
+end
 local now = tonumber(ARGV[1])
 local ttl_us, ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ends = (tonumber(fields[2]) or seen) + MAX_US
@@ -528,8 +545,8 @@ redis.call('PEXPIRE', key, string.format('%d', math.min(ttl_ms, math.ceil((ends 
     };
 }
 
-/// `session(id, now)`. KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms, lifetime µs.
-/// Replies `{"absent"}` or `{"ok", field, value, …}`.
+/// `session(id, now)`. KEYS: session, its renewed marker. ARGV: now µs, now JSON, ttl µs, ttl ms,
+/// lifetime µs. Replies `{"absent"}`, `{"renewed"}` or `{"ok", field, value, …}`.
 const SESSION_LUA: &str = concat!(
     "local MAX_US = tonumber(ARGV[5])",
     touch_session_lua!(),
@@ -634,6 +651,27 @@ table.insert(all, 1, 'ok')
 return all
 "#;
 
+/// `renew_session(old, new, user, now)`: the chat session at KEYS[1], touched as by `session`, is
+/// renamed to KEYS[3] (its expiry goes with it), signed in and its version bumped; KEYS[2] marks
+/// the old id renewed. KEYS: old session, its renewed marker, new session. ARGV: now µs, now
+/// JSON, ttl µs, ttl ms, lifetime µs, new id, user JSON, marker's end µs, marker ms. Replies `{"absent"}`,
+/// `{"renewed"}`, `{"taken"}` (the new id is in use) or `{"ok", field, value, …}`.
+const RENEW_SESSION_LUA: &str = concat!(
+    "local MAX_US = tonumber(ARGV[5])\n",
+    "if redis.call('HEXISTS', KEYS[1], 'kind') == 1 then return {'absent'} end\n",
+    "if redis.call('EXISTS', KEYS[3]) == 1 then return {'taken'} end",
+    touch_session_lua!(),
+    r#"
+redis.call('RENAME', key, KEYS[3])
+redis.call('HSET', KEYS[3], 'id', ARGV[6], 'user', ARGV[7])
+redis.call('HINCRBY', KEYS[3], 'version', 1)
+redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[9])
+local all = redis.call('HGETALL', KEYS[3])
+table.insert(all, 1, 'ok')
+return all
+"#
+);
+
 /// `record_search`. KEYS: session. ARGV: normalized query, history length.
 const RECORD_SEARCH_LUA: &str = r#"
 local key = KEYS[1]
@@ -652,8 +690,9 @@ return {'ok'}
 "#;
 
 /// `add_to_cart(id, …, now)`: the session touched as by `session`, then the line added.
-/// KEYS: session. ARGV: now µs, now JSON, ttl µs, ttl ms, product id, product JSON, quantity,
-/// max quantity, max lines, lifetime µs. Replies `{"absent"}`, `{"full"}` or `{"ok", field, value, …}`.
+/// KEYS: session, its renewed marker. ARGV: now µs, now JSON, ttl µs, ttl ms, product id, product
+/// JSON, quantity, max quantity, max lines, lifetime µs. Replies `{"absent"}`, `{"renewed"}`,
+/// `{"full"}` or `{"ok", field, value, …}`.
 const ADD_TO_CART_LUA: &str = concat!(
     "local MAX_US = tonumber(ARGV[10])",
     touch_session_lua!(),
@@ -941,10 +980,17 @@ impl Store for RedisStore {
 
     async fn session(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
         let mut invocation = self.scripts.session.key(session_key(id));
-        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms).arg(self.max_lifetime_us);
+        invocation
+            .key(renewed_key(id))
+            .arg(micros(now))
+            .arg(to_json(&now)?)
+            .arg(self.ttl_us)
+            .arg(self.ttl_ms)
+            .arg(self.max_lifetime_us);
         match self.session_script("session", invocation).await? {
             Ok(session) => Ok(Some(session)),
             Err(status) if status == "absent" => Ok(None),
+            Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
             Err(status) => Err(unexpected(&status)),
         }
     }
@@ -955,6 +1001,29 @@ impl Store for RedisStore {
         match self.session_script("set_user", invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) => Err(unexpected(&status)),
+        }
+    }
+
+    async fn renew_session(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Session, StoreError> {
+        let notice_ms = self.ttl_ms.min(u64::try_from(RENEWED_NOTICE_MAX.as_millis()).unwrap_or(u64::MAX)).max(1);
+        let notice_until_us =
+            micros(now).saturating_add(i64::try_from(notice_ms.saturating_mul(1000)).unwrap_or(i64::MAX));
+        let mut invocation = self.scripts.renew_session.key(session_key(old));
+        invocation.key(renewed_key(old)).key(session_key(new));
+        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms).arg(self.max_lifetime_us);
+        invocation.arg(new.as_str()).arg(to_json(&Some(user))?).arg(notice_until_us).arg(notice_ms);
+        match self.session_script("renew_session", invocation).await? {
+            Ok(session) => Ok(session),
+            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
+            Err(status) if status == "taken" => Err(StoreError::Backend("the new session id is in use".into())),
             Err(status) => Err(unexpected(&status)),
         }
     }
@@ -980,12 +1049,13 @@ impl Store for RedisStore {
         now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
         let mut invocation = self.scripts.add_to_cart.key(session_key(id));
-        invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
+        invocation.key(renewed_key(id)).arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
         invocation.arg(product.id.as_str()).arg(to_json(&product)?).arg(quantity).arg(max_quantity).arg(CART_MAX_LINES);
         invocation.arg(self.max_lifetime_us);
         match self.session_script("add_to_cart", invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
+            Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
             Err(status) if status == "full" => Err(StoreError::CartFull),
             Err(status) => Err(unexpected(&status)),
         }
@@ -1597,6 +1667,28 @@ mod tests {
         store.session(&sid(2), Utc::now()).await.unwrap().expect("alive");
         let ttl = pttl(&store, &session_key(&sid(2))).await;
         assert!(0 < ttl && ttl <= 20_000, "a read slides no further than the lifetime: {ttl} ms");
+    }
+
+    #[tokio::test]
+    async fn a_renewal_keeps_the_key_expiry_and_the_retired_id_is_marked_for_the_ttl_only() {
+        let server = RedisTestServer::start().await;
+        let store = RedisStore::connect(&server.url(), Duration::from_secs(60))
+            .await
+            .unwrap()
+            .with_max_lifetime(Duration::from_secs(300));
+        crate::store::contract::a_renewed_session_keeps_its_absolute_lifetime(&store).await;
+        // In real time: a session 280 s old renewed now keeps the 20 s left of its lifetime.
+        let now = Utc::now();
+        let mut old = session(2, now - Span::seconds(280));
+        old.last_seen = now;
+        store.create_session(old).await.unwrap();
+        let user = User { email: "sam@example.com".into(), name: "Sam".into() };
+        store.renew_session(&sid(2), &sid(3), &user, now).await.unwrap();
+        let ttl = pttl(&store, &session_key(&sid(3))).await;
+        assert!(0 < ttl && ttl <= 20_000, "the renewed key ends with the lifetime: {ttl} ms");
+        assert_eq!(cmd::<i64>(&store, &["EXISTS", &session_key(&sid(2))]).await, 0, "the old key is gone");
+        let marker = pttl(&store, &renewed_key(&sid(2))).await;
+        assert!(50_000 < marker && marker <= 60_000, "the retired id's marker lives for the session TTL: {marker} ms");
     }
 
     #[tokio::test]

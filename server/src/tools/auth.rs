@@ -40,7 +40,8 @@ impl TargetMcp {
     #[tool(
         name = "authenticate-target",
         description = "Show the Target sign-in form so the shopper can sign in to their Target account. \
-                       The shopper types the password into the form, never into the chat.",
+                       The shopper types the password into the form, never into the chat. Signing in gives \
+                       the session a new sessionId, which the form reports: use that one afterwards.",
         annotations(title = "Sign in to Target", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<AuthenticateOutput>()

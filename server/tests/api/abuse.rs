@@ -182,7 +182,7 @@ async fn ipv6_clients_share_the_limits_of_their_64() {
 async fn an_idempotency_key_reused_for_another_cart_is_a_conflict_not_the_old_order() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let found: SearchOutput =
         app.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid})).await.structured();
     let (first, second) = (&found.products[0], &found.products[1]);

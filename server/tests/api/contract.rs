@@ -49,7 +49,7 @@ async fn every_tool_output_matches_its_schema_and_the_widget_types() {
     let r = app.call(run(ToolName::AuthenticateTarget), json!({"sessionId": sid})).await;
     check::<auth::AuthenticateOutput>(ToolName::AuthenticateTarget, &schemas, &r);
     let sid_typed: shared::ids::SessionId = serde_json::from_value(sid.clone()).expect("session id");
-    app.sign_in(&sid_typed).await;
+    let sid = json!(app.sign_in(&sid_typed).await);
     let r = app.call(run(ToolName::GetTargetAuthStatus), json!({"sessionId": sid})).await;
     check::<auth::AuthStatusOutput>(ToolName::GetTargetAuthStatus, &schemas, &r);
     let r = app.call(run(ToolName::SearchTargetProducts), json!({"query": "lamp", "sessionId": sid})).await;

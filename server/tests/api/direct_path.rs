@@ -110,8 +110,8 @@ impl Side {
 
 #[tokio::test]
 async fn direct_answers_equal_rmcp_answers_for_a_whole_shopping_session() {
-    let direct = Side::start(true).await;
-    let rmcp = Side::start(false).await;
+    let mut direct = Side::start(true).await;
+    let mut rmcp = Side::start(false).await;
     let lamp = direct.app.find_product("desk lamp", 1).await.id.to_string();
     let other = direct.app.find_product("towel", 0).await.id.to_string();
     let s = "{session}";
@@ -174,8 +174,8 @@ async fn direct_answers_equal_rmcp_answers_for_a_whole_shopping_session() {
         ("membership", vec![], call(24, "check-circle-membership", json!({"sessionId": s}))),
     ];
     compare(&direct, &rmcp, &steps).await;
-    for side in [&direct, &rmcp] {
-        side.app.sign_in(&side.session.parse().expect("session id")).await;
+    for side in [&mut direct, &mut rmcp] {
+        side.session = side.app.sign_in(&side.session.parse().expect("session id")).await.to_string();
     }
     compare(&direct, &rmcp, &signed_in).await;
 }

@@ -16,7 +16,7 @@ use crate::helpers::spawn_app;
 async fn create_sign_in_search_add_update_checkout_and_join_circle() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
 
     let found: SearchOutput = app
         .call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid, "maxPriceCents": 4000}))
@@ -77,7 +77,7 @@ fn offer(product: &ProductSummary, quantity: i64) -> i64 {
 async fn circle_360_gets_the_offers_and_free_shipping_but_not_the_card_discount() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let found: SearchOutput =
         app.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "limit": 48})).await.structured();
     // A product with an offer that, after it, is under the $35 free-shipping threshold.

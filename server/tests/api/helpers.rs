@@ -188,7 +188,10 @@ impl TestApp {
         self.client.post(self.url(path)).json(&body).send().await.expect("request sent")
     }
 
-    pub async fn sign_in(&self, session: &SessionId) {
+    /// Signs `session` in as the demo account, as the sign-in widget does; returns the session's
+    /// new id (signing in renews it, and the old one is refused from then on).
+    #[must_use = "signing in renews the session id; use the one returned"]
+    pub async fn sign_in(&self, session: &SessionId) -> SessionId {
         let response = self
             .post_json(
                 shared::api::AUTHENTICATE_PATH,
@@ -196,6 +199,8 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 200, "demo sign-in");
+        let body: shared::api::AuthenticateResponse = response.json().await.expect("a typed sign-in answer");
+        body.session_id
     }
 
     /// A product id from a search, the `n`-th result.

@@ -46,17 +46,19 @@ fn rand_suffix() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-async fn sign_in_as(app: &TestApp, sid: &SessionId, email: &str, password: &str) {
+/// Signs `sid` in; returns its new id (signing in renews it).
+async fn sign_in_as(app: &TestApp, sid: &SessionId, email: &str, password: &str) -> SessionId {
     let response =
         app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": email, "password": password})).await;
     assert_eq!(response.status(), 200, "{email} signs in");
+    response.json::<shared::api::AuthenticateResponse>().await.expect("a typed sign-in answer").session_id
 }
 
 /// The victim: signed in as the demo account, a Circle Card member, two lamps in the cart, and
 /// one order already placed. Returns (session, its cart, its order).
 async fn victim(app: &TestApp) -> (SessionId, CartOutput, CheckoutOutput) {
     let sid = app.new_session().await;
-    sign_in_as(app, &sid, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let sid = sign_in_as(app, &sid, DEMO_EMAIL, DEMO_PASSWORD).await;
     let joined: MembershipOutput =
         app.call(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "circle-card"})).await.structured();
     assert!(joined.member);
@@ -169,7 +171,7 @@ async fn orders_and_idempotency_keys_belong_to_one_account() {
     assert!(anonymous.is_error() && anonymous.text().contains("sign in"), "{}", anonymous.text());
     // Signed in as another account, the victim's idempotency key places the attacker's own order,
     // never replays the victim's.
-    sign_in_as(&app, &attacker, OTHER_EMAIL, OTHER_PASSWORD).await;
+    let attacker = sign_in_as(&app, &attacker, OTHER_EMAIL, OTHER_PASSWORD).await;
     let lamp = app.find_product("lamp", 0).await;
     app.call(ToolName::AddToCart, json!({"sessionId": attacker, "productId": lamp.id, "quantity": 3})).await;
     let own: CheckoutOutput = app
@@ -219,7 +221,7 @@ async fn memberships_belong_to_the_signed_in_account() {
     assert!(!still_out.signed_in);
 
     // Signed in as another account: its own membership only.
-    sign_in_as(&app, &attacker, OTHER_EMAIL, OTHER_PASSWORD).await;
+    let attacker = sign_in_as(&app, &attacker, OTHER_EMAIL, OTHER_PASSWORD).await;
     let theirs: MembershipOutput =
         app.call(ToolName::CheckCircleMembership, json!({"sessionId": attacker})).await.structured();
     assert!(theirs.signed_in && !theirs.member, "the victim's membership does not show for another account");

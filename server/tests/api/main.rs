@@ -6,6 +6,7 @@ mod acp;
 mod anonymous_cart;
 mod contract;
 mod direct_path;
+mod fixation;
 mod flow;
 mod fuzz;
 mod hardening;

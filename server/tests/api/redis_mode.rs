@@ -32,7 +32,7 @@ async fn two_instances_share_the_whole_shopping_flow() {
     let redis = RedisTestServer::start().await;
     let (a, b) = (instance(&redis).await, instance(&redis).await);
     let sid = a.new_session().await;
-    b.sign_in(&sid).await;
+    let sid = b.sign_in(&sid).await;
     let found: SearchOutput =
         a.call(ToolName::SearchTargetProducts, json!({"query": "desk lamp", "sessionId": sid})).await.structured();
     let in_stock: Vec<_> = found.products.iter().filter(|p| p.in_stock).collect();
@@ -84,7 +84,7 @@ async fn a_frozen_redis_gives_clear_errors_and_the_servers_recover_with_orders_i
     let redis = RedisTestServer::start().await;
     let app = instance(&redis).await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let before = place_order(&app, &sid, "before-outage-01").await;
 
     redis.pause();

@@ -19,6 +19,8 @@ async fn sign_in_answers_200_400_401_404() {
     let body: AuthenticateResponse = ok.json().await.expect("typed body");
     assert!(body.authenticated);
     assert_eq!(body.user.email, DEMO_EMAIL);
+    assert_ne!(body.session_id, sid, "signing in renews the session id (tests/api/fixation.rs)");
+    let sid = body.session_id;
 
     let wrong =
         app.post_json(AUTHENTICATE_PATH, json!({"sessionId": sid, "email": DEMO_EMAIL, "password": "nope"})).await;
@@ -81,7 +83,7 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
 async fn sign_out_ends_the_sign_in() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let out = app.post_json(SIGNOUT_PATH, json!({"sessionId": sid})).await;
     assert_eq!(out.status(), 200);
     assert_eq!(out.json::<Value>().await.expect("json")["authenticated"], false);

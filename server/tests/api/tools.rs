@@ -51,7 +51,7 @@ async fn authenticate_target_shows_pending_then_authenticated() {
     let status: AuthStatusOutput =
         app.call(ToolName::GetTargetAuthStatus, json!({"sessionId": sid})).await.structured();
     assert!(!status.authenticated);
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let done: AuthenticateOutput = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await.structured();
     assert_eq!(done.status, AuthStatus::Authenticated);
     let status: AuthStatusOutput =
@@ -219,7 +219,7 @@ async fn checkout_needs_sign_in_and_a_cart_and_places_one_order_per_key() {
     let sid = app.new_session().await;
     let signed_out = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
     assert!(signed_out.is_error() && signed_out.text().contains("sign in"), "{}", signed_out.text());
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let empty = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
     assert!(empty.is_error() && empty.text().contains("empty"), "{}", empty.text());
 
@@ -249,7 +249,7 @@ async fn checkout_needs_sign_in_and_a_cart_and_places_one_order_per_key() {
 async fn a_double_click_on_checkout_places_one_order() {
     let app = spawn_app().await;
     let sid = app.new_session().await;
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let lamp = app.find_product("desk lamp", 0).await;
     app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": lamp.id})).await;
     let (a, b) = tokio::join!(
@@ -273,7 +273,7 @@ async fn membership_needs_an_account_and_outlives_the_session() {
     let refused = app.call(ToolName::CircleSignup, json!({"sessionId": sid})).await;
     assert!(refused.is_error() && refused.text().contains("sign in"));
 
-    app.sign_in(&sid).await;
+    let sid = app.sign_in(&sid).await;
     let joined: MembershipOutput =
         app.call(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "circle-360"})).await.structured();
     assert!(joined.member);
@@ -281,7 +281,7 @@ async fn membership_needs_an_account_and_outlives_the_session() {
     app.call_bad_arguments(ToolName::CircleSignup, json!({"sessionId": sid, "tier": "gold"})).await;
 
     let later = app.new_session().await;
-    app.sign_in(&later).await;
+    let later = app.sign_in(&later).await;
     let checked: MembershipOutput =
         app.call(ToolName::CheckCircleMembership, json!({"sessionId": later})).await.structured();
     assert!(checked.member, "membership belongs to the account");

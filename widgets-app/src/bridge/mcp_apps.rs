@@ -295,16 +295,16 @@ impl HostBridge for McpAppsBridge {
         }
     }
 
-    /// `ui/update-model-context`, if the host offered it in `hostCapabilities`; not waited for.
-    fn update_model_context(&self, text: String, structured: Value) {
-        let Some(support) = self.inner.model_context.get() else { return };
-        let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::spawn_local(async move {
+    /// `ui/update-model-context`, if the host offered it in `hostCapabilities`; settles with the
+    /// host's answer (a failure is logged, nothing more).
+    fn update_model_context(&self, text: String, structured: Value) -> LocalFuture<'_, ()> {
+        Box::pin(async move {
+            let Some(support) = self.inner.model_context.get() else { return };
             let request = ViewRequest::UpdateModelContext(ModelContextParams::new(text, structured, support));
-            if let Err(failure) = inner.request(request, js::REQUEST_TIMEOUT_MS).await {
+            if let Err(failure) = self.inner.request(request, js::REQUEST_TIMEOUT_MS).await {
                 let _ = failure.into_error("update the model's context");
             }
-        });
+        })
     }
 
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {

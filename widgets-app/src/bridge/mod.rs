@@ -150,9 +150,10 @@ pub trait HostBridge {
     fn set_widget_state(&self, state: Value);
 
     /// Replaces what this widget told the model (`ui/update-model-context`: `text`, plus
-    /// `structured` where the host takes it). A no-op where the host has no such request
-    /// (`window.openai`: the widget state carries it there).
-    fn update_model_context(&self, text: String, structured: Value);
+    /// `structured` where the host takes it). Settles once the host answered (or failed to), so
+    /// a caller can tell the model before it posts a message; most callers do not wait. A no-op
+    /// where the host has no such request (`window.openai`: the widget state carries it there).
+    fn update_model_context(&self, text: String, structured: Value) -> LocalFuture<'_, ()>;
 
     /// Asks for another display mode; answers the mode granted.
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>>;
@@ -201,7 +202,9 @@ impl HostBridge for Standalone {
         Box::pin(async { Err(BridgeError("This widget is not connected to ChatGPT.".into())) })
     }
     fn set_widget_state(&self, _: Value) {}
-    fn update_model_context(&self, _: String, _: Value) {}
+    fn update_model_context(&self, _: String, _: Value) -> LocalFuture<'_, ()> {
+        Box::pin(async {})
+    }
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {
         Box::pin(async move { Ok(mode) })
     }

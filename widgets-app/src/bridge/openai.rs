@@ -168,7 +168,9 @@ impl HostBridge for OpenAiBridge {
     }
 
     /// ChatGPT shows the model the widget state's `modelContent` instead.
-    fn update_model_context(&self, _: String, _: Value) {}
+    fn update_model_context(&self, _: String, _: Value) -> LocalFuture<'_, ()> {
+        Box::pin(async {})
+    }
 
     /// `requestDisplayMode({mode})` → `{mode}` granted (the requested one if the answer has none).
     fn request_display_mode(&self, mode: DisplayMode) -> LocalFuture<'_, Result<DisplayMode, BridgeError>> {

@@ -7,10 +7,14 @@
 //!
 //! In session mode, while the status is
 //! pending it shows an email + password form whose credentials go straight to the server's REST
-//! API (`crate::api::authenticate`), never through the model; once signed in it says who, saves
-//! `{"signedIn": true, "user": …}` as widget state (so a re-render restores the signed-in view) and
-//! posts `"I'm signed in to Target as <name>."` to the conversation. Signing out saves
-//! `{"signedIn": false}`.
+//! API (`crate::api::authenticate`), never through the model. Signing in renews the session id
+//! (the defence against session fixation, docs/security.md): the widget adopts the new id from
+//! the answer, tells the model (`Host::tell_model_now`: `ui/update-model-context` and the widget
+//! state's `modelContent` name the new id, so later tool calls use it), keeps
+//! `{"signedIn": true, "user": …, "sessionId": <new id>}` as the widget state's private half (so a
+//! re-render restores the signed-in view and the id), then posts
+//! `"I'm signed in to Target as <name>."` to the conversation. Signing out (with the new id, which
+//! it keeps) tells the model too and saves `{"signedIn": false, "sessionId": …}`.
 //!
 //! `data-testid`s: `signin-form`, `signin-email`, `signin-password`, `signin-email-error`,
 //! `signin-password-error` (field validation), `signin-submit`, `signin-error` (server answer:
@@ -23,6 +27,7 @@ mod signed_in;
 
 use leptos::prelude::*;
 use serde_json::Value;
+use shared::api::ApiErrorCode;
 use shared::auth::{AuthMode, AuthStatus, AuthenticateOutput, User};
 use shared::ids::SessionId;
 
@@ -43,6 +48,18 @@ pub enum AuthView {
     /// Signed in; the account when known.
     SignedIn(Option<User>),
     SignedOut,
+}
+
+/// The session this widget signs in or out: the id its own sign-in reported (kept in the
+/// restored widget state), else the tool output's.
+pub fn current_session(output: &AuthenticateOutput, restored: Option<&Value>) -> Option<SessionId> {
+    if output.mode == AuthMode::Linked {
+        return None;
+    }
+    restored
+        .and_then(|s| s.get("sessionId"))
+        .and_then(|id| serde_json::from_value(id.clone()).ok())
+        .or_else(|| output.session_id.clone())
 }
 
 /// What to show for `output`: a linked account as it is; in session mode, restored widget state
@@ -94,9 +111,15 @@ pub fn validate(email: &str, password: &str) -> FieldErrors {
 }
 
 /// The sentence shown when the server refuses a sign-in: the server's own message, except for an
-/// expired session, where the shopper needs to ask ChatGPT to start over.
+/// expired session, where the shopper needs to ask ChatGPT to start over, and a session id
+/// retired by an earlier sign-in (an older copy of this form).
 pub fn signin_error_text(failure: &ApiFailure) -> String {
     match failure {
+        ApiFailure::Server { error, .. } if error.error == ApiErrorCode::SessionRenewed => {
+            "This sign-in form is out of date: you signed in to this Target session already, which gave it a new \
+             id. Ask ChatGPT to show the sign-in form again."
+                .to_owned()
+        }
         ApiFailure::Server { status: 404, .. } => {
             "Your Target session has expired. Ask ChatGPT to start over, then sign in again.".to_owned()
         }
@@ -145,27 +168,34 @@ fn session_screen(session_id: Option<&SessionId>, view: impl FnOnce(SessionId) -
 pub fn TargetAuth() -> impl IntoView {
     let host = use_host();
     let phase = use_phase(host, parse_structured::<AuthenticateOutput>);
-    // What this widget did itself (signed in or out) wins over the output and the restored state.
-    let local = RwSignal::new(None::<AuthView>);
+    // What this widget did itself (signed in or out, and the session id that left it with) wins
+    // over the output and the restored state.
+    let local = RwSignal::new(None::<(AuthView, SessionId)>);
     let screen = Memo::new(move |_| {
         let restored = host.restored_state.get();
         let local = local.get();
         phase.with(|phase| match phase {
             Phase::Loading => Screen::Loading,
             Phase::Failed(message) => Screen::Failed(message.clone()),
-            Phase::Ready(output) => match local.unwrap_or_else(|| auth_view(output, restored.as_ref())) {
-                AuthView::Linked(user) => Screen::Linked(user),
-                AuthView::SignedIn(user) => session_screen(output.session_id.as_ref(), |id| Screen::SignedIn(id, user)),
-                AuthView::SignedOut => session_screen(output.session_id.as_ref(), Screen::Form),
-            },
+            Phase::Ready(output) => {
+                let (view, session) = match local {
+                    Some((view, session)) => (view, Some(session)),
+                    None => (auth_view(output, restored.as_ref()), current_session(output, restored.as_ref())),
+                };
+                match view {
+                    AuthView::Linked(user) => Screen::Linked(user),
+                    AuthView::SignedIn(user) => session_screen(session.as_ref(), |id| Screen::SignedIn(id, user)),
+                    AuthView::SignedOut => session_screen(session.as_ref(), Screen::Form),
+                }
+            }
         })
     });
-    let on_signed_in = Callback::new(move |user: User| {
-        local.set(Some(AuthView::SignedIn(Some(user))));
+    let on_signed_in = Callback::new(move |(user, session): (User, SessionId)| {
+        local.set(Some((AuthView::SignedIn(Some(user)), session)));
         focus_later("tw-auth-heading");
     });
-    let on_signed_out = Callback::new(move |()| {
-        local.set(Some(AuthView::SignedOut));
+    let on_signed_out = Callback::new(move |session: SessionId| {
+        local.set(Some((AuthView::SignedOut, session)));
         focus_later("tw-auth-heading");
     });
 
@@ -219,6 +249,23 @@ mod tests {
     }
 
     #[test]
+    fn the_session_is_the_one_the_sign_in_reported_once_it_did() {
+        let original = output(AuthStatus::Pending, None);
+        assert_eq!(current_session(&original, None), original.session_id);
+        let renewed = "sess_fedcba9876543210fedcba9876543210";
+        let restored = json!({"signedIn": true, "user": sam(), "sessionId": renewed});
+        assert_eq!(current_session(&original, Some(&restored)).map(|id| id.to_string()).as_deref(), Some(renewed));
+        let signed_out = json!({"signedIn": false, "sessionId": renewed});
+        assert_eq!(current_session(&original, Some(&signed_out)).map(|id| id.to_string()).as_deref(), Some(renewed));
+        let older = json!({"signedIn": true, "user": sam()});
+        assert_eq!(current_session(&original, Some(&older)), original.session_id, "a state saved before renewal");
+        let garbage = json!({"sessionId": "not-an-id"});
+        assert_eq!(current_session(&original, Some(&garbage)), original.session_id);
+        let linked = AuthenticateOutput { mode: AuthMode::Linked, session_id: None, ..original };
+        assert_eq!(current_session(&linked, Some(&restored)), None, "a linked account has no session id");
+    }
+
+    #[test]
     fn a_linked_account_is_shown_as_linked_whatever_was_restored() {
         let linked = AuthenticateOutput {
             session_id: None,
@@ -255,6 +302,8 @@ mod tests {
         assert_eq!(signin_error_text(&wrong), "That email and password don't match a Target account.");
         let expired = server(404, ApiErrorCode::SessionNotFound, "This Target session has expired or does not exist.");
         assert!(signin_error_text(&expired).contains("Ask ChatGPT to start over"));
+        let renewed = server(404, ApiErrorCode::SessionRenewed, "This Target session id was replaced by a new one.");
+        assert!(signin_error_text(&renewed).starts_with("This sign-in form is out of date"));
         let locked = server(429, ApiErrorCode::TooManyAttempts, "Too many sign-in attempts. Please wait 900 seconds.");
         assert!(signin_error_text(&locked).starts_with("Too many sign-in attempts"));
         assert!(signin_error_text(&ApiFailure::Network("TypeError".into())).contains("Could not reach Target"));

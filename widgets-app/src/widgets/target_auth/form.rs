@@ -1,5 +1,7 @@
 //! The sign-in form: email and password, checked in the browser first, then posted to the
-//! server's REST API. The button shows a busy state while the request is out.
+//! server's REST API. The button shows a busy state while the request is out. The server answers
+//! with the session's new id (it renews the id at every sign-in); the model is told that id before
+//! the sign-in message goes out, so the turn the message starts already uses it.
 
 use leptos::ev::SubmitEvent;
 use leptos::html;
@@ -13,14 +15,16 @@ use super::{FieldErrors, signin_error_text, validate};
 use crate::api::{self, ApiFailure};
 use crate::components::{LiveText, Message};
 use crate::host::use_host;
+use crate::model_context::ModelContext;
 
-/// The email + password form; `on_signed_in` gets the account once the server accepts it.
+/// The email + password form; `on_signed_in` gets the account and the session's new id once the
+/// server accepts it.
 #[component]
 pub fn SignInForm(
     /// The session to sign in.
     session_id: SessionId,
-    /// Called with the signed-in account.
-    on_signed_in: Callback<User>,
+    /// Called with the signed-in account and the session's new id.
+    on_signed_in: Callback<(User, SessionId)>,
 ) -> impl IntoView {
     let host = use_host();
     let email = RwSignal::new(String::new());
@@ -60,10 +64,15 @@ pub fn SignInForm(
             match answer {
                 Ok(answer) => {
                     password.set(String::new());
-                    let user = answer.user;
-                    host.set_widget_state(serde_json::json!({ "signedIn": true, "user": user }));
+                    let (user, renewed) = (answer.user, answer.session_id);
+                    let mut context = ModelContext::default();
+                    context.record_sign_in(&user, &renewed);
+                    let private = serde_json::json!({ "signedIn": true, "user": user, "sessionId": renewed });
                     let message = format!("I'm signed in to Target as {}.", user.name);
-                    on_signed_in.try_run(user);
+                    let told = host.tell_model_now(&context, private);
+                    on_signed_in.try_run((user, renewed));
+                    // The model has the new session id before the message starts its next turn.
+                    told.await;
                     // The conversation learns about the sign-in; a failure here changes nothing.
                     let _ = host.send_message(message).await;
                 }

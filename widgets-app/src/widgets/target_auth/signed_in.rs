@@ -1,8 +1,9 @@
-//! The signed-in view: who is signed in, and a Sign out button.
+//! The signed-in view: who is signed in, and a Sign out button. Signing out keeps the session's
+//! id; the model is told the shopper signed out, naming that id.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::SignoutRequest;
+use shared::api::{ApiErrorCode, SignoutRequest};
 use shared::auth::User;
 use shared::ids::SessionId;
 
@@ -10,17 +11,24 @@ use super::{signed_in_text, signin_error_text};
 use crate::api::{self, ApiFailure};
 use crate::components::{LiveText, Message};
 use crate::host::use_host;
+use crate::model_context::ModelContext;
 
-/// `"Signed in as <name> (<email>)"` and Sign out; `on_signed_out` runs once the server agrees
-/// (or the session is already gone).
+/// Whether a refused sign-out leaves the shopper signed out anyway: an expired session is. An id
+/// retired by a sign-in is not (its session lives on, signed in, under another id).
+fn signed_out_already(failure: &ApiFailure) -> bool {
+    matches!(failure, ApiFailure::Server { status: 404, error } if error.error != ApiErrorCode::SessionRenewed)
+}
+
+/// `"Signed in as <name> (<email>)"` and Sign out; `on_signed_out` runs with the session's id once
+/// the server agrees (or the session is already gone).
 #[component]
 pub fn SignedIn(
     /// The signed-in session.
     session_id: SessionId,
     /// The account, when known.
     user: Option<User>,
-    /// Called after signing out.
-    on_signed_out: Callback<()>,
+    /// Called after signing out, with the session's id.
+    on_signed_out: Callback<SessionId>,
 ) -> impl IntoView {
     let host = use_host();
     let busy = RwSignal::new(false);
@@ -36,12 +44,14 @@ pub fn SignedIn(
             let answer = api::sign_out(&request).await;
             busy.set(false);
             match answer {
-                // An expired session is signed out already.
-                Ok(_) | Err(ApiFailure::Server { status: 404, .. }) => {
-                    host.set_widget_state(serde_json::json!({ "signedIn": false }));
-                    on_signed_out.try_run(());
+                Err(error) if !signed_out_already(&error) => failure.set(Some(signin_error_text(&error))),
+                _ => {
+                    let session = request.session_id;
+                    let mut context = ModelContext::default();
+                    context.record_sign_out(&session);
+                    host.tell_model(&context, serde_json::json!({ "signedIn": false, "sessionId": session }));
+                    on_signed_out.try_run(session);
                 }
-                Err(error) => failure.set(Some(signin_error_text(&error))),
             }
         });
     };
