@@ -180,7 +180,8 @@ async fn the_token_wins_over_a_session_id_and_session_mode_is_unchanged() {
     let auth: AuthenticateOutput = app.call(ToolName::AuthenticateTarget, json!({"sessionId": sid})).await.structured();
     assert_eq!((auth.mode, auth.status), (AuthMode::Session, AuthStatus::Pending), "today's sign-in form");
     // A signed-in session is its shopper's own (only anonymous carts move into the account).
-    app.sign_in(&sid).await;
+    // (Signing in renews the id: the session goes on under the one it answers.)
+    let sid = app.sign_in(&sid).await;
     let linked: CartOutput = app.call_linked(&token, ToolName::GetCart, json!({"sessionId": sid})).await.structured();
     assert!(linked.cart.items.is_empty(), "with a token the account's cart is used, not the session's");
     let kept: CartOutput = app.call(ToolName::GetCart, json!({"sessionId": sid})).await.structured();
