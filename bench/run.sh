@@ -75,7 +75,7 @@ apt_install() {
 need() { local cmd="$1"; shift; command -v "$cmd" >/dev/null || apt_install "$@"; command -v "$cmd" >/dev/null || die "$cmd still missing after installing $*"; }
 
 need taskset util-linux
-need wrk wrk
+[[ $ONLY_ACP == 1 ]] || need wrk wrk   # the ACP row runs its own client
 need node nodejs
 need curl curl
 if [[ -z "$URL" && $SKIP_REDIS == 0 ]]; then need redis-server redis-server; fi
@@ -184,7 +184,8 @@ peak() { # peak SERVER STORE PID
 }
 
 versions() {
-  local v="wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), node $(node --version)"
+  local v="node $(node --version)"
+  command -v wrk >/dev/null && v="wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $v"
   command -v rustc >/dev/null && v+=", $(rustc --version | awk '{print $1, $2}')"
   command -v redis-server >/dev/null && v+=", redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-)"
   v+=", @modelcontextprotocol/sdk $(node -p 'require(process.argv[1]).dependencies["@modelcontextprotocol/sdk"]' "$BENCH_DIR/peers/typescript/package.json")"
