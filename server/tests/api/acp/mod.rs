@@ -83,6 +83,16 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Sends `request` and reads the answer, whose body must be JSON.
+    async fn read(request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} body is not JSON ({e}): {text}"));
+        Reply { status, headers, body }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -144,12 +154,7 @@ impl Acp {
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} body is not JSON ({e}): {text}"));
-        Reply { status, headers, body }
+        Reply::read(request).await
     }
 
     pub async fn post(&self, path: &str, body: &Value, key: &str) -> Reply {
@@ -167,12 +172,7 @@ impl Acp {
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} body is not JSON ({e}): {text}"));
-        Reply { status, headers, body }
+        Reply::read(request).await
     }
 
     /// Creates and completes a session for the cheapest in-stock item (`quantity` of it) with the
