@@ -2,7 +2,11 @@
 # Where the release server's time goes per request: callgrind instruction counts (repeatable, whatever
 # else the machine is doing) for one tool under a steady wrk load at concurrency 1.
 #
-#   bench/profile.sh [search|add-to-cart|ping] [--seconds S] [--no-build]
+#   bench/profile.sh [search|search-bearer|add-to-cart|ping] [--seconds S] [--no-build]
+#
+# search-bearer: the same search with `Authorization: Bearer <JWT>` from a local issuer
+# (bench/lib/issuer.mjs, OAUTH_ISSUER), verified on every request: minus `search`, what checking
+# a token costs.
 #
 # Writes bench/results/profile-<tool>.txt: requests, instructions per request, and the functions with
 # the most inclusive instructions. The raw callgrind file stays in bench/results/work/.
@@ -14,7 +18,7 @@ LIB="$BENCH_DIR/lib"
 TOOL=search SECONDS_RUN=15 NO_BUILD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    search|add-to-cart|ping) TOOL="$1"; shift ;;
+    search|search-bearer|add-to-cart|ping) TOOL="$1"; shift ;;
     --seconds) SECONDS_RUN="$2"; shift 2 ;;
     --no-build) NO_BUILD=1; shift ;;
     -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -44,11 +48,20 @@ PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 URL="http://127.0.0.1:$PORT/mcp/all"
 OUTFILE="$WORK/callgrind.out"
 rm -f "$OUTFILE"*
-unset UNWRANGLE_API_KEY REDIS_URL RUST_LOG
+unset UNWRANGLE_API_KEY REDIS_URL RUST_LOG OAUTH_ISSUER
+ISSUER_PID=""
+if [[ $TOOL == search-bearer ]]; then
+  node "$LIB/issuer.mjs" > "$WORK/issuer.out" 2> "$WORK/issuer.log" &
+  ISSUER_PID=$!
+  for _ in $(seq 100); do [[ -s "$WORK/issuer.out" ]] && break; sleep 0.1; done
+  OAUTH_ISSUER=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).issuer)' "$WORK/issuer.out") \
+    || die "the bench issuer did not start; its log: $WORK/issuer.log"
+  export OAUTH_ISSUER
+fi
 say "starting the server under callgrind (slow: about 50× slower than native)"
 PORT=$PORT RATE_LIMIT_PER_SEC=0 valgrind --tool=callgrind --callgrind-out-file="$OUTFILE" "$BIN" > "$WORK/server.log" 2>&1 &
 VPID=$!
-trap 'kill $VPID 2>/dev/null; wait $VPID 2>/dev/null || true' EXIT
+trap 'kill $VPID $ISSUER_PID 2>/dev/null; wait $VPID 2>/dev/null || true' EXIT
 for _ in $(seq 300); do
   curl -fsS -m 5 -X POST "$URL" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' 2>/dev/null | grep -q '"tools"' && break
@@ -56,7 +69,12 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 node "$LIB/client.mjs" prepare "$URL" "$WORK" 4 >/dev/null
-case $TOOL in search) BODIES="$WORK/search.txt" ;; ping) BODIES="$WORK/ping.txt" ;; *) BODIES="$WORK/cart.txt" ;; esac
+case $TOOL in search|search-bearer) BODIES="$WORK/search.txt" ;; ping) BODIES="$WORK/ping.txt" ;; *) BODIES="$WORK/cart.txt" ;; esac
+if [[ $TOOL == search-bearer ]]; then
+  # A token for this server's connector (its audience is the public /mcp/all URL).
+  BENCH_AUTH=$(curl -fsS "$OAUTH_ISSUER/token?aud=http://localhost:$PORT/mcp/all") || die "the bench issuer gave no token"
+  export BENCH_AUTH
+fi
 say "warm-up"
 BENCH_BODIES="$BODIES" wrk -t1 -c1 -d3s --timeout 30s -s "$LIB/mcp.lua" "$URL" >/dev/null
 callgrind_control -z "$VPID" >/dev/null

@@ -2,31 +2,10 @@
 // in both dialects: MCP Apps `ui/update-model-context` (a sentence plus a structured summary) and
 // the model-visible half of `window.openai` widget state (`{modelContent, privateContent}`). Only
 // a placed order posts a follow-up message, exactly one.
-import { test, expect, MODES, DEMO, usd, type HostPage, type Mode, type Shop } from "./fixtures/host";
+import { test, expect, MODES, DEMO, usd, toldAfter, type Shop } from "./fixtures/host";
 import { CartPage } from "./fixtures/cart_page";
 import { CirclePage } from "./fixtures/circle_page";
 import { ProductGridPage } from "./fixtures/product_grid_page";
-
-/** What the model was told last: `structured` (the summary) and, in MCP Apps, the text too. */
-type Told = { structured: any; text?: string; privateContent?: any; count: number };
-
-async function told(host: HostPage, mode: Mode): Promise<Told> {
-  const records = await host.records();
-  if (mode === "mcp-apps") {
-    const last = records.modelContext.at(-1);
-    return { structured: last?.structuredContent, text: last?.content?.[0]?.text, count: records.modelContext.length };
-  }
-  const last = records.widgetStates.at(-1);
-  return { structured: last?.modelContent, privateContent: last?.privateContent, count: records.widgetStates.length };
-}
-
-/** Waits until the model was told something whose last action matches `action`. */
-async function toldAfter(host: HostPage, mode: Mode, action: RegExp | string): Promise<Told> {
-  await expect
-    .poll(async () => (await told(host, mode)).structured?.lastAction ?? "", { message: `the model hears: ${action}` })
-    .toMatch(action);
-  return told(host, mode);
-}
 
 async function cartWithTwo(shop: Shop, sessionId: string) {
   const [a, b] = await shop.inStock("desk lamp", sessionId);

@@ -134,6 +134,16 @@ impl ModelContext {
         });
     }
 
+    /// The server started a Target session for the last action (an add from a grid whose search
+    /// had none): the model must pass its id from now on, or later calls would not find the cart.
+    pub fn record_session_started(&mut self, session_id: &SessionId) {
+        self.last_action.push_str(&format!(
+            " That started Target session {session_id}: pass sessionId {session_id} to later cart, checkout and \
+             sign-in tools."
+        ));
+        self.session_id = Some(session_id.clone());
+    }
+
     /// An order placed in the widget; the cart it emptied is gone.
     pub fn record_order(&mut self, output: &CheckoutOutput) {
         let order = &output.order;
@@ -374,6 +384,25 @@ mod tests {
         assert_eq!(context.last_action, "The shopper signed out of Target in the widget.");
         assert_eq!(context.to_json()["signedIn"], false);
         assert_eq!(context.to_json()["sessionId"], "sess_fedcba9876543210fedcba9876543210");
+    }
+
+    #[test]
+    fn a_started_session_is_named_after_the_add() {
+        let started = SessionId::parse(SESSION).unwrap();
+        let mut context = ModelContext::default();
+        context.record_cart(CartChange::Added, "Desk Lamp", &cart_output(&[("12345678", "Desk Lamp", 1, 1999)], 1999));
+        context.record_session_started(&started);
+        assert_eq!(
+            context.last_action,
+            "The shopper added Desk Lamp to their Target cart in the widget. That started Target session \
+             sess_0123456789abcdef0123456789abcdef: pass sessionId sess_0123456789abcdef0123456789abcdef to later \
+             cart, checkout and sign-in tools."
+        );
+        assert_eq!(context.to_json()["sessionId"], SESSION);
+        // The next action's sentence does not repeat it; the session stays in the facts.
+        context.record_sort(SortOrder::Rating);
+        assert!(!context.last_action.contains("started"), "{}", context.last_action);
+        assert!(context.text().ends_with(" Target session: sess_0123456789abcdef0123456789abcdef."));
     }
 
     #[test]

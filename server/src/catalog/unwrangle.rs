@@ -683,6 +683,7 @@ struct RawItem {
     total_reviews: Option<Value>,
     reviews_count: Option<Value>,
     ratings_total: Option<Value>,
+    total_ratings: Option<Value>,
     thumbnail: Option<Value>,
     image: Option<Value>,
     image_url: Option<Value>,
@@ -709,17 +710,19 @@ impl RawItem {
             first([&self.regular_price, &self.original_price, &self.list_price, &self.was_price], cents_value)
                 .filter(|regular| *regular > price_cents);
         let url = first(urls, product_url_value).unwrap_or_else(|| format!("{TARGET_ORIGIN}/p/-/A-{id}"));
+        let review_count = first(
+            [&self.review_count, &self.total_reviews, &self.reviews_count, &self.ratings_total, &self.total_ratings],
+            count_value,
+        );
         Some(Product {
             title,
             brand: self.brand.as_ref().and_then(text_value),
             price_cents,
             regular_price_cents,
             currency: Currency::USD,
-            rating: first([&self.rating, &self.average_rating], rating_value),
-            review_count: first(
-                [&self.review_count, &self.total_reviews, &self.reviews_count, &self.ratings_total],
-                count_value,
-            ),
+            // Unwrangle answers `"rating": 0.0, "total_ratings": 0` for a product nobody rated.
+            rating: first([&self.rating, &self.average_rating], rating_value).filter(|_| review_count != Some(0)),
+            review_count,
             image_url: first(
                 [&self.thumbnail, &self.image, &self.image_url, &self.main_image, &self.images],
                 image_value,
@@ -1464,6 +1467,73 @@ mod tests {
         assert_eq!(defaults.timeout, Duration::from_secs(8));
         assert_eq!(defaults.max_retries, 2);
         assert_eq!(defaults.cache_ttl, Duration::from_secs(300));
+    }
+
+    /// A real `platform=target_search` answer, trimmed to four results (each result's fields kept,
+    /// its `images` and `features` shortened): `Target_output.json` of the public repository
+    /// `Guccihuffington/Price_Charter_Demo` (commit 1b3cc0a), saved from the API by a Python
+    /// client. Unwrangle's help pages document the request, not the answer's fields.
+    const RECORDED_SEARCH: &str = include_str!("../../tests/fixtures/unwrangle/target_search_laptop.json");
+
+    #[test]
+    fn a_recorded_unwrangle_answer_parses_field_by_field() {
+        let laptop =
+            |id_: &str, title: &str, price: i64, rating: Option<u8>, reviews: u32, image: &str, url: &str| Product {
+                id: id(id_),
+                title: title.into(),
+                brand: Some(if title.contains("Lenovo") { "Lenovo" } else { "HP Inc." }.into()),
+                price_cents: Cents(price),
+                regular_price_cents: None,
+                currency: Currency::USD,
+                rating: rating.map(Rating),
+                review_count: Some(reviews),
+                image_url: format!("https://target.scene7.com/is/image/Target/GUEST_{image}"),
+                url: format!("https://www.target.com/p/{url}"),
+                in_stock: true,
+                category: FALLBACK_CATEGORY.into(),
+                circle_offer_percent: None,
+            };
+        let expected = vec![
+            laptop(
+                "1004936222",
+                "HP 255 G10 Laptop, 15.6\" FHD, Ryzen 5 7530U, Radeon Graphics, 32GB RAM, 1TB SSD, Wi-Fi 6, Windows 11 Pro, Silver",
+                56_899,
+                Some(45),
+                8,
+                "c78052bb-500b-4382-8e97-5084c90e04d8",
+                "hp-255-g10-laptop-15-6-fhd-ryzen-5-7530u-radeon-graphics-32gb-ram-1tb-ssd-wi-fi-6-windows-11-pro-silver/-/A-1004936222",
+            ),
+            // `"rating": 0.0` with `"total_ratings": 0`: not rated, rather than rated zero stars.
+            laptop(
+                "1004642278",
+                "HP Essential 17t-cn300 Laptop – 17.3\" HD+ Touch, i7-1355U, 64GB RAM, 2TB SSD, Iris Xe Graphics, Wi-Fi 6, Windows 11 Home, Silver",
+                100,
+                None,
+                0,
+                "2875778e-fd67-47cf-9401-273853872b75",
+                "hp-essential-17t-cn300-laptop-17-3-hd-touch-i7-1355u-64gb-ram-2tb-ssd-iris-xe-graphics-wi-fi-6-windows-11-home-silver/-/A-1004642278",
+            ),
+            laptop(
+                "1003474299",
+                "HP Chromebook 14” HD Laptop, Intel Celeron N4500, 4GB RAM, 64GB eMMC, Chrome OS",
+                19_999,
+                Some(47),
+                3,
+                "990e1cf5-975e-4e2e-8564-eed5cbc49c8f",
+                "hp-chromebook-14-hd-laptop-intel-celeron-n4500-4gb-ram-64gb-emmc-chrome-os/-/A-1003474299",
+            ),
+            laptop(
+                "92584192",
+                "Refurbished: Lenovo IP Slim 3 14M868 14\" 2023 Laptop  Kompanio 520 4GB RAM 64GB eMMC ChromeOS - Manufacturer Refurbished",
+                13_999,
+                Some(38),
+                17,
+                "b73f50df-a2a4-46c8-a3ef-ff7ca97502ea",
+                "lenovo-ip-slim-3-14m868-14-laptop-arm-kompanio-520-4gb-ram-64gb-emmc-chrome-os-manufacturer-refurbished/-/A-92584192",
+            ),
+        ];
+        let found = parse_search(RECORDED_SEARCH.as_bytes(), "laptop").expect("the recorded answer parses");
+        assert_eq!(found, expected);
     }
 
     #[test]

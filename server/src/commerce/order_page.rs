@@ -15,8 +15,7 @@ use shared::money::Cents;
 use super::Commerce;
 use super::error::AcpError;
 use super::wire::{AdjustmentStatus, FulfillmentStatus, Order, OrderLineStatus, OrderStatus};
-
-const TOKENS_CSS: &str = include_str!("../../../style/tokens.css");
+use crate::http::html_page;
 
 const PAGE_CSS: &str = r#"
 * { box-sizing: border-box; }
@@ -87,26 +86,17 @@ fn OrderView(order: Order) -> impl IntoView {
         let tracking = f.tracking_number.clone().map(|n| format!(", tracking {n}")).unwrap_or_default();
         view! { <p class="shipment">{format!("{state} by {carrier}{tracking}.")}</p> }
     });
-    view! {
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="robots" content="noindex"/>
-                <title>{format!("Target order {}", order.order_number)}</title>
-                <style>{TOKENS_CSS}{PAGE_CSS}</style>
-            </head>
-            <body>
-                <main>
-                    <h1>{format!("Order {}", order.order_number)}</h1>
-                    <p class="status" data-status=order.status.as_str()>{status}</p>
-                    <table class="lines">{lines}</table>
-                    <table class="totals">{totals}</table>
-                    {shipment}
-                </main>
-            </body>
-        </html>
-    }
+    html_page::frame(
+        format!("Target order {}", order.order_number),
+        PAGE_CSS,
+        view! {
+            <h1>{format!("Order {}", order.order_number)}</h1>
+            <p class="status" data-status=order.status.as_str()>{status}</p>
+            <table class="lines">{lines}</table>
+            <table class="totals">{totals}</table>
+            {shipment}
+        },
+    )
 }
 
 /// The order page as a whole HTML document.
@@ -172,5 +162,6 @@ mod tests {
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(html.contains("$5.00"), "{html}");
+        assert!(html.contains("[data-theme=\"dark\"]"), "the styles are not escaped: {html}");
     }
 }

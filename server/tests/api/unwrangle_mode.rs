@@ -14,6 +14,10 @@ use shared::tool::ToolName;
 
 use crate::helpers::{ToolResult, mcp_post, spawn_app_with, test_config};
 
+/// A real Unwrangle `target_search` answer, trimmed to four results (where it comes from:
+/// `catalog/unwrangle.rs`, `RECORDED_SEARCH`).
+const RECORDED_LAPTOP_SEARCH: &str = include_str!("../fixtures/unwrangle/target_search_laptop.json");
+
 #[derive(serde::Deserialize)]
 struct Params {
     search: String,
@@ -23,6 +27,9 @@ async fn fake_unwrangle(State(hits): State<Arc<AtomicUsize>>, Query(params): Que
     hits.fetch_add(1, Ordering::SeqCst);
     if params.search.contains("outage") {
         return (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response();
+    }
+    if params.search.contains("laptop") {
+        return ([(axum::http::header::CONTENT_TYPE, "application/json")], RECORDED_LAPTOP_SEARCH).into_response();
     }
     axum::Json(json!({
         "success": true,
@@ -77,6 +84,35 @@ async fn live_products_can_be_searched_cached_and_added_to_the_cart() {
     let read = app.rpc("/mcp/all", "resources/read", json!({"uri": uri})).await;
     let domains = &read["result"]["contents"][0]["_meta"]["openai/widgetCSP"]["resource_domains"];
     assert!(domains.as_array().is_some_and(|d| d.contains(&json!("https://target.scene7.com"))));
+}
+
+#[tokio::test]
+async fn a_recorded_unwrangle_answer_reaches_the_shopper_field_by_field() {
+    let (base_url, _) = start_fake().await;
+    let mut config = test_config();
+    config.unwrangle_api_key = Some("test-key".into());
+    config.unwrangle_base_url = base_url;
+    let app = spawn_app_with(config).await;
+
+    let result = app.call(ToolName::SearchTargetProducts, json!({"query": "laptop", "sort": "price-low"})).await;
+    let out: SearchOutput = result.structured();
+    let seen: Vec<(&str, i64)> = out.products.iter().map(|p| (p.id.as_str(), p.price_cents.0)).collect();
+    assert_eq!(seen, [("1004642278", 100), ("92584192", 13_999), ("1003474299", 19_999), ("1004936222", 56_899)]);
+    let widget = result.widget();
+    let ratings: Vec<(Option<u8>, Option<u32>)> = out
+        .products
+        .iter()
+        .map(|p| widget.product(&p.id).map(|full| (full.rating.map(|r| r.0), full.review_count)).expect("its record"))
+        .collect();
+    assert_eq!(ratings, [(None, Some(0)), (Some(38), Some(17)), (Some(47), Some(3)), (Some(45), Some(8))]);
+    let lenovo = widget.product(&out.products[1].id).expect("record");
+    assert_eq!(lenovo.brand.as_deref(), Some("Lenovo"));
+    assert!(lenovo.url.ends_with("/-/A-92584192") && lenovo.image_url.starts_with("https://target.scene7.com/"));
+
+    let sid = app.new_session().await;
+    let cart: CartOutput =
+        app.call(ToolName::AddToCart, json!({"sessionId": sid, "productId": "1004936222"})).await.structured();
+    assert_eq!(cart.cart.subtotal_cents.0, 56_899);
 }
 
 #[tokio::test]

@@ -4,9 +4,12 @@
 //!
 //! Sorting is client-side ([`model::sorted`]); the chosen order is the widget state's private half
 //! (`{"sort": "price-low"}`) and restored. Add to cart calls `add-to-cart` with the session from
-//! the tool input (`sessionId`) or the result's `openai/widgetSessionId`. Both tell the model
-//! (the cart after an add, the sort) through `Host::tell_model`. Inline, the grid shows
-//! six cards and a "View all N" button that asks for fullscreen.
+//! the tool input (`sessionId`) or the result's `openai/widgetSessionId`. A search made without a
+//! session is no dead end: the first add goes without one (other Add buttons wait for it), the
+//! server starts a session (or uses the linked account), and the grid keeps the id it answers for
+//! later adds, in its private state (`{"sort": …, "sessionId": …}`) too. Both tell the model (the
+//! cart after an add, a started session, the sort) through `Host::tell_model`. Inline, the grid
+//! shows six cards and a "View all N" button that asks for fullscreen.
 //!
 //! `data-testid`s: `product-grid` (the list), `product-card` (each card, with
 //! `data-product-id`), `price`, `rating`, `circle-offer`, `reason`, `stock`, `add-to-cart`,
@@ -18,6 +21,7 @@ pub mod model;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::ids::SessionId;
 use shared::product::SortOrder;
 
 use crate::bridge::{DisplayMode, HostContext};
@@ -26,7 +30,10 @@ use crate::components::{Dynamic, EmptyState, ErrorPanel, LiveText, LoadingSkelet
 use crate::host::use_host;
 use crate::model_context::{CartChange, ModelContext};
 use card::ProductCard;
-use model::{GridSource, INLINE_LIMIT, count_text, grid_from, initial_sort, sort_label, sorted, visible_count};
+use model::{
+    GridSource, INLINE_LIMIT, count_text, grid_from, grid_state, initial_sort, restored_session, sort_label, sorted,
+    visible_count,
+};
 
 /// What the widget shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +63,12 @@ pub fn ProductGrid() -> impl IntoView {
             .or_else(|| host.restored_state.with(|s| host.input.with(|i| initial_sort(s.as_ref(), i.as_ref()))))
             .unwrap_or(SortOrder::Relevance)
     };
-    let session = Signal::derive(move || current_session(host));
+    // A session the server started for this grid's first add (its search had none).
+    let started = RwSignal::new(None::<SessionId>);
+    let own_session = move || started.get().or_else(|| host.restored_state.with(|s| restored_session(s.as_ref())));
+    let session = Signal::derive(move || current_session(host).or_else(own_session));
+    // An add without a session is in flight: the other cards wait, so one grid starts one session.
+    let starting = RwSignal::new(false);
     let expanded = RwSignal::new(false);
     let show_all = move || expanded.get() || host.context.with(|c| c.display_mode == Some(DisplayMode::Fullscreen));
     let total = move || phase.with(|p| p.ready().map_or(0, |g| g.items.len()));
@@ -79,7 +91,7 @@ pub fn ProductGrid() -> impl IntoView {
     // What this widget told the model; the chosen sort is also the state a re-render restores.
     let told = StoredValue::new(ModelContext::default());
     let tell = move || {
-        let private = serde_json::json!({ "sort": untrack(order).as_str() });
+        let private = untrack(|| grid_state(order(), own_session().as_ref()));
         told.with_value(|c| host.tell_model(c, private));
     };
     let on_sort = move |ev: leptos::ev::Event| {
@@ -90,7 +102,17 @@ pub fn ProductGrid() -> impl IntoView {
         }
     };
     let on_added = Callback::new(move |(title, output): (String, shared::cart::CartOutput)| {
-        told.update_value(|c| c.record_cart(CartChange::Added, &title, &output));
+        // The server names a session only in session mode; one this grid did not have is new.
+        let new_session = output.session_id.clone().filter(|_| session.get_untracked().is_none());
+        if let Some(id) = &new_session {
+            started.set(Some(id.clone()));
+        }
+        told.update_value(|c| {
+            c.record_cart(CartChange::Added, &title, &output);
+            if let Some(id) = &new_session {
+                c.record_session_started(id);
+            }
+        });
         tell();
     });
     let view_all = move |_| {
@@ -139,7 +161,7 @@ pub fn ProductGrid() -> impl IntoView {
                 <For
                     each=visible
                     key=|item| item.summary.id.to_string()
-                    children=move |item| view! { <ProductCard item=item session=session on_added=on_added /> }
+                    children=move |item| view! { <ProductCard item=item session=session starting=starting on_added=on_added /> }
                 />
             </ul>
             <Dynamic view=move || {

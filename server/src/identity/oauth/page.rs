@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use shared::auth::Scope;
 
-const TOKENS_CSS: &str = include_str!("../../../../style/tokens.css");
+use crate::http::html_page;
 
 const PAGE_CSS: &str = r#"
 * { box-sizing: border-box; }
@@ -69,26 +69,16 @@ pub struct SignInView {
     pub csrf: String,
 }
 
-/// The document around a page's content: head with the inlined styles, the Target brand.
+/// The document around a page's content: the shared frame, the Target brand first.
 fn frame(title: &'static str, content: impl IntoView) -> impl IntoView {
-    view! {
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="robots" content="noindex"/>
-                <title>{title}</title>
-                <style inner_html=TOKENS_CSS></style>
-                <style inner_html=PAGE_CSS></style>
-            </head>
-            <body>
-                <main>
-                    <div class="brand"><span class="bullseye" aria-hidden="true"></span>"Target"</div>
-                    {content}
-                </main>
-            </body>
-        </html>
-    }
+    html_page::frame(
+        title.to_owned(),
+        PAGE_CSS,
+        view! {
+            <div class="brand"><span class="bullseye" aria-hidden="true"></span>"Target"</div>
+            {content}
+        },
+    )
 }
 
 #[component]

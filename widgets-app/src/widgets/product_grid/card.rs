@@ -21,7 +21,7 @@ enum AddState {
 }
 
 /// A product card; Add to cart calls `add-to-cart` for `session` (or, without one, for the
-/// linked account) and confirms in the card.
+/// linked account or a session the server starts) and confirms in the card.
 #[component]
 pub fn ProductCard(
     /// The product and its widget-only details.
@@ -29,6 +29,9 @@ pub fn ProductCard(
     /// The shopper's session, when there is one.
     #[prop(into)]
     session: Signal<Option<SessionId>>,
+    /// Set while an add without a session is in flight (in any card): every Add waits for it,
+    /// so the grid starts at most one session.
+    starting: RwSignal<bool>,
     /// Called with the product's title and the cart after a successful add.
     on_added: Callback<(String, CartOutput)>,
 ) -> impl IntoView {
@@ -42,12 +45,17 @@ pub fn ProductCard(
     let added_title = summary.title.clone();
 
     let add = move |_| {
-        if state.get_untracked() == AddState::Busy {
+        if state.get_untracked() == AddState::Busy || starting.get_untracked() {
             return;
         }
         state.set(AddState::Busy);
-        // Without a session (a linked account, or nobody) the server decides who the cart is for.
+        // Without a session (a linked account, or nobody) the server decides who the cart is for,
+        // and may start a session whose id the grid keeps (`on_added`) before others add.
         let input = AddToCartInput { session_id: session.get_untracked(), product_id: id.clone(), quantity: Some(1) };
+        let lone = input.session_id.is_none();
+        if lone {
+            starting.set(true);
+        }
         let title = added_title.clone();
         spawn_local(async move {
             let next = match host.call::<AddToCart>(&input).await {
@@ -61,6 +69,9 @@ pub fn ProductCard(
                 },
                 Err(error) => AddState::Failed(error.0),
             };
+            if lone {
+                starting.set(false);
+            }
             state.set(next);
         });
     };
@@ -119,7 +130,7 @@ pub fn ProductCard(
                     class="tw-btn tw-btn--primary tw-btn--block"
                     data-testid="add-to-cart"
                     aria-describedby=format!("{title_id} {status_id}")
-                    disabled=move || !in_stock || busy()
+                    disabled=move || !in_stock || busy() || starting.get()
                     aria-busy=move || busy().to_string()
                     on:click=add
                 >

@@ -1,8 +1,9 @@
 //! The product grid's data, as pure functions: the products of a search or recommendations result
 //! joined with their widget-meta records, client-side sorting, and the sentences the grid shows.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::cart::Cart;
+use shared::ids::SessionId;
 use shared::product::{ProductSummary, Rating, RecommendationsOutput, SearchOutput, SortOrder};
 use shared::widget::WidgetMeta;
 
@@ -103,6 +104,20 @@ pub const fn sort_label(order: SortOrder) -> &'static str {
 pub fn initial_sort(restored: Option<&Value>, input: Option<&Value>) -> Option<SortOrder> {
     let read = |v: Option<&Value>| v?.get("sort")?.as_str()?.parse::<SortOrder>().ok();
     read(restored).or_else(|| read(input))
+}
+
+/// The session this grid started (its first add, when its search had none), from a restored
+/// widget state. Malformed ids are ignored.
+pub fn restored_session(restored: Option<&Value>) -> Option<SessionId> {
+    SessionId::parse(restored?.get("sessionId")?.as_str()?).ok()
+}
+
+/// The grid's private widget state: the sort, and the session it started if any.
+pub fn grid_state(order: SortOrder, started: Option<&SessionId>) -> Value {
+    match started {
+        Some(id) => json!({ "sort": order.as_str(), "sessionId": id }),
+        None => json!({ "sort": order.as_str() }),
+    }
 }
 
 /// How many cards to show: all when expanded (fullscreen), else the first [`INLINE_LIMIT`].
@@ -246,6 +261,19 @@ mod tests {
         for order in SortOrder::ALL {
             assert!(!sort_label(*order).is_empty());
         }
+    }
+
+    #[test]
+    fn a_started_session_round_trips_through_the_widget_state() {
+        let id = SessionId::parse("sess_0123456789abcdef0123456789abcdef").unwrap();
+        let state = grid_state(SortOrder::Rating, Some(&id));
+        assert_eq!(state, json!({"sort": "rating", "sessionId": "sess_0123456789abcdef0123456789abcdef"}));
+        assert_eq!(restored_session(Some(&state)), Some(id));
+        assert_eq!(initial_sort(Some(&state), None), Some(SortOrder::Rating));
+        assert_eq!(grid_state(SortOrder::Relevance, None), json!({"sort": "relevance"}));
+        assert_eq!(restored_session(Some(&json!({"sort": "rating"}))), None);
+        assert_eq!(restored_session(Some(&json!({"sessionId": "sess_nope"}))), None);
+        assert_eq!(restored_session(None), None);
     }
 
     #[test]
