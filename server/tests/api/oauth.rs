@@ -843,3 +843,67 @@ async fn built_in_tokens_shop_over_mcp_and_revoked_ones_get_401() {
     let challenge = refused["challenge"].as_str().unwrap_or_default();
     assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata="), "{challenge}");
 }
+
+/// RFC 6749 §6 on refresh: a `scope` that is a subset of the grant's gets an access token with
+/// exactly that scope; the rotated refresh token keeps the grant's scope (the next refresh
+/// without `scope` gets all of it back); a scope outside the grant is `invalid_scope`.
+async fn refresh_narrows_the_scope(app: &TestApp) {
+    let client = Client::register(app, "ChatGPT").await;
+    let (_, refresh) = client.link().await; // scopes "cart orders"
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client.client_id),
+            ("scope", "cart"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "cart", "the answer names the narrower scope");
+    let narrow = body["access_token"].as_str().expect("access").to_owned();
+    let refresh2 = body["refresh_token"].as_str().expect("refresh").to_owned();
+    let resource = app.state.config.public_base() + "/mcp/all";
+    let claims = BuiltinTokens::new(app.state.store.clone())
+        .verify(&narrow, &resource, app.clock.now())
+        .await
+        .expect("the narrow token verifies");
+    assert_eq!(claims.scopes, [Scope::Cart].into_iter().collect(), "the token carries only the asked scope");
+    let (_, order) = mcp_call(app, &narrow, "checkout", json!({"idempotencyKey": "narrow-1"})).await;
+    let challenge = order["body"]["result"]["_meta"]["mcp/www_authenticate"][0].as_str().unwrap_or_default();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"cart orders\""), "{order:#}");
+    assert!(
+        order["body"]["result"]["content"][0]["text"].as_str().is_some_and(|t| t.contains("(orders)")),
+        "{order:#}"
+    );
+
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+            ("client_id", &client.client_id),
+            ("scope", "cart membership"),
+        ])
+        .await;
+    assert_eq!((status, error_of(&body)), (400, "invalid_scope"), "membership was never granted: {body}");
+
+    let (status, body) = client.refresh(&refresh2).await;
+    assert_eq!(status, 200, "a refused scope does not burn the refresh token: {body}");
+    assert_eq!(body["scope"], "cart orders", "the rotated refresh token kept the grant's scope");
+    let full = body["access_token"].as_str().expect("access");
+    let claims =
+        BuiltinTokens::new(app.state.store.clone()).verify(full, &resource, app.clock.now()).await.expect("verifies");
+    assert_eq!(claims.scopes, [Scope::Cart, Scope::Orders].into_iter().collect());
+}
+
+#[tokio::test]
+async fn refresh_narrows_the_scope_in_memory() {
+    refresh_narrows_the_scope(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn refresh_narrows_the_scope_on_redis() {
+    let redis = RedisTestServer::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    refresh_narrows_the_scope(&spawn_app_with(config).await).await;
+}

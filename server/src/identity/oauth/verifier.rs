@@ -42,7 +42,7 @@ impl TokenVerifier for BuiltinTokens {
         }
         Ok(AccessClaims {
             account: found.grant.account,
-            scopes: found.grant.scopes,
+            scopes: found.scopes,
             client_id: Some(found.grant.client_id),
             expires_at: found.expires_at,
         })
