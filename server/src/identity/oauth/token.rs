@@ -11,6 +11,9 @@
 //! refresh token keeps the grant's scope, as §6 requires, so a later refresh without `scope`
 //! gets all of it back. A scope outside the grant is `invalid_scope` (the refresh token is not
 //! consumed).
+//!
+//! A grant is only as good as its account: a code or refresh token whose account is no longer in
+//! the accounts file is `invalid_grant`, and the grant is revoked.
 
 use std::collections::BTreeSet;
 
@@ -150,6 +153,17 @@ fn new_tokens(
     (access, refresh, hashes)
 }
 
+/// `invalid_grant`, with the grant revoked, when the grant's account is no longer in the accounts
+/// file (a reloaded configuration, or another instance with another file).
+async fn account_exists(oauth: &OAuthState, id: &GrantId, grant: &GrantRecord) -> Result<(), OAuthError> {
+    if oauth.app.accounts.user(&grant.account.email).is_some() {
+        return Ok(());
+    }
+    oauth.app.store.oauth_revoke_grant(id).await?;
+    tracing::warn!(grant = %id, "oauth: the grant's account no longer exists; grant revoked");
+    Err(invalid_grant("the account of this grant no longer exists; the grant is revoked"))
+}
+
 fn invalid_grant(why: &str) -> OAuthError {
     OAuthError::InvalidGrant(why.to_owned())
 }
@@ -188,6 +202,7 @@ async fn exchange_code(
     } else {
         None
     };
+    account_exists(oauth, &parsed.grant, &grant).await?;
     if let Some(refusal) = refusal {
         // A code is good for one try: whatever was wrong, it is burnt.
         store.oauth_revoke_grant(&parsed.grant).await?;
@@ -234,6 +249,7 @@ async fn refresh(
     if view.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
+    account_exists(oauth, &parsed.grant, &view.grant).await?;
     if form.resource.as_deref().is_some_and(|r| !same_resource(r, &view.grant.resource)) {
         return Err(OAuthError::InvalidTarget("resource is not the one the grant was issued for".into()));
     }
