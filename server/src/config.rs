@@ -301,6 +301,12 @@ pub struct OAuthServerConfig {
     #[arg(long, env = "OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES", default_value_t = false, action = clap::ArgAction::Set)]
     pub cimd_allow_private_addresses: bool,
 
+    /// Days a dynamically registered client (RFC 7591) stays registered without use; each
+    /// authorization, token or revocation request of the client starts the count again. The
+    /// predefined client and metadata-document clients never expire.
+    #[arg(long, env = "OAUTH_CLIENT_IDLE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub client_idle_days: u64,
+
     /// The client id of one predefined client (e.g. the one entered in ChatGPT's app settings).
     #[arg(long, env = "OAUTH_CLIENT_ID")]
     pub client_id: Option<String>,

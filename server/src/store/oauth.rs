@@ -156,7 +156,7 @@ pub enum Rotate {
 /// Small JSON records of the authorization server, each under its kind and key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
-    /// A dynamically registered client, by client id; kept until deleted.
+    /// A dynamically registered client, by client id; expires when unused (`OAUTH_CLIENT_IDLE_DAYS`).
     Client,
     /// A pending authorization request (the sign-in page's), by the hash of its handle.
     Request,

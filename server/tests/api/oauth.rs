@@ -972,3 +972,46 @@ async fn the_built_in_verifier_refuses_a_token_of_an_unknown_account_in_memory()
     assert_eq!(refused.map(|c| c.account), Err(TokenError::UnknownAccount));
     assert!(verify(&app, &access, "/mcp/all").await.is_ok(), "with the demo shopper's accounts it is good");
 }
+
+/// RFC 7591 clients expire after OAUTH_CLIENT_IDLE_DAYS (30) without use; authorize and token
+/// requests renew them; the predefined client never expires.
+async fn registered_clients_expire_unless_used(app: &TestApp) {
+    let idle = Client::register(app, "Idle").await;
+    let used = Client::register(app, "Used").await;
+    let (_, mut refresh) = used.link().await;
+    for _ in 0..3 {
+        app.clock.advance(Duration::days(20));
+        let (status, body) = used.refresh(&refresh).await;
+        assert_eq!(status, 200, "a client in use stays registered: {body}");
+        refresh = body["refresh_token"].as_str().expect("refresh").to_owned();
+        assert_eq!(used.open(&[], None).await.status, 200);
+    }
+    let page = idle.open(&[], None).await;
+    assert_eq!(page.status, 400, "unused for 60 days: {}", page.html);
+    let (status, body) = idle.refresh("rt_whatever").await;
+    assert_eq!((status, error_of(&body)), (401, "invalid_client"), "{body}");
+}
+
+#[tokio::test]
+async fn registered_clients_expire_unless_used_in_memory() {
+    registered_clients_expire_unless_used(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn registered_clients_expire_unless_used_on_redis() {
+    let redis = RedisTestServer::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    registered_clients_expire_unless_used(&spawn_app_with(config).await).await;
+}
+
+#[tokio::test]
+async fn the_predefined_client_never_expires() {
+    let mut config = test_config();
+    config.oauth_server.client_id = Some("chatgpt-app".into());
+    config.oauth_server.client_redirect_uris = vec![REDIRECT.into()];
+    let app = spawn_app_with(config).await;
+    app.clock.advance(Duration::days(400));
+    let client = Client::with_id(&app, "chatgpt-app");
+    assert_eq!(client.open(&[], None).await.status, 200);
+}
