@@ -204,11 +204,16 @@ async fn without_a_token_tools_that_need_an_account_invite_linking() {
     let checkout = app.call(ToolName::Checkout, json!({})).await;
     assert!(result_challenge(&checkout).contains("scope=\"cart orders\""), "{:#}", checkout.0);
 
-    // A session-mode checkout that is not signed in keeps today's answer.
+    // A session-mode call that is not signed in keeps today's "sign in" answer, and carries the
+    // challenge too, so an OAuth client offers to link the account instead.
     let sid = app.new_session().await;
-    let unsigned = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
-    assert!(unsigned.is_error() && unsigned.text().contains("sign in"), "{}", unsigned.text());
-    assert!(unsigned.0["_meta"].get("mcp/www_authenticate").is_none());
+    for (tool, scopes) in [(ToolName::Checkout, "cart orders"), (ToolName::CircleSignup, "membership")] {
+        let unsigned = app.call(tool, json!({"sessionId": sid})).await;
+        assert!(unsigned.is_error() && unsigned.text().contains("sign in"), "{tool}: {}", unsigned.text());
+        let value = result_challenge(&unsigned);
+        assert!(value.starts_with(&format!("Bearer resource_metadata=\"{metadata}\"")), "{tool}: {:#}", unsigned.0);
+        assert!(value.contains(&format!("scope=\"{scopes}\"")) && !value.contains("error=\""), "{tool}: {value}");
+    }
 }
 
 #[tokio::test]
