@@ -85,6 +85,16 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
 
+    /// Requests per second each linked account (a valid bearer token's account) may make on the
+    /// MCP endpoints, whatever IPs they come from; counted on top of the per-IP and per-session
+    /// limits, answered the same way (429 + `Retry-After`). 0 disables this limit.
+    #[arg(long, env = "ACCOUNT_RATE_LIMIT_PER_SEC", default_value_t = 10)]
+    pub account_rate_limit_per_sec: u32,
+
+    /// Requests a linked account may make at once above the sustained rate.
+    #[arg(long, env = "ACCOUNT_RATE_LIMIT_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_rate_limit_burst: u32,
+
     /// Sign-in attempts per minute allowed to each client IP and each session on
     /// /api/session/authenticate (on top of the per-account lockout). 0 disables this limit.
     #[arg(long, env = "SIGNIN_RATE_LIMIT_PER_MIN", default_value_t = 60)]

@@ -501,3 +501,41 @@ async fn a_shopper_who_added_anonymously_checks_out_after_linking() {
     let twice = app.call_linked(&bearer, ToolName::Checkout, json!({"sessionId": sid})).await;
     assert!(twice.is_error() && twice.text().contains("empty"), "nothing left to order: {}", twice.text());
 }
+
+/// One linked account has one quota across IPs: with ACCOUNT_RATE_LIMIT_BURST 3 (the test
+/// clock stands still, so nothing refills), the fourth bearer request is refused 429 though each
+/// came from its own IP; anonymous requests from a fresh IP go on.
+#[tokio::test]
+async fn a_linked_account_is_rate_limited_across_ips() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let mut config = test_config();
+    config.oauth_issuer = Some(issuer.url.parse().expect("issuer url"));
+    config.trust_forwarded_for = true;
+    config.account_rate_limit_per_sec = 1;
+    config.account_rate_limit_burst = 3;
+    let app = spawn_app_with(config).await;
+    let token = token(&app, &issuer, &key);
+    let call = |ip: String, token: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/mcp/all"))
+            .header("Accept", "application/json, text/event-stream")
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": "get-cart", "arguments": {}}}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for n in 0..3 {
+        let response = call(format!("203.0.113.{n}"), Some(token.clone())).await.expect("sent");
+        assert_eq!(response.status(), 200, "request {n} of the account");
+    }
+    let refused = call("203.0.113.99".into(), Some(token.clone())).await.expect("sent");
+    let error = crate::helpers::assert_limited(refused).await;
+    assert!(error.message.contains("Too many requests"), "{}", error.message);
+    let anonymous = call("203.0.113.100".into(), None).await.expect("sent");
+    assert_eq!(anonymous.status(), 200, "other callers are not charged to the account");
+}
