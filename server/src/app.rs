@@ -298,7 +298,8 @@ pub fn router(
     let acp = acp
         .layer(from_fn_with_state(BodyRules::limit(crate::commerce::BODY_LIMIT), body_limit::layer))
         .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
-    let mut mcp = crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, shutdown);
+    let mut mcp =
+        crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, limits.account.clone(), shutdown);
     if let Some(limiter) = &limits.general {
         mcp = mcp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
     }

@@ -85,6 +85,16 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
 
+    /// Requests per second each linked account (a valid bearer token's account) may make on the
+    /// MCP endpoints, whatever IPs they come from; counted on top of the per-IP and per-session
+    /// limits, answered the same way (429 + `Retry-After`). 0 disables this limit.
+    #[arg(long, env = "ACCOUNT_RATE_LIMIT_PER_SEC", default_value_t = 10)]
+    pub account_rate_limit_per_sec: u32,
+
+    /// Requests a linked account may make at once above the sustained rate.
+    #[arg(long, env = "ACCOUNT_RATE_LIMIT_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_rate_limit_burst: u32,
+
     /// Sign-in attempts per minute allowed to each client IP and each session on
     /// /api/session/authenticate (on top of the per-account lockout). 0 disables this limit.
     #[arg(long, env = "SIGNIN_RATE_LIMIT_PER_MIN", default_value_t = 60)]
@@ -300,6 +310,12 @@ pub struct OAuthServerConfig {
     /// over plain http on loopback. Never set it in production (it opens the server to SSRF).
     #[arg(long, env = "OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES", default_value_t = false, action = clap::ArgAction::Set)]
     pub cimd_allow_private_addresses: bool,
+
+    /// Days a dynamically registered client (RFC 7591) stays registered without use; each
+    /// authorization, token or revocation request of the client starts the count again. The
+    /// predefined client and metadata-document clients never expire.
+    #[arg(long, env = "OAUTH_CLIENT_IDLE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub client_idle_days: u64,
 
     /// The client id of one predefined client (e.g. the one entered in ChatGPT's app settings).
     #[arg(long, env = "OAUTH_CLIENT_ID")]

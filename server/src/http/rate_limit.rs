@@ -18,10 +18,13 @@
 //! buckets too), so tests drive the buckets with a `ManualClock` instead of depending on how fast
 //! the machine is.
 //!
-//! Two limiters exist: the general one on every MCP and /api request (`RATE_LIMIT_PER_SEC`,
-//! `RATE_LIMIT_BURST`; 0 per second disables it) and a stricter one on the sign-in endpoint
+//! Three limiters exist: the general one on every MCP and /api request (`RATE_LIMIT_PER_SEC`,
+//! `RATE_LIMIT_BURST`; 0 per second disables it), a stricter one on the sign-in endpoint
 //! (`SIGNIN_RATE_LIMIT_PER_MIN`, `SIGNIN_RATE_LIMIT_BURST`), because every attempt there costs
-//! an argon2 hash. The sign-in lockout (per account and client) is separate (`identity/signin.rs`).
+//! an argon2 hash, and one per linked account (`ACCOUNT_RATE_LIMIT_PER_SEC`,
+//! `ACCOUNT_RATE_LIMIT_BURST`) that the bearer gate (`identity/bearer.rs`) charges for every MCP
+//! request whose token it accepted, so one account spread over many IPs gets one quota (per
+//! instance, like the others). The sign-in lockout (per account and client) is separate (`identity/signin.rs`).
 //!
 //! Why `governor` under a small axum middleware rather than `tower_governor`: the per-session key
 //! lives in the body, which a tower_governor key extractor cannot read, and the refusal should
@@ -59,6 +62,8 @@ pub const MAX_SESSIONS_PER_REQUEST: usize = 4;
 enum Key {
     Client(ClientKey),
     Session(SessionId),
+    /// A linked account, by its normalized email.
+    Account(String),
 }
 
 type Limiter = KeyedLimiter<Key>;
@@ -116,6 +121,11 @@ impl RequestLimiter {
         self.check(&key)
     }
 
+    /// Counts a request of the linked account `email`: `Err(seconds to wait)` over its quota.
+    pub fn check_account(&self, email: &str) -> Result<(), u64> {
+        self.check(&Key::Account(crate::identity::accounts::normalize(email)))
+    }
+
     fn limiter_tracks(&self, key: &Key) -> bool {
         self.buckets.contains_key(key)
     }
@@ -137,6 +147,8 @@ impl RequestLimiter {
 pub struct RateLimits {
     pub general: Option<RequestLimiter>,
     pub signin: Option<RequestLimiter>,
+    /// Per linked account, charged by the bearer gate.
+    pub account: Option<RequestLimiter>,
 }
 
 impl RateLimits {
@@ -147,15 +159,21 @@ impl RateLimits {
             let quota = Quota::per_second(rate).allow_burst(burst);
             RequestLimiter::new(quota, max_keys, store.clone(), clock.clone(), config.mcp_max_body().max(api_max_body))
         });
+        let account = NonZeroU32::new(config.account_rate_limit_per_sec).map(|rate| {
+            let burst = NonZeroU32::new(config.account_rate_limit_burst).unwrap_or(rate);
+            let quota = Quota::per_second(rate).allow_burst(burst);
+            // It reads no body: the account comes from the verified token.
+            RequestLimiter::new(quota, max_keys, store.clone(), clock.clone(), 0)
+        });
         let signin = NonZeroU32::new(config.signin_rate_limit_per_min).map(|rate| {
             let burst = NonZeroU32::new(config.signin_rate_limit_burst).unwrap_or(rate);
             RequestLimiter::new(Quota::per_minute(rate).allow_burst(burst), max_keys, store, clock, api_max_body)
         });
-        RateLimits { general, signin }
+        RateLimits { general, signin, account }
     }
 
     pub fn retain_recent(&self) {
-        for limiter in [&self.general, &self.signin].into_iter().flatten() {
+        for limiter in [&self.general, &self.signin, &self.account].into_iter().flatten() {
             limiter.retain_recent();
         }
     }

@@ -4,7 +4,9 @@
 //!
 //! - No bearer token: the request goes on anonymous (session mode and the anonymous tools keep
 //!   working; the endpoint is not closed).
-//! - A valid token: the request goes on with [`Linked`] in its extensions.
+//! - A valid token: the request goes on with [`Linked`] in its extensions, once the account's
+//!   own rate limit (`ACCOUNT_RATE_LIMIT_*`, `http/rate_limit.rs`) allows it; over it, 429 with
+//!   `Retry-After` like the per-IP and per-session limits.
 //! - A refused token (malformed, unknown, revoked, expired, for another resource, forged): `401`
 //!   with `WWW-Authenticate: Bearer resource_metadata="…", error="invalid_token"`, so the client
 //!   links the account again instead of acting anonymously by mistake.
@@ -21,6 +23,7 @@ use super::resource::{Challenge, ProtectedResource};
 use super::token::{AccessClaims, TokenError, TokenVerifier};
 use crate::clock::Clock;
 use crate::error::AppError;
+use crate::http::rate_limit::RequestLimiter;
 
 /// The verified claims of the request's bearer token (absent: no token was sent).
 #[derive(Debug, Clone)]
@@ -32,6 +35,8 @@ pub struct BearerGate {
     pub verifier: Arc<dyn TokenVerifier>,
     pub clock: Arc<dyn Clock>,
     pub resource: Arc<ProtectedResource>,
+    /// The per-account rate limit (`None`: disabled).
+    pub accounts: Option<RequestLimiter>,
 }
 
 /// What the `Authorization` header holds.
@@ -71,6 +76,12 @@ pub async fn layer(State(gate): State<BearerGate>, mut request: Request, next: N
     };
     match gate.verify(&token).await {
         Ok(claims) => {
+            if let Some(limiter) = &gate.accounts
+                && let Err(retry_after_secs) = limiter.check_account(&claims.account.email)
+            {
+                tracing::info!(path = %request.uri().path(), "rate limited (account)");
+                return AppError::RateLimited { retry_after_secs }.into_response();
+            }
             request.extensions_mut().insert(Linked(Arc::new(claims)));
             next.run(request).await
         }

@@ -9,7 +9,9 @@
 //! - Without a token, a `sessionId` works exactly as before OAuth (hosts without OAuth).
 //! - With neither, anonymous tools work; a tool that needs a shopper answers an `isError` result
 //!   whose `_meta["mcp/www_authenticate"]` makes an OAuth client offer to link the account;
-//!   `add-to-cart` instead starts a chat session for the cart (`tools/checkout.rs`).
+//!   `add-to-cart` instead starts a chat session for the cart (`tools/checkout.rs`). A tool that
+//!   needs a signed-in account, called with a session that is not signed in, answers "sign in"
+//!   with the same challenge ([`Shopper::require_user`]).
 //! - With a valid token and a `sessionId` naming an anonymous chat session (not signed in), a
 //!   cart tool first moves that session's cart into the account's ([`linked_session`]; once: the
 //!   store empties the anonymous cart in the same atomic step). So a shopper who added to a cart
@@ -103,9 +105,14 @@ impl Shopper {
         }
     }
 
-    /// The account, or `NotSignedIn` (session mode only: a linked shopper always has one).
-    pub fn require_user(&self) -> Result<&User, AppError> {
-        self.user().ok_or(AppError::NotSignedIn)
+    /// The account (session mode: only once signed in; a linked shopper always has one). A
+    /// session that is not signed in gets the "sign in" answer with the challenge of `tool` in
+    /// `_meta["mcp/www_authenticate"]`, so an OAuth client offers to link the account instead.
+    pub fn require_user(&self, resource: &ProtectedResource, tool: ToolName) -> Result<&User, AppError> {
+        self.user().ok_or_else(|| AppError::LinkRequired {
+            message: AppError::NotSignedIn.to_string(),
+            challenge: resource.challenge(&Challenge::LinkRequired { scopes: access(tool).scopes() }),
+        })
     }
 
     /// The id shown in results: the session's in session mode, none for a linked account.

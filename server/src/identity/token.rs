@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::auth::{Scope, User};
 
-/// The identity and rights a valid bearer token carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The identity and rights a valid bearer token carries. Serializable so a legacy SSE POST
+/// relayed to another instance carries its verified identity along (`mcp/sse_relay.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessClaims {
     /// The linked Target account the token acts for.
     pub account: User,

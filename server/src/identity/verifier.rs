@@ -19,6 +19,6 @@ pub fn configured(
 ) -> Result<Arc<dyn TokenVerifier>, JwksError> {
     match &config.oauth_issuer {
         Some(issuer) => Ok(Arc::new(JwtVerifier::from_config(config, issuer, accounts.clone())?)),
-        None => Ok(Arc::new(BuiltinTokens::new(Arc::clone(store)))),
+        None => Ok(Arc::new(BuiltinTokens::new(Arc::clone(store), accounts.clone()))),
     }
 }

@@ -17,7 +17,9 @@
 //! random tag of that instance, so an instance that gets a POST for another instance's session
 //! knows where it belongs: with a [`SseForwarder`] (Redis pub/sub, `sse_relay.rs`)
 //! it checks the message and forwards it (202; 404 when no instance holds that tag any more; 503
-//! while the holder is resubscribing, e.g. just after Redis restarted);
+//! while the holder is resubscribing, e.g. just after Redis restarted), together with the
+//! identity the POST's own bearer token proved ([`Linked`], checked by this instance's bearer
+//! gate), so the holder acts for the POST's account as it would for a local POST;
 //! without one it answers 404 `session_on_another_instance`, saying to use sticky sessions or
 //! Streamable HTTP, rather than a bare "unknown session".
 
@@ -49,6 +51,9 @@ use rmcp::{
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::{CancellationToken, PollSender};
+
+use crate::identity::bearer::Linked;
+use crate::identity::token::AccessClaims;
 
 /// `Retry-After` (seconds) sent when `max_streams` streams are already open.
 const RETRY_AFTER_STREAMS: &str = "5";
@@ -109,7 +114,14 @@ pub enum Forwarded {
 #[async_trait::async_trait]
 pub trait SseForwarder: Send + Sync {
     /// Whether the instance with that tag took the message; `Err` when the relay is unreachable.
-    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<Forwarded, String>;
+    /// `identity` is the POST's verified [`AccessClaims`] as JSON (one line), if it had a token.
+    async fn forward(
+        &self,
+        instance: &str,
+        session_id: &str,
+        identity: Option<&str>,
+        body: Bytes,
+    ) -> Result<Forwarded, String>;
 }
 
 /// Serves rmcp [`ServerHandler`]s over the legacy HTTP+SSE transport. Cheap to clone (an `Arc`).
@@ -195,14 +207,28 @@ impl LegacySse {
         }
     }
 
-    /// A message another instance forwarded for one of this instance's sessions. It is queued like
-    /// a local POST; there is nobody to answer, so a refusal is only logged.
-    pub async fn deliver(&self, session_id: &str, body: Bytes) {
+    /// A message another instance forwarded for one of this instance's sessions, with the identity
+    /// the POST's bearer token proved there (see [`SseForwarder::forward`]). It is queued like a
+    /// local POST with that identity; there is nobody to answer, so a refusal is only logged.
+    pub async fn deliver(&self, session_id: &str, identity: Option<&str>, body: Bytes) {
         if !session_id.get(..INSTANCE_TAG_LEN).is_some_and(|tag| tag.eq_ignore_ascii_case(&self.inner.instance)) {
             tracing::warn!(session = short(session_id), "legacy SSE: forwarded message for another instance; dropped");
             return;
         }
-        let response = self.post(Some(session_id), body).await;
+        let parts = match identity.map(serde_json::from_str::<AccessClaims>) {
+            None => None,
+            Some(Ok(claims)) => {
+                let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+                parts.extensions.insert(Linked(Arc::new(claims)));
+                Some(parts)
+            }
+            Some(Err(error)) => {
+                // Never fall back to the stream's identity for a POST that proved another one.
+                tracing::warn!(session = short(session_id), %error, "legacy SSE: forwarded identity unreadable; dropped");
+                return;
+            }
+        };
+        let response = self.post_with_parts(Some(session_id), parts, body).await;
         if response.status() != StatusCode::ACCEPTED {
             tracing::info!(
                 session = short(session_id),
@@ -361,7 +387,8 @@ impl LegacySse {
         let found = self.inner.sessions().get(id).map(|s| (s.incoming.clone(), Arc::clone(&s.last_post)));
         let Some((incoming, last_post)) = found else {
             if self.inner.opened_elsewhere(id) {
-                return self.forward(id, body).await;
+                let linked = parts.as_ref().and_then(|p| p.extensions.get::<Linked>());
+                return self.forward(id, linked, body).await;
             }
             return session_not_found();
         };
@@ -410,8 +437,8 @@ impl LegacySse {
     }
 
     /// A POST for another instance's session: checked here (400 for what is not a message, as a
-    /// local POST), then forwarded when a forwarder is set.
-    async fn forward(&self, id: &str, body: Bytes) -> Response {
+    /// local POST), then forwarded with the POST's verified identity when a forwarder is set.
+    async fn forward(&self, id: &str, linked: Option<&Linked>, body: Bytes) -> Response {
         let Some(forwarder) = self.inner.forwarder.get() else {
             return session_on_another_instance();
         };
@@ -422,8 +449,19 @@ impl LegacySse {
                 &format!("body is not a JSON-RPC message: {error}"),
             );
         }
+        let identity = match linked.map(|l| serde_json::to_string(l.0.as_ref())).transpose() {
+            Ok(identity) => identity,
+            Err(error) => {
+                tracing::error!(%error, "legacy SSE: cannot serialize the POST's identity");
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "cannot forward the message",
+                );
+            }
+        };
         let instance = id.get(..INSTANCE_TAG_LEN).unwrap_or_default();
-        match forwarder.forward(instance, id, body).await {
+        match forwarder.forward(instance, id, identity.as_deref(), body).await {
             Ok(Forwarded::Delivered) => StatusCode::ACCEPTED.into_response(),
             Ok(Forwarded::Gone) => error_response(
                 StatusCode::NOT_FOUND,

@@ -1,7 +1,9 @@
 //! Legacy SSE across instances, over Redis pub/sub: every instance subscribes to
 //! `target:v1:sse:<its instance tag>`; an instance that gets a POST for a session another
-//! instance holds publishes `<sessionId>\n<body>` to that instance's channel, and the holder
-//! queues it on the stream as if it had been POSTed there ([`LegacySse::deliver`]).
+//! instance holds publishes `<sessionId>\n<body>` to that instance's channel, or
+//! `<sessionId> <identity>\n<body>` when the POST carried a bearer token (the verified claims as
+//! one line of JSON), and the holder queues it on the stream as if it had been POSTed there, with
+//! that identity ([`LegacySse::deliver`]).
 //!
 //! `PUBLISH` answers how many subscribers got the message. 0 means either that the instance
 //! stopped (the POST is answered 404: open a new stream) or that it is alive but resubscribing,
@@ -61,9 +63,21 @@ struct Publisher {
 
 #[async_trait::async_trait]
 impl SseForwarder for Publisher {
-    async fn forward(&self, instance: &str, session_id: &str, body: Bytes) -> Result<Forwarded, String> {
-        let mut payload = Vec::with_capacity(session_id.len() + 1 + body.len());
+    async fn forward(
+        &self,
+        instance: &str,
+        session_id: &str,
+        identity: Option<&str>,
+        body: Bytes,
+    ) -> Result<Forwarded, String> {
+        let identity = identity.unwrap_or_default();
+        let mut payload = Vec::with_capacity(session_id.len() + 2 + identity.len() + body.len());
         payload.extend_from_slice(session_id.as_bytes());
+        if !identity.is_empty() {
+            // Compact JSON has no line break (strings escape them), so the first line stays one.
+            payload.push(b' ');
+            payload.extend_from_slice(identity.as_bytes());
+        }
         payload.push(b'\n');
         payload.extend_from_slice(&body);
         let mut conn = self.conn.clone();
@@ -185,11 +199,15 @@ async fn listen(
                         let payload = message.get_payload_bytes();
                         match payload.iter().position(|b| *b == b'\n') {
                             Some(split) => match std::str::from_utf8(&payload[..split]) {
-                                Ok(session) => {
+                                Ok(head) => {
+                                    let (session, identity) = match head.split_once(' ') {
+                                        Some((session, identity)) => (session, Some(identity)),
+                                        None => (head, None),
+                                    };
                                     let body = Bytes::copy_from_slice(&payload[split + 1..]);
-                                    sse.deliver(session, body).await;
+                                    sse.deliver(session, identity, body).await;
                                 }
-                                Err(_) => tracing::warn!("legacy SSE relay: session id is not UTF-8; dropped"),
+                                Err(_) => tracing::warn!("legacy SSE relay: session id or identity is not UTF-8; dropped"),
                             },
                             None => tracing::warn!("legacy SSE relay: message without a session id; dropped"),
                         }

@@ -36,6 +36,7 @@ use super::sse::LegacySse;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::client_ip::ClientIp;
+use crate::http::rate_limit::RequestLimiter;
 use crate::identity::bearer::{self, BearerGate, Linked};
 use crate::identity::resource::ProtectedResource;
 
@@ -68,8 +69,14 @@ struct MessagesQuery {
     session_id: Option<String>,
 }
 
-/// The routes of every connector.
-pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: CancellationToken) -> Router {
+/// The routes of every connector; `accounts` is the per-account rate limit the bearer gate charges.
+pub fn routes(
+    services: McpServices,
+    sse: LegacySse,
+    config: &Config,
+    accounts: Option<RequestLimiter>,
+    shutdown: CancellationToken,
+) -> Router {
     let rmcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -98,6 +105,7 @@ pub fn routes(services: McpServices, sse: LegacySse, config: &Config, shutdown: 
             verifier: Arc::clone(&services.state().verifier),
             clock: Arc::clone(&services.state().clock),
             resource: Arc::new(ProtectedResource::connector(&config.public_base(), connector)),
+            accounts: accounts.clone(),
         };
         let bearer = from_fn_with_state(gate, bearer::layer);
         router = router

@@ -98,6 +98,9 @@ pub struct GrantRecord {
 pub struct NewTokens {
     pub access: SecretHash,
     pub access_expires_at: DateTime<Utc>,
+    /// The access token's scopes when a refresh narrowed them (RFC 6749 §6); `None`: the
+    /// grant's. The refresh token always keeps the grant's scopes.
+    pub access_scopes: Option<BTreeSet<Scope>>,
     pub refresh: SecretHash,
     pub refresh_expires_at: DateTime<Utc>,
 }
@@ -125,6 +128,8 @@ pub struct RefreshView {
 pub struct AccessView {
     pub grant: GrantRecord,
     pub expires_at: DateTime<Utc>,
+    /// What this token may do: the grant's scopes, or fewer when a refresh narrowed them.
+    pub scopes: BTreeSet<Scope>,
 }
 
 /// What [`OAuthStore::oauth_redeem_code`] did.
@@ -151,7 +156,7 @@ pub enum Rotate {
 /// Small JSON records of the authorization server, each under its kind and key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
-    /// A dynamically registered client, by client id; kept until deleted.
+    /// A dynamically registered client, by client id; expires when unused (`OAUTH_CLIENT_IDLE_DAYS`).
     Client,
     /// A pending authorization request (the sign-in page's), by the hash of its handle.
     Request,

@@ -30,6 +30,7 @@ fn tokens(n: u32, now: DateTime<Utc>) -> NewTokens {
     NewTokens {
         access: SecretHash::of(&format!("access-{n}")),
         access_expires_at: now + Duration::minutes(15),
+        access_scopes: None,
         refresh: SecretHash::of(&format!("refresh-{n}")),
         refresh_expires_at: now + Duration::days(30),
     }
@@ -109,6 +110,32 @@ pub(crate) async fn refresh_tokens_rotate_and_reuse_deletes_the_grant(store: &dy
     assert!(store.oauth_access(&id, &tokens(2, later).access).await.unwrap().is_none());
 }
 
+pub(crate) async fn a_rotation_may_narrow_the_access_token_only(store: &dyn Store) {
+    let id = grant_with_code(store, "code").await;
+    store.oauth_redeem_code(&id, &SecretHash::of("code"), &tokens(1, t0()), t0()).await.unwrap();
+    let first = store.oauth_access(&id, &tokens(1, t0()).access).await.unwrap().expect("stored");
+    assert_eq!(first.scopes, record().scopes, "an access token without narrowing has the grant's scopes");
+    let narrow = NewTokens { access_scopes: Some(BTreeSet::from([Scope::Cart])), ..tokens(2, t0()) };
+    assert_eq!(
+        store.oauth_rotate_refresh(&id, &tokens(1, t0()).refresh, &narrow, t0()).await.unwrap(),
+        Rotate::Rotated
+    );
+    let view = store.oauth_access(&id, &narrow.access).await.unwrap().expect("stored");
+    assert_eq!(view.scopes, BTreeSet::from([Scope::Cart]));
+    assert_eq!(view.expires_at, narrow.access_expires_at);
+    assert_eq!(view.grant.scopes, record().scopes, "the grant keeps its scopes");
+    let refresh = store.oauth_refresh(&id, &narrow.refresh).await.unwrap().expect("current");
+    assert_eq!(refresh.grant.scopes, record().scopes, "so does the refresh token");
+    // A later rotation (which drops expired access tokens) reads the narrowed one's expiry.
+    let later = t0() + Duration::minutes(20);
+    assert_eq!(
+        store.oauth_rotate_refresh(&id, &narrow.refresh, &tokens(3, later), later).await.unwrap(),
+        Rotate::Rotated
+    );
+    assert!(store.oauth_access(&id, &narrow.access).await.unwrap().is_none(), "expired, dropped at rotation");
+    assert_eq!(store.oauth_access(&id, &tokens(3, later).access).await.unwrap().expect("new").scopes, record().scopes);
+}
+
 pub(crate) async fn an_expired_refresh_token_does_not_rotate(store: &dyn Store) {
     let id = grant_with_code(store, "code").await;
     store.oauth_redeem_code(&id, &SecretHash::of("code"), &tokens(1, t0()), t0()).await.unwrap();
@@ -168,6 +195,7 @@ macro_rules! oauth_contract_tests {
             a_code_is_redeemed_once_and_a_replay_deletes_the_grant,
             an_expired_code_cannot_be_redeemed,
             refresh_tokens_rotate_and_reuse_deletes_the_grant,
+            a_rotation_may_narrow_the_access_token_only,
             an_expired_refresh_token_does_not_rotate,
             used_refresh_tokens_are_remembered_up_to_the_cap,
             revocation_forgets_tokens,

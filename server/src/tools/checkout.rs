@@ -170,7 +170,7 @@ impl TargetMcp {
     )]
     pub(crate) async fn checkout(&self, Parameters(input): Parameters<CheckoutInput>) -> ToolOutcome<CheckoutOutput> {
         let shopper = self.shopper(input.session_id.as_ref(), ToolName::Checkout).await?;
-        let user = shopper.require_user()?.clone();
+        let user = shopper.require_user(&self.resource, ToolName::Checkout)?.clone();
         let session = shopper.into_session();
         let key = input.idempotency_key.as_ref();
         if let Some(key) = key

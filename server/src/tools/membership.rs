@@ -102,7 +102,7 @@ impl TargetMcp {
         Parameters(input): Parameters<CircleSignupInput>,
     ) -> ToolOutcome<MembershipOutput> {
         let shopper = self.shopper(input.session_id.as_ref(), ToolName::CircleSignup).await?;
-        let user = shopper.require_user()?.clone();
+        let user = shopper.require_user(&self.resource, ToolName::CircleSignup)?.clone();
         let tier = input.tier.unwrap_or(MembershipTier::Circle);
         let joined = Membership { tier, member_since: self.state.clock.now(), lifetime_savings_cents: Cents::ZERO };
         let membership = self.state.store.join_membership(&user.email, joined).await?;

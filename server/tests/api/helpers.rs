@@ -46,6 +46,8 @@ pub fn test_config() -> Config {
         max_sse_streams_per_client: 16,
         rate_limit_per_sec: 50,
         rate_limit_burst: 200,
+        account_rate_limit_per_sec: 10,
+        account_rate_limit_burst: 100,
         signin_rate_limit_per_min: 60,
         signin_rate_limit_burst: 30,
         trust_forwarded_for: false,

@@ -215,7 +215,10 @@ async fn post_form(app: &TestApp, http: &reqwest::Client, path: &str, pairs: &[(
 
 async fn verify(app: &TestApp, token: &str, path: &str) -> Result<shared::auth::User, TokenError> {
     let resource = app.state.config.public_base() + path;
-    BuiltinTokens::new(app.state.store.clone()).verify(token, &resource, app.clock.now()).await.map(|c| c.account)
+    BuiltinTokens::new(app.state.store.clone(), app.state.accounts.clone())
+        .verify(token, &resource, app.clock.now())
+        .await
+        .map(|c| c.account)
 }
 
 fn error_of(body: &Value) -> &str {
@@ -322,9 +325,9 @@ async fn two_instances_sharing_redis_accept_each_others_tokens() {
     assert_eq!(status, 200, "{body}");
     let access = body["access_token"].as_str().expect("access");
     // Each instance's own public base differs (its port); the resource is A's URL on both.
-    let verifier_b = BuiltinTokens::new(b.state.store.clone());
+    let verifier_b = BuiltinTokens::new(b.state.store.clone(), b.state.accounts.clone());
     assert!(verifier_b.verify(access, &resource, b.clock.now()).await.is_ok(), "B verifies the token it issued");
-    let verifier_a = BuiltinTokens::new(a.state.store.clone());
+    let verifier_a = BuiltinTokens::new(a.state.store.clone(), a.state.accounts.clone());
     assert!(verifier_a.verify(access, &resource, a.clock.now()).await.is_ok(), "A verifies B's token");
     let (status, body) = on_a.refresh(body["refresh_token"].as_str().expect("refresh")).await;
     assert_eq!(status, 200, "A rotates the refresh token B issued: {body}");
@@ -842,4 +845,173 @@ async fn built_in_tokens_shop_over_mcp_and_revoked_ones_get_401() {
     assert_eq!(status, 401);
     let challenge = refused["challenge"].as_str().unwrap_or_default();
     assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata="), "{challenge}");
+}
+
+/// RFC 6749 §6 on refresh: a `scope` that is a subset of the grant's gets an access token with
+/// exactly that scope; the rotated refresh token keeps the grant's scope (the next refresh
+/// without `scope` gets all of it back); a scope outside the grant is `invalid_scope`.
+async fn refresh_narrows_the_scope(app: &TestApp) {
+    let client = Client::register(app, "ChatGPT").await;
+    let (_, refresh) = client.link().await; // scopes "cart orders"
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client.client_id),
+            ("scope", "cart"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "cart", "the answer names the narrower scope");
+    let narrow = body["access_token"].as_str().expect("access").to_owned();
+    let refresh2 = body["refresh_token"].as_str().expect("refresh").to_owned();
+    let resource = app.state.config.public_base() + "/mcp/all";
+    let claims = BuiltinTokens::new(app.state.store.clone(), app.state.accounts.clone())
+        .verify(&narrow, &resource, app.clock.now())
+        .await
+        .expect("the narrow token verifies");
+    assert_eq!(claims.scopes, [Scope::Cart].into_iter().collect(), "the token carries only the asked scope");
+    let (_, order) = mcp_call(app, &narrow, "checkout", json!({"idempotencyKey": "narrow-1"})).await;
+    let challenge = order["body"]["result"]["_meta"]["mcp/www_authenticate"][0].as_str().unwrap_or_default();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"cart orders\""), "{order:#}");
+    assert!(
+        order["body"]["result"]["content"][0]["text"].as_str().is_some_and(|t| t.contains("(orders)")),
+        "{order:#}"
+    );
+
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+            ("client_id", &client.client_id),
+            ("scope", "cart membership"),
+        ])
+        .await;
+    assert_eq!((status, error_of(&body)), (400, "invalid_scope"), "membership was never granted: {body}");
+
+    let (status, body) = client.refresh(&refresh2).await;
+    assert_eq!(status, 200, "a refused scope does not burn the refresh token: {body}");
+    assert_eq!(body["scope"], "cart orders", "the rotated refresh token kept the grant's scope");
+    let full = body["access_token"].as_str().expect("access");
+    let claims = BuiltinTokens::new(app.state.store.clone(), app.state.accounts.clone())
+        .verify(full, &resource, app.clock.now())
+        .await
+        .expect("verifies");
+    assert_eq!(claims.scopes, [Scope::Cart, Scope::Orders].into_iter().collect());
+}
+
+#[tokio::test]
+async fn refresh_narrows_the_scope_in_memory() {
+    refresh_narrows_the_scope(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn refresh_narrows_the_scope_on_redis() {
+    let redis = RedisTestServer::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    refresh_narrows_the_scope(&spawn_app_with(config).await).await;
+}
+
+/// An accounts file with one account that is not the demo shopper; its path.
+fn accounts_without_the_demo_shopper() -> std::path::PathBuf {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let hash = argon2::Argon2::default()
+        .hash_password(b"someone-else-pass", &SaltString::generate(&mut OsRng))
+        .expect("hashes")
+        .to_string();
+    let accounts = json!([{"email": "someone@example.com", "name": "Someone Else", "passwordHash": hash}]);
+    let path =
+        std::env::temp_dir().join(format!("oauth-accounts-{}-{}.json", std::process::id(), rand::random::<u64>()));
+    std::fs::write(&path, accounts.to_string()).expect("accounts file written");
+    path
+}
+
+/// A grant outlives nothing: B shares A's Redis (and A's public URL, so the audience matches)
+/// but its accounts file no longer has the demo shopper. B refuses the shopper's access token
+/// (401 invalid_token) and their refresh token (invalid_grant), and the refusal revokes the grant.
+#[tokio::test]
+async fn a_grant_of_an_account_removed_from_the_accounts_file_is_refused_and_revoked() {
+    let redis = RedisTestServer::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    let a = spawn_app_with(config).await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    config.public_base_url = Some(a.state.config.public_base().parse().expect("url"));
+    let accounts = accounts_without_the_demo_shopper();
+    config.accounts_file = Some(accounts.clone());
+    let b = spawn_app_with(config).await;
+    let _ = std::fs::remove_file(accounts);
+
+    let on_a = Client::register(&a, "ChatGPT").await;
+    let (access, refresh) = on_a.link().await;
+    assert_eq!(mcp_call(&a, &access, "get-cart", json!({})).await.0, 200, "A still knows the shopper");
+    let (status, refused) = mcp_call(&b, &access, "get-cart", json!({})).await;
+    assert_eq!(status, 401, "B has no such account: {refused:#}");
+    assert!(refused["challenge"].as_str().unwrap_or_default().contains("error=\"invalid_token\""), "{refused:#}");
+
+    let on_b = Client::with_id(&b, &on_a.client_id);
+    let (status, body) = on_b.refresh(&refresh).await;
+    assert_eq!((status, error_of(&body)), (400, "invalid_grant"), "{body}");
+    assert_eq!(verify(&a, &access, "/mcp/all").await, Err(TokenError::Unknown), "the refusal revoked the grant");
+    assert_eq!(error_of(&on_a.refresh(&refresh).await.1), "invalid_grant", "on every instance");
+}
+
+/// The same on the memory store, at the verifier: a token whose account is not in the accounts
+/// the verifier was given is `UnknownAccount`.
+#[tokio::test]
+async fn the_built_in_verifier_refuses_a_token_of_an_unknown_account_in_memory() {
+    let app = spawn_app().await;
+    let (access, _) = Client::register(&app, "ChatGPT").await.link().await;
+    let path = accounts_without_the_demo_shopper();
+    let other = server::identity::accounts::Accounts::load(Some(&path)).expect("accounts load");
+    let _ = std::fs::remove_file(path);
+    let resource = app.state.config.public_base() + "/mcp/all";
+    let refused = BuiltinTokens::new(app.state.store.clone(), other).verify(&access, &resource, app.clock.now()).await;
+    assert_eq!(refused.map(|c| c.account), Err(TokenError::UnknownAccount));
+    assert!(verify(&app, &access, "/mcp/all").await.is_ok(), "with the demo shopper's accounts it is good");
+}
+
+/// RFC 7591 clients expire after OAUTH_CLIENT_IDLE_DAYS (30) without use; authorize and token
+/// requests renew them; the predefined client never expires.
+async fn registered_clients_expire_unless_used(app: &TestApp) {
+    let idle = Client::register(app, "Idle").await;
+    let used = Client::register(app, "Used").await;
+    let (_, mut refresh) = used.link().await;
+    for _ in 0..3 {
+        app.clock.advance(Duration::days(20));
+        let (status, body) = used.refresh(&refresh).await;
+        assert_eq!(status, 200, "a client in use stays registered: {body}");
+        refresh = body["refresh_token"].as_str().expect("refresh").to_owned();
+        assert_eq!(used.open(&[], None).await.status, 200);
+    }
+    let page = idle.open(&[], None).await;
+    assert_eq!(page.status, 400, "unused for 60 days: {}", page.html);
+    let (status, body) = idle.refresh("rt_whatever").await;
+    assert_eq!((status, error_of(&body)), (401, "invalid_client"), "{body}");
+}
+
+#[tokio::test]
+async fn registered_clients_expire_unless_used_in_memory() {
+    registered_clients_expire_unless_used(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn registered_clients_expire_unless_used_on_redis() {
+    let redis = RedisTestServer::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    registered_clients_expire_unless_used(&spawn_app_with(config).await).await;
+}
+
+#[tokio::test]
+async fn the_predefined_client_never_expires() {
+    let mut config = test_config();
+    config.oauth_server.client_id = Some("chatgpt-app".into());
+    config.oauth_server.client_redirect_uris = vec![REDIRECT.into()];
+    let app = spawn_app_with(config).await;
+    app.clock.advance(Duration::days(400));
+    let client = Client::with_id(&app, "chatgpt-app");
+    assert_eq!(client.open(&[], None).await.status, 200);
 }

@@ -204,11 +204,16 @@ async fn without_a_token_tools_that_need_an_account_invite_linking() {
     let checkout = app.call(ToolName::Checkout, json!({})).await;
     assert!(result_challenge(&checkout).contains("scope=\"cart orders\""), "{:#}", checkout.0);
 
-    // A session-mode checkout that is not signed in keeps today's answer.
+    // A session-mode call that is not signed in keeps today's "sign in" answer, and carries the
+    // challenge too, so an OAuth client offers to link the account instead.
     let sid = app.new_session().await;
-    let unsigned = app.call(ToolName::Checkout, json!({"sessionId": sid})).await;
-    assert!(unsigned.is_error() && unsigned.text().contains("sign in"), "{}", unsigned.text());
-    assert!(unsigned.0["_meta"].get("mcp/www_authenticate").is_none());
+    for (tool, scopes) in [(ToolName::Checkout, "cart orders"), (ToolName::CircleSignup, "membership")] {
+        let unsigned = app.call(tool, json!({"sessionId": sid})).await;
+        assert!(unsigned.is_error() && unsigned.text().contains("sign in"), "{tool}: {}", unsigned.text());
+        let value = result_challenge(&unsigned);
+        assert!(value.starts_with(&format!("Bearer resource_metadata=\"{metadata}\"")), "{tool}: {:#}", unsigned.0);
+        assert!(value.contains(&format!("scope=\"{scopes}\"")) && !value.contains("error=\""), "{tool}: {value}");
+    }
 }
 
 #[tokio::test]
@@ -495,4 +500,157 @@ async fn a_shopper_who_added_anonymously_checks_out_after_linking() {
     assert_eq!(ordered, [(lamp.id.to_string(), 2)], "what was added anonymously, once");
     let twice = app.call_linked(&bearer, ToolName::Checkout, json!({"sessionId": sid})).await;
     assert!(twice.is_error() && twice.text().contains("empty"), "nothing left to order: {}", twice.text());
+}
+
+/// One linked account has one quota across IPs: with ACCOUNT_RATE_LIMIT_BURST 3 (the test
+/// clock stands still, so nothing refills), the fourth bearer request is refused 429 though each
+/// came from its own IP; anonymous requests from a fresh IP go on.
+#[tokio::test]
+async fn a_linked_account_is_rate_limited_across_ips() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let mut config = test_config();
+    config.oauth_issuer = Some(issuer.url.parse().expect("issuer url"));
+    config.trust_forwarded_for = true;
+    config.account_rate_limit_per_sec = 1;
+    config.account_rate_limit_burst = 3;
+    let app = spawn_app_with(config).await;
+    let token = token(&app, &issuer, &key);
+    let call = |ip: String, token: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/mcp/all"))
+            .header("Accept", "application/json, text/event-stream")
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": "get-cart", "arguments": {}}}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for n in 0..3 {
+        let response = call(format!("203.0.113.{n}"), Some(token.clone())).await.expect("sent");
+        assert_eq!(response.status(), 200, "request {n} of the account");
+    }
+    let refused = call("203.0.113.99".into(), Some(token.clone())).await.expect("sent");
+    let error = crate::helpers::assert_limited(refused).await;
+    assert!(error.message.contains("Too many requests"), "{}", error.message);
+    let anonymous = call("203.0.113.100".into(), None).await.expect("sent");
+    assert_eq!(anonymous.status(), 200, "other callers are not charged to the account");
+}
+
+/// A legacy SSE stream opened on `app` (with `token` if any), read message by message.
+struct LegacyStream {
+    events: futures::stream::BoxStream<'static, eventsource_stream::Event>,
+    endpoint: String,
+}
+
+impl LegacyStream {
+    async fn open(app: &TestApp, token: Option<&str>) -> LegacyStream {
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        let mut request = app.client.get(app.url("/mcp/all")).header("Accept", "text/event-stream");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("stream opens");
+        assert_eq!(response.status(), 200);
+        let mut events = response.bytes_stream().eventsource().filter_map(|e| async move { e.ok() }).boxed();
+        let endpoint = events.next().await.expect("endpoint event").data;
+        let mut stream = LegacyStream { events, endpoint };
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "old", "version": "1"}}});
+        assert_eq!(stream.post(app, token, &init).await.status(), 202);
+        stream.answer(0).await;
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        assert_eq!(stream.post(app, token, &initialized).await.status(), 202);
+        stream
+    }
+
+    /// POSTs `message` to the stream's endpoint through `app` (another instance, maybe).
+    async fn post(&self, app: &TestApp, token: Option<&str>, message: &Value) -> reqwest::Response {
+        let mut request = app.client.post(app.url(&self.endpoint)).json(message);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("posted")
+    }
+
+    /// Calls `tool` through `app` with `token` on the POST; the tool result from the stream.
+    async fn call(&mut self, app: &TestApp, token: Option<&str>, id: u64, tool: ToolName) -> Value {
+        let call = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": tool.as_str(), "arguments": {}}});
+        assert_eq!(self.post(app, token, &call).await.status(), 202);
+        self.answer(id).await["result"].clone()
+    }
+
+    async fn answer(&mut self, id: u64) -> Value {
+        use futures::StreamExt;
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), self.events.next())
+                .await
+                .expect("answer in time")
+                .expect("stream open");
+            let message: Value = serde_json::from_str(&event.data).expect("JSON");
+            if message["id"] == json!(id) {
+                return message;
+            }
+        }
+    }
+}
+
+/// The identity of a legacy SSE POST is its own bearer token's: `post_on` takes the POSTs (the
+/// stream's instance, or another one relaying through Redis). The stream was opened with every
+/// scope; a POST with a cart-only token cannot check out, a POST without a token acts as the
+/// stream, and an anonymous stream's POST with a token acts for the linked account.
+async fn sse_posts_act_with_their_own_token(
+    stream_on: &TestApp,
+    post_on: &TestApp,
+    issuer: &TestIssuer,
+    key: &SigningKey,
+) {
+    let all = public(stream_on, "/mcp/all");
+    let now = stream_on.clock.now();
+    let full = key.sign(&issuer.claims(DEMO_EMAIL, &all, ALL_SCOPES, now));
+    let cart_only = key.sign(&issuer.claims(DEMO_EMAIL, &all, "account cart", now));
+
+    let mut stream = LegacyStream::open(stream_on, Some(&full)).await;
+    let narrow = stream.call(post_on, Some(&cart_only), 1, ToolName::Checkout).await;
+    let value = narrow["_meta"]["mcp/www_authenticate"][0].as_str().unwrap_or_default().to_owned();
+    assert!(value.contains("error=\"insufficient_scope\""), "the POST's cart-only token decides: {narrow:#}");
+    let as_stream = stream.call(post_on, None, 2, ToolName::Checkout).await;
+    assert!(as_stream["_meta"].get("mcp/www_authenticate").is_none(), "no token: the stream's: {as_stream:#}");
+    assert!(as_stream["content"][0]["text"].as_str().is_some_and(|t| t.contains("cart is empty")), "{as_stream:#}");
+
+    let mut anonymous = LegacyStream::open(stream_on, None).await;
+    let linked = anonymous.call(post_on, Some(&full), 1, ToolName::AuthenticateTarget).await;
+    assert_eq!(linked["structuredContent"]["mode"], "linked", "{linked:#}");
+    let refused =
+        anonymous.post(post_on, Some("not-a-token"), &json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list"})).await;
+    assert_eq!(refused.status(), 401);
+    assert!(challenge(&refused).contains("error=\"invalid_token\""), "{}", challenge(&refused));
+}
+
+#[tokio::test]
+async fn a_legacy_sse_post_acts_with_its_own_bearer_token() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let app = app_with_issuer(&issuer, None).await;
+    sse_posts_act_with_their_own_token(&app, &app, &issuer, &key).await;
+}
+
+#[tokio::test]
+async fn a_legacy_sse_post_relayed_to_another_instance_acts_with_its_own_bearer_token() {
+    let key = SigningKey::generate("k1");
+    let issuer = TestIssuer::start(vec![key.clone()]).await;
+    let redis = RedisTestServer::start().await;
+    let a = app_with_issuer(&issuer, Some(&redis)).await;
+    let mut config = test_config();
+    config.oauth_issuer = Some(issuer.url.parse().expect("issuer url"));
+    config.redis_url = Some(redis.url().into());
+    // One public URL for both, as behind a load balancer: tokens name the same resource.
+    config.public_base_url = Some(a.state.config.public_base().parse().expect("url"));
+    let b = spawn_app_with(config).await;
+    sse_posts_act_with_their_own_token(&a, &b, &issuer, &key).await;
 }

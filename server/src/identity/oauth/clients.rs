@@ -4,7 +4,9 @@
 //! - the one predefined client of the configuration (`OAUTH_CLIENT_ID`, e.g. entered in
 //!   ChatGPT's app settings), public or with a secret;
 //! - a Client ID Metadata Document: a `client_id` that is an https URL is fetched (`cimd.rs`);
-//! - a dynamically registered client (RFC 7591, `register.rs`), stored in the `Store`.
+//! - a dynamically registered client (RFC 7591, `register.rs`), stored in the `Store`; it expires
+//!   after `OAUTH_CLIENT_IDLE_DAYS` without use, and every lookup (authorize, token, revoke)
+//!   starts that count again (Redis: the key's TTL; memory: the record's expiry).
 //!
 //! Every client is public (PKCE, no secret) except a predefined client given a secret. Redirect
 //! URIs are https, or http on a loopback host; they match exactly, except that a loopback
@@ -163,6 +165,8 @@ pub enum ClientError {
 pub struct Clients {
     predefined: Option<Client>,
     cimd: Option<CimdFetcher>,
+    /// How long a registered client lives without use.
+    idle: chrono::Duration,
 }
 
 impl Clients {
@@ -184,7 +188,13 @@ impl Clients {
             }
         };
         let cimd = config.client_metadata_documents.then(|| CimdFetcher::new(config)).transpose()?;
-        Ok(Clients { predefined, cimd })
+        let idle = chrono::Duration::days(i64::try_from(config.client_idle_days).unwrap_or(3650));
+        Ok(Clients { predefined, cimd, idle })
+    }
+
+    /// When a registered client used (or registered) at `now` expires unless used again.
+    pub fn registered_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.idle
     }
 
     /// Whether Client ID Metadata Documents are accepted (for the metadata document).
@@ -214,8 +224,11 @@ impl Clients {
             return Err(ClientError::Unknown);
         }
         let json = store.oauth_record(RecordKind::Client, client_id, now).await?.ok_or(ClientError::Unknown)?;
-        serde_json::from_str(&json)
-            .map_err(|e| ClientError::Store(StoreError::Backend(format!("a stored client does not parse: {e}"))))
+        let client = serde_json::from_str(&json)
+            .map_err(|e| ClientError::Store(StoreError::Backend(format!("a stored client does not parse: {e}"))))?;
+        // Used now: it stays registered for another idle period.
+        store.oauth_put_record(RecordKind::Client, client_id, &json, Some(self.registered_expiry(now)), now).await?;
+        Ok(client)
     }
 }
 

@@ -6,7 +6,8 @@
 //! registered public anyway (the answer says `none`); key-based authentication methods, grant
 //! types other than `authorization_code` and `refresh_token`, and response types other than
 //! `code` are refused with `invalid_client_metadata`; a redirect URI that is not https or
-//! loopback http with `invalid_redirect_uri`. Registered clients are stored (both stores) without expiry.
+//! loopback http with `invalid_redirect_uri`. Registered clients are stored (both stores) until
+//! unused for `OAUTH_CLIENT_IDLE_DAYS` (`clients.rs` renews them on use).
 
 use axum::Json;
 use axum::extract::State;
@@ -87,7 +88,8 @@ pub async fn register(
         created_at: Some(now),
     };
     let json = serde_json::to_string(&client).map_err(|e| OAuthError::Unavailable(e.to_string()))?;
-    oauth.app.store.oauth_put_record(RecordKind::Client, &client.client_id, &json, None, now).await?;
+    let expires_at = Some(oauth.clients.registered_expiry(now));
+    oauth.app.store.oauth_put_record(RecordKind::Client, &client.client_id, &json, expires_at, now).await?;
     tracing::info!(client_id = %client.client_id, name = ?client.client_name, "oauth client registered");
     let body = RegistrationResponse {
         client_id: client.client_id,

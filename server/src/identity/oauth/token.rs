@@ -6,8 +6,14 @@
 //! deletes the grant with every token issued from it (OAuth 2.1 §4.1.3). Each refresh issues a
 //! new access token and a new refresh token; presenting a refresh token that was already
 //! rotated away revokes the whole grant (OAuth 2.1 §4.3.1, refresh token reuse detection).
-//! Tokens carry the grant's scopes and resource; a `scope` parameter on refresh may not widen
-//! them (narrowing is accepted but the grant's scopes are kept).
+//! Tokens carry the grant's scopes and resource. A `scope` parameter on refresh (RFC 6749 §6)
+//! that is a subset of the grant's gets an access token with exactly that scope; the rotated
+//! refresh token keeps the grant's scope, as §6 requires, so a later refresh without `scope`
+//! gets all of it back. A scope outside the grant is `invalid_scope` (the refresh token is not
+//! consumed).
+//!
+//! A grant is only as good as its account: a code or refresh token whose account is no longer in
+//! the accounts file is `invalid_grant`, and the grant is revoked.
 
 use std::collections::BTreeSet;
 
@@ -108,8 +114,9 @@ pub async fn token(
     }
     let client = authenticate_client(&oauth, &headers, &form).await?;
     let now = oauth.app.clock.now();
-    let (access, refresh, grant) = if grant_type == "authorization_code" {
-        exchange_code(&oauth, &client, &form, now).await?
+    let (access, refresh, scopes) = if grant_type == "authorization_code" {
+        let (access, refresh, grant) = exchange_code(&oauth, &client, &form, now).await?;
+        (access, refresh, grant.scopes)
     } else {
         refresh(&oauth, &client, &form, now).await?
     };
@@ -118,25 +125,43 @@ pub async fn token(
         token_type: "Bearer",
         expires_in: oauth.app.config.oauth_server.access_token_ttl_secs,
         refresh_token: refresh,
-        scope: grant.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        scope: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
     };
     let mut response = Json(body).into_response();
     no_store(&mut response);
     Ok(response)
 }
 
-/// New access and refresh tokens for `grant`, and their hashes for the store.
-fn new_tokens(oauth: &OAuthState, grant: &GrantId, now: DateTime<Utc>) -> (String, String, NewTokens) {
+/// New access and refresh tokens for `grant`, and their hashes for the store; `access_scopes`
+/// narrows the access token (`None`: the grant's scopes).
+fn new_tokens(
+    oauth: &OAuthState,
+    grant: &GrantId,
+    access_scopes: Option<BTreeSet<Scope>>,
+    now: DateTime<Utc>,
+) -> (String, String, NewTokens) {
     let settings = &oauth.app.config.oauth_server;
     let secs = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
     let (access, refresh) = (secrets::issue(Kind::Access, grant), secrets::issue(Kind::Refresh, grant));
     let hashes = NewTokens {
         access: SecretHash::of(&access),
         access_expires_at: now + secs(settings.access_token_ttl_secs),
+        access_scopes,
         refresh: SecretHash::of(&refresh),
         refresh_expires_at: now + secs(settings.refresh_token_ttl_secs),
     };
     (access, refresh, hashes)
+}
+
+/// `invalid_grant`, with the grant revoked, when the grant's account is no longer in the accounts
+/// file (a reloaded configuration, or another instance with another file).
+async fn account_exists(oauth: &OAuthState, id: &GrantId, grant: &GrantRecord) -> Result<(), OAuthError> {
+    if oauth.app.accounts.user(&grant.account.email).is_some() {
+        return Ok(());
+    }
+    oauth.app.store.oauth_revoke_grant(id).await?;
+    tracing::warn!(grant = %id, "oauth: the grant's account no longer exists; grant revoked");
+    Err(invalid_grant("the account of this grant no longer exists; the grant is revoked"))
 }
 
 fn invalid_grant(why: &str) -> OAuthError {
@@ -177,13 +202,14 @@ async fn exchange_code(
     } else {
         None
     };
+    account_exists(oauth, &parsed.grant, &grant).await?;
     if let Some(refusal) = refusal {
         // A code is good for one try: whatever was wrong, it is burnt.
         store.oauth_revoke_grant(&parsed.grant).await?;
         tracing::info!(grant = %parsed.grant, error = %refusal, "oauth: code refused");
         return Err(refusal);
     }
-    let (access, refresh, tokens) = new_tokens(oauth, &parsed.grant, now);
+    let (access, refresh, tokens) = new_tokens(oauth, &parsed.grant, None, now);
     match store.oauth_redeem_code(&parsed.grant, &parsed.hash, &tokens, now).await? {
         Redeem::Issued => {
             tracing::info!(grant = %parsed.grant, client_id = %client.client_id, "oauth: tokens issued");
@@ -194,12 +220,13 @@ async fn exchange_code(
     }
 }
 
+/// The refresh grant: the new access token, the new refresh token, and the access token's scopes.
 async fn refresh(
     oauth: &OAuthState,
     client: &Client,
     form: &TokenRequest,
     now: DateTime<Utc>,
-) -> Result<(String, String, GrantRecord), OAuthError> {
+) -> Result<(String, String, BTreeSet<Scope>), OAuthError> {
     let presented =
         form.refresh_token.as_deref().ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required".into()))?;
     let parsed = secrets::parse(presented)
@@ -222,23 +249,36 @@ async fn refresh(
     if view.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
+    account_exists(oauth, &parsed.grant, &view.grant).await?;
     if form.resource.as_deref().is_some_and(|r| !same_resource(r, &view.grant.resource)) {
         return Err(OAuthError::InvalidTarget("resource is not the one the grant was issued for".into()));
     }
-    if let Some(scope) = form.scope.as_deref() {
-        let asked: Result<BTreeSet<Scope>, _> =
-            scope.split(' ').filter(|w| !w.is_empty()).map(str::parse::<Scope>).collect();
-        if !asked.is_ok_and(|asked| asked.is_subset(&view.grant.scopes)) {
-            return Err(OAuthError::InvalidScope("scope may not exceed what the shopper granted".into()));
-        }
-    }
-    let (access, refresh, tokens) = new_tokens(oauth, &parsed.grant, now);
+    let narrowed = narrowed_scopes(form.scope.as_deref(), &view.grant.scopes)?;
+    let scopes = narrowed.clone().unwrap_or_else(|| view.grant.scopes.clone());
+    let (access, refresh, tokens) = new_tokens(oauth, &parsed.grant, narrowed, now);
     match store.oauth_rotate_refresh(&parsed.grant, &parsed.hash, &tokens, now).await? {
-        Rotate::Rotated => Ok((access, refresh, view.grant)),
+        Rotate::Rotated => Ok((access, refresh, scopes)),
         Rotate::Reused => {
             tracing::warn!(grant = %parsed.grant, "oauth: refresh token reused; grant revoked");
             Err(reused())
         }
         Rotate::Missing => Err(invalid_grant("the refresh token is not valid, expired or revoked")),
     }
+}
+
+/// The scopes a refresh asks for (RFC 6749 §6): `None` when it asks for none (absent or blank:
+/// the grant's), the asked set when it is within `granted` (the same set counts as no
+/// narrowing), `invalid_scope` otherwise.
+fn narrowed_scopes(asked: Option<&str>, granted: &BTreeSet<Scope>) -> Result<Option<BTreeSet<Scope>>, OAuthError> {
+    let Some(words) = asked.filter(|s| !s.trim().is_empty()) else { return Ok(None) };
+    let asked: BTreeSet<Scope> = words
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::parse::<Scope>)
+        .collect::<Result<_, _>>()
+        .map_err(|_| OAuthError::InvalidScope(format!("{words:?} names a scope this server does not know")))?;
+    if !asked.is_subset(granted) {
+        return Err(OAuthError::InvalidScope("scope may not exceed what the shopper granted".into()));
+    }
+    Ok((asked != *granted).then_some(asked))
 }

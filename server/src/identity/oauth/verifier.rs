@@ -1,6 +1,7 @@
 //! [`BuiltinTokens`]: the [`TokenVerifier`] for access tokens of the built-in authorization
 //! server. A token is looked up by its SHA-256 in the store (memory or Redis), so any instance
-//! sharing the store verifies any instance's tokens.
+//! sharing the store verifies any instance's tokens. A token whose account is no longer in this
+//! instance's accounts file is refused (a hash-map lookup, no store round-trip).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::resource::same_resource;
 use super::secrets::{self, Kind};
+use crate::identity::accounts::Accounts;
 use crate::identity::token::{AccessClaims, TokenError, TokenVerifier};
 use crate::store::Store;
 
@@ -16,11 +18,12 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct BuiltinTokens {
     store: Arc<dyn Store>,
+    accounts: Accounts,
 }
 
 impl BuiltinTokens {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        BuiltinTokens { store }
+    pub fn new(store: Arc<dyn Store>, accounts: Accounts) -> Self {
+        BuiltinTokens { store, accounts }
     }
 }
 
@@ -40,9 +43,11 @@ impl TokenVerifier for BuiltinTokens {
         if !same_resource(&found.grant.resource, resource) {
             return Err(TokenError::WrongAudience);
         }
+        // The grant outlives nothing: an account removed from the accounts file loses its tokens.
+        let account = self.accounts.user(&found.grant.account.email).ok_or(TokenError::UnknownAccount)?;
         Ok(AccessClaims {
-            account: found.grant.account,
-            scopes: found.grant.scopes,
+            account,
+            scopes: found.scopes,
             client_id: Some(found.grant.client_id),
             expires_at: found.expires_at,
         })

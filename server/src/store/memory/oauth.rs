@@ -1,11 +1,12 @@
 //! The OAuth authorization server's storage in memory (see `store/oauth.rs`): one map of grants
 //! and one of small records, behind their own mutex (never held across an await).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use shared::auth::Scope;
 
 use super::MemoryStore;
 use crate::store::StoreError;
@@ -37,7 +38,8 @@ struct Grant {
     code_used: bool,
     refresh: Option<(SecretHash, DateTime<Utc>)>,
     used_refresh: VecDeque<SecretHash>,
-    access: Vec<(SecretHash, DateTime<Utc>)>,
+    /// Access tokens: hash, expiry, and the narrowed scopes if a refresh asked for fewer.
+    access: Vec<(SecretHash, DateTime<Utc>, Option<BTreeSet<Scope>>)>,
 }
 
 impl Grant {
@@ -50,8 +52,8 @@ impl Grant {
     }
 
     fn store_tokens(&mut self, tokens: &NewTokens, now: DateTime<Utc>) {
-        self.access.retain(|(_, at)| *at > now);
-        self.access.push((tokens.access.clone(), tokens.access_expires_at));
+        self.access.retain(|(_, at, _)| *at > now);
+        self.access.push((tokens.access.clone(), tokens.access_expires_at, tokens.access_scopes.clone()));
         if let Some((old, _)) = self.refresh.replace((tokens.refresh.clone(), tokens.refresh_expires_at)) {
             self.used_refresh.push_back(old);
             while self.used_refresh.len() > USED_REFRESH_KEPT {
@@ -171,16 +173,16 @@ impl OAuthStore for MemoryStore {
     async fn oauth_access(&self, id: &GrantId, access: &SecretHash) -> Result<Option<AccessView>, StoreError> {
         let inner = self.oauth.lock();
         let Some(grant) = inner.grants.get(id) else { return Ok(None) };
-        Ok(grant
-            .access
-            .iter()
-            .find(|(hash, _)| hash == access)
-            .map(|(_, at)| AccessView { grant: grant.record.clone(), expires_at: *at }))
+        Ok(grant.access.iter().find(|(hash, _, _)| hash == access).map(|(_, at, narrowed)| AccessView {
+            grant: grant.record.clone(),
+            expires_at: *at,
+            scopes: narrowed.clone().unwrap_or_else(|| grant.record.scopes.clone()),
+        }))
     }
 
     async fn oauth_revoke_access(&self, id: &GrantId, access: &SecretHash) -> Result<(), StoreError> {
         if let Some(grant) = self.oauth.lock().grants.get_mut(id) {
-            grant.access.retain(|(hash, _)| hash != access);
+            grant.access.retain(|(hash, _, _)| hash != access);
         }
         Ok(())
     }
@@ -254,6 +256,7 @@ mod tests {
         let tokens = NewTokens {
             access: SecretHash::of("a"),
             access_expires_at: t0 + Duration::minutes(15),
+            access_scopes: None,
             refresh: SecretHash::of("r"),
             refresh_expires_at: t0 + Duration::days(30),
         };

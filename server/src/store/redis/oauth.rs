@@ -6,17 +6,20 @@
 //! in µs since the epoch), `codeUsed` (`0`/`1`); after redemption `refresh` and `refreshExpUs`
 //! (the current refresh token), `usedRefresh` (hashes of rotated-away refresh tokens, space
 //! separated, the last [`USED_REFRESH_KEPT`]), and one `a:<hash>` field per access token whose
-//! value is its expiry in µs. The key expires with the code, then with the refresh token.
+//! value is its expiry in µs, followed by `|` and its space-separated scopes when a refresh
+//! narrowed them (RFC 6749 §6). The key expires with the code, then with the refresh token.
 //!
 //! Records (`target:v1:oauth:client:<id>`, `target:v1:oauth:request:<hash>`) are strings
 //! `<expiry µs or ->` newline `<json>`, with a Redis TTL as well; the expiry in the value lets a
 //! manual test clock expire them as with the memory store.
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redis::{AsyncCommands, Script};
+use shared::auth::Scope;
 
 use super::{KEY_PREFIX, RedisStore, corrupt, from_json, micros, to_json, unexpected};
 use crate::store::StoreError;
@@ -37,6 +40,33 @@ fn access_field(hash: &SecretHash) -> String {
     format!("a:{}", hash.as_str())
 }
 
+/// The value of an access token's field: its expiry, and its scopes when narrowed.
+fn access_value(tokens: &NewTokens) -> String {
+    let expiry = micros(tokens.access_expires_at);
+    match &tokens.access_scopes {
+        None => expiry.to_string(),
+        Some(scopes) => format!("{expiry}|{}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+    }
+}
+
+/// Reads an access token's field back: its expiry and, if narrowed, its scopes.
+fn parse_access_value(text: &str) -> Result<(DateTime<Utc>, Option<BTreeSet<Scope>>), StoreError> {
+    let (expiry, scopes) = match text.split_once('|') {
+        Some((expiry, scopes)) => (expiry, Some(scopes)),
+        None => (text, None),
+    };
+    let scopes = scopes
+        .map(|words| {
+            words
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(|w| w.parse::<Scope>().map_err(|_| corrupt(format_args!("access scopes: {w:?} is not a scope"))))
+                .collect::<Result<BTreeSet<_>, _>>()
+        })
+        .transpose()?;
+    Ok((from_micros("access expiry", expiry)?, scopes))
+}
+
 /// Milliseconds from `now` until `at`, at least 1 (a Redis TTL).
 fn ttl_ms(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (at - now).num_milliseconds().max(1)
@@ -49,7 +79,7 @@ fn from_micros(what: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
         .ok_or_else(|| corrupt(format_args!("{what}: {text:?} is not a time")))
 }
 
-/// `oauth_redeem_code`. KEYS: grant. ARGV: now µs, code hash, access field, access expiry µs,
+/// `oauth_redeem_code`. KEYS: grant. ARGV: now µs, code hash, access field, access value,
 /// refresh hash, refresh expiry µs, TTL ms. Replies `issued`, `replayed` or `missing`.
 const REDEEM_LUA: &str = r#"
 local f = redis.call('HMGET', KEYS[1], 'code', 'codeExpUs', 'codeUsed')
@@ -65,8 +95,8 @@ return 'issued'
 "#;
 
 /// `oauth_rotate_refresh`. KEYS: grant. ARGV: now µs, presented hash, access field, access
-/// expiry µs, refresh hash, refresh expiry µs, TTL ms, used hashes kept. Expired access fields
-/// are dropped on the way. Replies `rotated`, `reused` or `missing`.
+/// value (expiry µs, then the narrowed scopes if any), refresh hash, refresh expiry µs, TTL ms,
+/// used hashes kept. Expired access fields are dropped on the way. Replies `rotated`, `reused` or `missing`.
 const ROTATE_LUA: &str = r#"
 local f = redis.call('HMGET', KEYS[1], 'refresh', 'refreshExpUs', 'usedRefresh')
 if not f[1] then return 'missing' end
@@ -79,7 +109,7 @@ local now = tonumber(ARGV[1])
 if f[1] ~= ARGV[2] or tonumber(f[2]) <= now then return 'missing' end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
-  if string.sub(all[i], 1, 2) == 'a:' and tonumber(all[i + 1]) <= now then
+  if string.sub(all[i], 1, 2) == 'a:' and tonumber(string.match(all[i + 1], '^%-?%d+')) <= now then
     redis.call('HDEL', KEYS[1], all[i])
   end
 end
@@ -187,7 +217,7 @@ impl OAuthStore for RedisStore {
             micros(now).to_string(),
             code.as_str().to_owned(),
             access_field(&tokens.access),
-            micros(tokens.access_expires_at).to_string(),
+            access_value(tokens),
             tokens.refresh.as_str().to_owned(),
             micros(tokens.refresh_expires_at).to_string(),
             ttl_ms(tokens.refresh_expires_at, now).to_string(),
@@ -226,7 +256,7 @@ impl OAuthStore for RedisStore {
             micros(now).to_string(),
             refresh.as_str().to_owned(),
             access_field(&tokens.access),
-            micros(tokens.access_expires_at).to_string(),
+            access_value(tokens),
             tokens.refresh.as_str().to_owned(),
             micros(tokens.refresh_expires_at).to_string(),
             ttl_ms(tokens.refresh_expires_at, now).to_string(),
@@ -244,8 +274,10 @@ impl OAuthStore for RedisStore {
         let field = access_field(access);
         let f = self.grant_fields("oauth_access", id, &["record", field.as_str()]).await?;
         let Some(grant) = record_of(&f)? else { return Ok(None) };
-        let Some(Some(expires)) = f.get(1) else { return Ok(None) };
-        Ok(Some(AccessView { grant, expires_at: from_micros("access expiry", expires)? }))
+        let Some(Some(value)) = f.get(1) else { return Ok(None) };
+        let (expires_at, narrowed) = parse_access_value(value)?;
+        let scopes = narrowed.unwrap_or_else(|| grant.scopes.clone());
+        Ok(Some(AccessView { grant, expires_at, scopes }))
     }
 
     async fn oauth_revoke_access(&self, id: &GrantId, access: &SecretHash) -> Result<(), StoreError> {
