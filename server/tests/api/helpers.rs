@@ -243,6 +243,13 @@ pub async fn assert_limited(response: reqwest::Response) -> shared::api::ApiErro
     error
 }
 
+/// The test configuration on the Redis store of `redis`.
+pub fn redis_config(redis: &crate::redis_test_server::RedisTestServer) -> Config {
+    let mut config = test_config();
+    config.redis_url = Some(redis.url().into());
+    config
+}
+
 /// The test configuration with a per-IP rate limit.
 pub fn limited(per_sec: u32, burst: u32) -> Config {
     let mut config = test_config();

@@ -14,7 +14,7 @@ use server::identity::token::{TokenError, TokenVerifier};
 use sha2::{Digest, Sha256};
 use shared::auth::Scope;
 
-use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, TestApp, spawn_app, spawn_app_with, test_config};
+use crate::helpers::{DEMO_EMAIL, DEMO_PASSWORD, TestApp, redis_config, spawn_app, spawn_app_with, test_config};
 use crate::redis_test_server::RedisTestServer;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -291,20 +291,13 @@ async fn register_sign_in_token_refresh_and_reuse_detection_in_memory() {
 #[tokio::test]
 async fn register_sign_in_token_refresh_and_reuse_detection_on_redis() {
     let redis = RedisTestServer::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url().into());
-    let app = spawn_app_with(config).await;
-    whole_flow(&app).await;
+    whole_flow(&spawn_app_with(redis_config(&redis)).await).await;
 }
 
 #[tokio::test]
 async fn two_instances_sharing_redis_accept_each_others_tokens() {
     let redis = RedisTestServer::start().await;
-    let instance = || {
-        let mut config = test_config();
-        config.redis_url = Some(redis.url().into());
-        spawn_app_with(config)
-    };
+    let instance = || spawn_app_with(redis_config(&redis));
     let (a, b) = (instance().await, instance().await);
     let on_a = Client::register(&a, "ChatGPT").await;
     // Registered on A, the page on A, the code exchanged on B.
@@ -908,9 +901,7 @@ async fn refresh_narrows_the_scope_in_memory() {
 #[tokio::test]
 async fn refresh_narrows_the_scope_on_redis() {
     let redis = RedisTestServer::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url().into());
-    refresh_narrows_the_scope(&spawn_app_with(config).await).await;
+    refresh_narrows_the_scope(&spawn_app_with(redis_config(&redis)).await).await;
 }
 
 /// An accounts file with one account that is not the demo shopper; its path.
@@ -933,11 +924,8 @@ fn accounts_without_the_demo_shopper() -> std::path::PathBuf {
 #[tokio::test]
 async fn a_grant_of_an_account_removed_from_the_accounts_file_is_refused_and_revoked() {
     let redis = RedisTestServer::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url().into());
-    let a = spawn_app_with(config).await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url().into());
+    let a = spawn_app_with(redis_config(&redis)).await;
+    let mut config = redis_config(&redis);
     config.public_base_url = Some(a.state.config.public_base().parse().expect("url"));
     let accounts = accounts_without_the_demo_shopper();
     config.accounts_file = Some(accounts.clone());
@@ -1000,9 +988,7 @@ async fn registered_clients_expire_unless_used_in_memory() {
 #[tokio::test]
 async fn registered_clients_expire_unless_used_on_redis() {
     let redis = RedisTestServer::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url().into());
-    registered_clients_expire_unless_used(&spawn_app_with(config).await).await;
+    registered_clients_expire_unless_used(&spawn_app_with(redis_config(&redis)).await).await;
 }
 
 #[tokio::test]
