@@ -59,7 +59,7 @@ if [[ $TOOL == search-bearer ]]; then
   export OAUTH_ISSUER
 fi
 say "starting the server under callgrind (slow: about 50× slower than native)"
-PORT=$PORT RATE_LIMIT_PER_SEC=0 valgrind --tool=callgrind --callgrind-out-file="$OUTFILE" "$BIN" > "$WORK/server.log" 2>&1 &
+PORT=$PORT RATE_LIMIT_PER_SEC=0 ACCOUNT_RATE_LIMIT_PER_SEC=0 valgrind --tool=callgrind --callgrind-out-file="$OUTFILE" "$BIN" > "$WORK/server.log" 2>&1 &
 VPID=$!
 trap 'kill $VPID $ISSUER_PID 2>/dev/null; wait $VPID 2>/dev/null || true' EXIT
 for _ in $(seq 300); do
@@ -79,11 +79,14 @@ say "warm-up"
 BENCH_BODIES="$BODIES" wrk -t1 -c1 -d3s --timeout 30s -s "$LIB/mcp.lua" "$URL" >/dev/null
 callgrind_control -z "$VPID" >/dev/null
 say "measuring $TOOL for ${SECONDS_RUN}s at concurrency 1"
-LINE=$(BENCH_BODIES="$BODIES" wrk -t1 -c1 -d"${SECONDS_RUN}s" --timeout 30s -s "$LIB/mcp.lua" "$URL" | tail -n 1)
+LINE=$(BENCH_BODIES="$BODIES" BENCH_EXPECT="${BODIES%.txt}.expect" BENCH_SAMPLE=1 wrk -t1 -c1 -d"${SECONDS_RUN}s" --timeout 30s -s "$LIB/mcp.lua" "$URL" | tail -n 1)
 callgrind_control -d "$VPID" >/dev/null
 sleep 1
 DUMP=$(ls -t "$OUTFILE".* | head -1)
 REQUESTS=$(node -e 'console.log(JSON.parse(process.argv[1]).requests)' "$LINE")
+# A profile of refusals would be a profile of the wrong thing: every answer is checked.
+BAD=$(node -e 'const r=JSON.parse(process.argv[1]); console.log((r.failed||0)+(r.socket_errors||0)+(r.wrong||0))' "$LINE")
+[[ $BAD == 0 ]] || die "$BAD of $REQUESTS answers failed or were wrong ($LINE); see $WORK/server.log"
 TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')
 OUT="$BENCH_DIR/results/profile-$TOOL.txt"
 set +o pipefail   # head closes the pipe early

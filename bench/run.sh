@@ -230,7 +230,7 @@ fi
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"; [[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
 BIN="$TARGET_DIR/release/server"
 [[ -x "$BIN" ]] || die "$BIN was not built: run cargo build --release -p server and look at its errors"
-export RATE_LIMIT_PER_SEC=0 ACP_RATE_LIMIT_PER_SEC=0   # rate limits off for the load (harmless where a knob does not exist)
+export RATE_LIMIT_PER_SEC=0 ACP_RATE_LIMIT_PER_SEC=0 ACCOUNT_RATE_LIMIT_PER_SEC=0   # rate limits off for the load (harmless where a knob does not exist)
 # The server runs on its defaults (embedded catalog, default log filter), whatever this shell has set.
 unset UNWRANGLE_API_KEY REDIS_URL RUST_LOG PORT
 

@@ -298,15 +298,24 @@ pub fn router(
     let acp = acp
         .layer(from_fn_with_state(BodyRules::limit(crate::commerce::BODY_LIMIT), body_limit::layer))
         .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
-    let mut mcp =
+    let mcp =
         crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, limits.account.clone(), shutdown);
-    if let Some(limiter) = &limits.general {
-        mcp = mcp.layer(from_fn_with_state(limiter.clone(), rate_limit::layer));
-    }
     // No request timeout wraps the MCP routes (an SSE stream is a long GET), so the body read
-    // has its own deadline.
-    let mcp_body = BodyRules::limit(config.mcp_max_body()).with_read_deadline(config.mcp_body_timeout());
-    let mcp = mcp.layer(from_fn_with_state(mcp_body, body_limit::layer));
+    // has its own deadline. The MCP routes take every path the other checked routes do not, so
+    // their body limit and rate limit wrap them once, not each route (see `outer` below).
+    let mcp_body = from_fn_with_state(
+        BodyRules::limit(config.mcp_max_body()).with_read_deadline(config.mcp_body_timeout()),
+        body_limit::layer,
+    );
+    let mcp = match &limits.general {
+        Some(limiter) => Router::new().fallback_service(
+            ServiceBuilder::new()
+                .layer(mcp_body)
+                .layer(from_fn_with_state(limiter.clone(), rate_limit::layer))
+                .service(mcp),
+        ),
+        None => Router::new().fallback_service(ServiceBuilder::new().layer(mcp_body).service(mcp)),
+    };
 
     let mut api = Router::new().route(shared::api::AUTHENTICATE_PATH, post(rest::session::authenticate));
     if let Some(limiter) = &limits.signin {
@@ -336,17 +345,17 @@ pub fn router(
             .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
     }
 
-    let checked = mcp
-        .merge(api)
-        .merge(oauth)
-        .merge(acp)
-        .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
-        .layer(from_fn_with_state(origins.clone(), crate::origin::check))
+    // Around the checked routes as one service, so these layers run once per request instead of
+    // being boxed into every route (see `outer` below); every path no other route takes comes here.
+    let checked = ServiceBuilder::new()
+        .layer(origins.cors())
         .layer(from_fn_with_state(
             AllowedHosts(crate::mcp::transport::allowed_hosts(&config).into()),
             host_check::layer,
         ))
-        .layer(origins.cors());
+        .layer(from_fn_with_state(origins.clone(), crate::origin::check))
+        .layer(from_fn_with_state(TrustForwardedFor(config.trust_forwarded_for), client_ip::layer))
+        .service(mcp.merge(api).merge(oauth).merge(acp));
     let image_csp = axum::http::HeaderValue::from_static(security_headers::IMAGE_CSP);
     let all = Router::new()
         .route("/", get(rest::home::home))
@@ -366,7 +375,7 @@ pub fn router(
         // Each page sets its own CSP, naming its inline scripts' hashes.
         .route("/widgets/{file}", get(rest::assets::widget_page))
         .with_state(state)
-        .merge(checked);
+        .fallback_service(checked);
     // Around the whole router, so once per request: `Router::layer` would wrap every route in
     // its own boxed copy of these layers, and axum clones a route's service per request.
     let outer = ServiceBuilder::new()

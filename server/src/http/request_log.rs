@@ -9,7 +9,8 @@
 //!   and, for a tool call, the tool, its outcome and the session prefix (which the tool call
 //!   leaves in the request's [`ToolNote`]). It also feeds the HTTP metrics.
 
-use std::net::SocketAddr;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -20,6 +21,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use super::client_ip::{self, TrustForwardedFor};
+use crate::telemetry::loggable;
 
 /// The header a request id comes in and goes out with.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -54,6 +56,23 @@ impl RequestId {
     }
 }
 
+/// Characters of a request's path in its log line.
+const MAX_LOGGED_PATH: usize = 200;
+/// Characters of a tool call's session prefix in its log line.
+const MAX_LOGGED_SESSION: usize = 16;
+
+/// The client's address in a log line (nothing when unknown), written without a `String`.
+struct Client(Option<IpAddr>);
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a tool call tells its request's access log line.
 #[derive(Debug, Clone, Default)]
 pub struct ToolNote(Arc<OnceLock<ToolCall>>);
@@ -83,7 +102,8 @@ pub async fn layer(State(trust): State<TrustForwardedFor>, mut request: Request,
     let client = client_ip::resolve(request.headers(), peer, trust.0);
     request.extensions_mut().insert(id.clone());
     request.extensions_mut().insert(note.clone());
-    let span = tracing::info_span!("request", id = id.as_str());
+    // The id is a sane token (see `RequestId::from_header`): written as it is.
+    let span = tracing::info_span!("request", id = %id.as_str());
     let mut response = CURRENT.scope(id.clone(), next.run(request)).instrument(span.clone()).await;
     let latency = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
@@ -92,21 +112,24 @@ pub async fn layer(State(trust): State<TrustForwardedFor>, mut request: Request,
     let status = response.status().as_u16();
     crate::metrics::http_request(status, latency);
     let latency_ms = latency.as_secs_f64() * 1000.0;
-    let client = client.map(|c| c.to_string()).unwrap_or_default();
+    let client = Client(client);
+    // Fields as text, not `Debug` (which quotes and escapes every character): the path and
+    // session are the client's text made safe by `loggable`, the rest is ours.
+    let path = loggable(&path, MAX_LOGGED_PATH);
     let _in_request = span.enter();
     match note.0.get() {
         Some(call) => tracing::info!(
             method = %method,
-            path,
+            path = %path,
             status,
             latency_ms,
-            client,
+            client = %client,
             tool = call.tool,
             outcome = call.outcome,
-            session = call.session,
+            session = %loggable(&call.session, MAX_LOGGED_SESSION),
             "request"
         ),
-        None => tracing::info!(method = %method, path, status, latency_ms, client, "request"),
+        None => tracing::info!(method = %method, path = %path, status, latency_ms, client = %client, "request"),
     }
     response
 }

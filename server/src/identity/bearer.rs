@@ -51,20 +51,36 @@ enum Credentials<'a> {
 fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(first) = values.next() else { return Credentials::None };
-    let Ok(text) = first.to_str() else { return Credentials::Malformed };
-    let Some((scheme, token)) = text.trim().split_once(' ') else {
-        return if text.trim().eq_ignore_ascii_case("bearer") { Credentials::Malformed } else { Credentials::None };
+    let text = first.as_bytes().trim_ascii();
+    let Some(space) = text.iter().position(|&b| b == b' ') else {
+        return if text.eq_ignore_ascii_case(b"bearer") { Credentials::Malformed } else { Credentials::None };
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !text[..space].eq_ignore_ascii_case(b"bearer") {
         // Another scheme (Basic, …) says nothing about OAuth: treat the request as anonymous.
         return Credentials::None;
     }
-    let token = token.trim();
-    // RFC 6750 §2.1 b64token characters.
-    let well_formed = !token.is_empty()
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
-        && values.next().is_none();
-    if well_formed { Credentials::Bearer(token) } else { Credentials::Malformed }
+    let token = text[space + 1..].trim_ascii();
+    // RFC 6750 §2.1 b64token characters, checked without an early exit so that the compiler
+    // checks many bytes at once: this runs on every request that carries a token.
+    let well_formed =
+        !token.is_empty() && token.iter().fold(true, |ok, &b| ok & is_b64token_byte(b)) && values.next().is_none();
+    match std::str::from_utf8(token) {
+        Ok(token) if well_formed => Credentials::Bearer(token),
+        _ => Credentials::Malformed,
+    }
+}
+
+/// A letter, a digit or one of `-._~+/=`.
+fn is_b64token_byte(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'-')
+        | (b == b'.')
+        | (b == b'_')
+        | (b == b'~')
+        | (b == b'+')
+        | (b == b'/')
+        | (b == b'=')
 }
 
 /// The middleware: see the module documentation.
@@ -82,7 +98,7 @@ pub async fn layer(State(gate): State<BearerGate>, mut request: Request, next: N
                 tracing::info!(path = %request.uri().path(), "rate limited (account)");
                 return AppError::RateLimited { retry_after_secs }.into_response();
             }
-            request.extensions_mut().insert(Linked(Arc::new(claims)));
+            request.extensions_mut().insert(Linked(claims));
             next.run(request).await
         }
         Err(error) => refuse(&gate, &error),
@@ -91,7 +107,7 @@ pub async fn layer(State(gate): State<BearerGate>, mut request: Request, next: N
 
 impl BearerGate {
     /// Checks `token` for this connector, or for the whole server.
-    pub async fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<AccessClaims>, TokenError> {
         let now = self.clock.now();
         match self.verifier.verify(token, &self.resource.url, now).await {
             Err(TokenError::WrongAudience) if self.resource.server_url != self.resource.url => {
@@ -137,5 +153,18 @@ mod tests {
         assert_eq!(credentials(&headers(&["Bearer a b"])), Credentials::Malformed);
         assert_eq!(credentials(&headers(&["Bearer tok\"en"])), Credentials::Malformed);
         assert_eq!(credentials(&headers(&["Bearer a", "Bearer b"])), Credentials::Malformed);
+        assert_eq!(credentials(&headers(&["Bearer t@k"])), Credentials::Malformed, "@ and [ border the letters");
+        assert_eq!(credentials(&headers(&["Bearer tok["])), Credentials::Malformed);
+        let mut not_ascii = HeaderMap::new();
+        not_ascii.insert(header::AUTHORIZATION, HeaderValue::from_bytes(b"Bearer t\xc3\xa9").expect("obs-text"));
+        assert_eq!(credentials(&not_ascii), Credentials::Malformed);
+    }
+
+    #[test]
+    fn b64token_bytes_are_exactly_the_rfc_6750_set() {
+        for b in 0..=u8::MAX {
+            let expected = b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
+            assert_eq!(is_b64token_byte(b), expected, "byte {b:#04x}");
+        }
     }
 }

@@ -4,8 +4,10 @@
 //! (30 s leeway), and a claim (`OAUTH_ACCOUNT_CLAIM`, `email` by default) naming an account of
 //! the accounts file. Scopes come from `scope` (space-separated, RFC 9068) or `scp`.
 //!
-//! A token that passed is remembered (by its SHA-256 with the resource) for at most
-//! [`VERIFIED_FOR`] and never past its `exp`, so a shopper's next calls skip the signature check;
+//! A token whose signature and issuer passed is remembered (the whole token, an exact match, with
+//! its audiences and claims) for at most [`VERIFIED_FOR`] and never past its `exp`, so a shopper's
+//! next calls skip the signature check (the audience is checked on every call, against the
+//! remembered `aud`);
 //! JWTs cannot be revoked before they expire anyway, and a key the issuer withdraws stops
 //! working within that time.
 
@@ -18,7 +20,6 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use shared::auth::Scope;
 
 use super::accounts::Accounts;
@@ -30,13 +31,17 @@ use crate::config::Config;
 pub const LEEWAY: chrono::Duration = chrono::Duration::seconds(30);
 /// How long a verified token is remembered.
 pub const VERIFIED_FOR: Duration = Duration::from_secs(300);
-/// Most verified tokens remembered at once.
-const VERIFIED_CAPACITY: u64 = 10_000;
+/// How many bytes of verified tokens are remembered at once (each entry weighs its token plus
+/// [`ENTRY_OVERHEAD`]): about 10,000 tokens of a typical issuer's size.
+const VERIFIED_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
+/// What an entry's claims and bookkeeping weigh besides its key, roughly.
+const ENTRY_OVERHEAD: u32 = 256;
 
 /// The claims we read; the account claim is looked up among the rest.
 #[derive(Deserialize)]
 struct JwtClaims {
     exp: i64,
+    aud: OneOrMany,
     #[serde(default)]
     nbf: Option<i64>,
     #[serde(default)]
@@ -49,6 +54,29 @@ struct JwtClaims {
     azp: Option<String>,
     #[serde(flatten)]
     rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `aud`: one string or a list (RFC 7519 §4.1.3).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
+/// A token whose signature, issuer and account checked out: for which resources, with what.
+struct Verified {
+    audiences: Vec<String>,
+    claims: Arc<AccessClaims>,
 }
 
 #[derive(Deserialize)]
@@ -64,7 +92,8 @@ pub struct JwtVerifier {
     algorithms: Vec<Algorithm>,
     account_claim: String,
     accounts: Accounts,
-    verified: moka::future::Cache<[u8; 32], Arc<AccessClaims>>,
+    /// Token → what it was verified to carry.
+    verified: moka::future::Cache<Box<str>, Arc<Verified>, foldhash::fast::RandomState>,
 }
 
 impl JwtVerifier {
@@ -79,19 +108,18 @@ impl JwtVerifier {
             algorithms: config.oauth_algorithms.clone(),
             account_claim: config.oauth_account_claim.clone(),
             accounts,
-            verified: moka::future::Cache::builder().max_capacity(VERIFIED_CAPACITY).time_to_live(VERIFIED_FOR).build(),
+            verified: moka::future::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY_BYTES)
+                .weigher(|key: &Box<str>, _| {
+                    u32::try_from(key.len()).unwrap_or(u32::MAX).saturating_add(ENTRY_OVERHEAD)
+                })
+                .time_to_live(VERIFIED_FOR)
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         })
     }
 
-    fn cache_key(token: &str, resource: &str) -> [u8; 32] {
-        let mut hash = Sha256::new();
-        hash.update(resource.as_bytes());
-        hash.update([0]);
-        hash.update(token.as_bytes());
-        hash.finalize().into()
-    }
-
-    async fn check(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+    /// The signature, algorithm, issuer, time and account; the audience is the caller's to check.
+    async fn check(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(TokenError::Untrusted(format!("algorithm {:?} is not accepted", header.alg)));
@@ -113,7 +141,8 @@ impl JwtVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let issuer = self.keys.issuer();
         validation.set_issuer(&[issuer.to_owned(), format!("{issuer}/")]);
-        validation.set_audience(&[resource]);
+        // `aud` must be there; which resource it names is checked per call, against the cache.
+        validation.validate_aud = false;
         let claims = jsonwebtoken::decode::<JwtClaims>(token, &key.key, &validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidAudience => TokenError::WrongAudience,
@@ -135,6 +164,7 @@ impl JwtVerifier {
                 return Err(TokenError::Untrusted("not valid yet (nbf)".into()));
             }
         }
+        let claims_aud = claims.aud.into_vec();
         let name = claims.rest.get(&self.account_claim).and_then(|v| v.as_str()).ok_or(TokenError::UnknownAccount)?;
         let account = self.accounts.user(name).ok_or(TokenError::UnknownAccount)?;
         let scopes = match (&claims.scope, &claims.scp) {
@@ -142,7 +172,8 @@ impl JwtVerifier {
             (None, Some(ScopeList::List(list))) => parse_scopes(list.iter().map(String::as_str)),
             (None, None) => BTreeSet::new(),
         };
-        Ok(AccessClaims { account, scopes, client_id: claims.client_id.or(claims.azp), expires_at })
+        let claims = AccessClaims { account, scopes, client_id: claims.client_id.or(claims.azp), expires_at };
+        Ok(Verified { audiences: claims_aud, claims: Arc::new(claims) })
     }
 }
 
@@ -153,14 +184,22 @@ fn parse_scopes<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<Scope> {
 
 #[async_trait]
 impl TokenVerifier for JwtVerifier {
-    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let key = Self::cache_key(token, resource);
-        if let Some(claims) = self.verified.get(&key).await {
-            return if claims.expires_at + LEEWAY <= now { Err(TokenError::Expired) } else { Ok((*claims).clone()) };
+    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<Arc<AccessClaims>, TokenError> {
+        let verified = match self.verified.get(token).await {
+            Some(verified) => verified,
+            None => {
+                let verified = Arc::new(self.check(token, now).await?);
+                self.verified.insert(token.into(), verified.clone()).await;
+                verified
+            }
+        };
+        if !verified.audiences.iter().any(|aud| aud == resource) {
+            return Err(TokenError::WrongAudience);
         }
-        let claims = self.check(token, resource, now).await?;
-        self.verified.insert(key, Arc::new(claims.clone())).await;
-        Ok(claims)
+        if verified.claims.expires_at + LEEWAY <= now {
+            return Err(TokenError::Expired);
+        }
+        Ok(verified.claims.clone())
     }
 }
 
@@ -172,9 +211,15 @@ mod tests {
     fn scopes_are_read_from_either_claim_and_unknown_ones_ignored() {
         let spaced = parse_scopes("openid cart orders".split_whitespace());
         assert_eq!(spaced, BTreeSet::from([Scope::Cart, Scope::Orders]));
-        let claims: JwtClaims = serde_json::from_str(r#"{"exp":1,"scp":["membership","x"],"email":"a@b.co"}"#).unwrap();
+        let claims: JwtClaims = serde_json::from_str(
+            r#"{"exp":1,"aud":["https://a/mcp","https://b/mcp"],"scp":["membership","x"],"email":"a@b.co"}"#,
+        )
+        .unwrap();
         let Some(ScopeList::List(list)) = &claims.scp else { panic!("a list") };
         assert_eq!(parse_scopes(list.iter().map(String::as_str)), BTreeSet::from([Scope::Membership]));
         assert_eq!(claims.rest.get("email").and_then(|v| v.as_str()), Some("a@b.co"));
+        assert_eq!(claims.aud.into_vec(), ["https://a/mcp", "https://b/mcp"], "aud as a list");
+        let one: JwtClaims = serde_json::from_str(r#"{"exp":1,"aud":"https://a/mcp"}"#).unwrap();
+        assert_eq!(one.aud.into_vec(), ["https://a/mcp"], "aud as one string");
     }
 }

@@ -5,6 +5,7 @@
 //! an external issuer's JWT is the [`TokenVerifier`]'s business.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -52,5 +53,5 @@ pub enum TokenError {
 /// Checks a bearer token for `resource` (the connector's public URL, RFC 8707 audience).
 #[async_trait]
 pub trait TokenVerifier: Send + Sync + 'static {
-    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError>;
+    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<Arc<AccessClaims>, TokenError>;
 }

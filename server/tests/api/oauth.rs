@@ -218,7 +218,7 @@ async fn verify(app: &TestApp, token: &str, path: &str) -> Result<shared::auth::
     BuiltinTokens::new(app.state.store.clone(), app.state.accounts.clone())
         .verify(token, &resource, app.clock.now())
         .await
-        .map(|c| c.account)
+        .map(|c| c.account.clone())
 }
 
 fn error_of(body: &Value) -> &str {
@@ -957,7 +957,7 @@ async fn the_built_in_verifier_refuses_a_token_of_an_unknown_account_in_memory()
     let _ = std::fs::remove_file(path);
     let resource = app.state.config.public_base() + "/mcp/all";
     let refused = BuiltinTokens::new(app.state.store.clone(), other).verify(&access, &resource, app.clock.now()).await;
-    assert_eq!(refused.map(|c| c.account), Err(TokenError::UnknownAccount));
+    assert_eq!(refused.map(|c| c.account.clone()), Err(TokenError::UnknownAccount));
     assert!(verify(&app, &access, "/mcp/all").await.is_ok(), "with the demo shopper's accounts it is good");
 }
 

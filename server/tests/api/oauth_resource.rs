@@ -289,6 +289,14 @@ async fn refused_tokens_get_401_invalid_token_on_every_transport() {
     let on_products =
         app.call_linked_on("/mcp2", &server_wide, ToolName::SearchTargetProducts, json!({"query": "lamp"})).await;
     assert!(!on_products.is_error());
+    // A token that passed on its own connector is remembered with its audience, not as good
+    // everywhere: the next call on another connector is still refused.
+    let for_products = key.sign(&issuer.claims(DEMO_EMAIL, &public(&app, "/mcp2"), ALL_SCOPES, now));
+    let there =
+        app.call_linked_on("/mcp2", &for_products, ToolName::SearchTargetProducts, json!({"query": "lamp"})).await;
+    assert!(!there.is_error());
+    let elsewhere = app.post_rpc("/mcp/all", Some(&for_products), "tools/list", json!({})).await;
+    assert_eq!(elsewhere.status(), 401, "a remembered token keeps its audience");
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ impl BuiltinTokens {
 
 #[async_trait]
 impl TokenVerifier for BuiltinTokens {
-    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+    async fn verify(&self, token: &str, resource: &str, now: DateTime<Utc>) -> Result<Arc<AccessClaims>, TokenError> {
         let parsed = secrets::parse(token).filter(|p| p.kind == Kind::Access).ok_or(TokenError::Malformed)?;
         let found = self
             .store
@@ -45,11 +45,11 @@ impl TokenVerifier for BuiltinTokens {
         }
         // The grant outlives nothing: an account removed from the accounts file loses its tokens.
         let account = self.accounts.user(&found.grant.account.email).ok_or(TokenError::UnknownAccount)?;
-        Ok(AccessClaims {
+        Ok(Arc::new(AccessClaims {
             account,
             scopes: found.scopes,
             client_id: Some(found.grant.client_id),
             expires_at: found.expires_at,
-        })
+        }))
     }
 }
