@@ -297,7 +297,9 @@ pub fn router(
     }
     let acp = acp
         .layer(from_fn_with_state(BodyRules::limit(crate::commerce::BODY_LIMIT), body_limit::layer))
-        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
+        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer))
+        // Around those three: their refusals in the ACP flat error shape.
+        .layer(axum::middleware::from_fn(crate::commerce::http_refusals::layer));
     let mut mcp =
         crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, limits.account.clone(), shutdown);
     if let Some(limiter) = &limits.general {

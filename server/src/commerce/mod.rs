@@ -15,10 +15,12 @@
 //! - [`discovery`]: `/.well-known/acp.json` and the product feed; [`order_page`]: the order's
 //!   permalink page.
 //! - [`wire`]: the protocol's JSON; [`error`]: its flat errors; [`signing`]: canonical JSON and
-//!   HMAC signatures.
+//!   HMAC signatures; [`http_refusals`]: the app's per-IP 429, 413 and 408 on these routes in
+//!   the flat error shape.
 
 pub mod discovery;
 pub mod error;
+pub mod http_refusals;
 pub mod key_limit;
 pub mod mcp;
 pub mod ops;
