@@ -1,7 +1,8 @@
 //! Every refusal of the ACP API as one typed error, and its one mapping to the flat error object
 //! (REST: status + body; MCP binding: JSON-RPC error -32000 with the object as `data`).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use super::wire::{ErrorBody, ErrorType, SUPPORTED_VERSIONS};
 use crate::http::refusal::Refusal;
@@ -33,6 +34,13 @@ pub enum AcpError {
     NotModifiable(&'static str),
     #[error("Order {0} not found")]
     OrderNotFound(String),
+    #[error("Feed {0} not found")]
+    FeedNotFound(String),
+    /// `UNWRANGLE_API_KEY` is set: the server sells live products, not the embedded catalog.
+    #[error(
+        "The product feed covers the embedded catalog only; this server sells live Unwrangle products, which have no feed"
+    )]
+    NoFeedInLiveMode,
     #[error("The order is {status}; it cannot {action}")]
     OrderState { action: &'static str, status: &'static str },
     #[error("Too many requests for this API key; retry after {0} seconds")]
@@ -98,7 +106,10 @@ impl AcpError {
             }
             AcpError::IdempotencyConflict => StatusCode::UNPROCESSABLE_ENTITY,
             AcpError::IdempotencyInFlight => StatusCode::CONFLICT,
-            AcpError::SessionNotFound(_) | AcpError::OrderNotFound(_) => StatusCode::NOT_FOUND,
+            AcpError::SessionNotFound(_)
+            | AcpError::OrderNotFound(_)
+            | AcpError::FeedNotFound(_)
+            | AcpError::NoFeedInLiveMode => StatusCode::NOT_FOUND,
             AcpError::OrderState { .. } => StatusCode::CONFLICT,
             AcpError::RateLimited(_) | AcpError::ClientRateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AcpError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,6 +145,7 @@ impl AcpError {
             AcpError::SessionNotFound(_) => (ErrorType::InvalidRequest, "session_not_found", Some("id".to_owned())),
             AcpError::NotModifiable(_) => (ErrorType::InvalidRequest, "invalid_state", None),
             AcpError::OrderNotFound(_) => (ErrorType::InvalidRequest, "order_not_found", Some("id".to_owned())),
+            AcpError::FeedNotFound(_) | AcpError::NoFeedInLiveMode => (ErrorType::InvalidRequest, "not_found", None),
             AcpError::OrderState { .. } => (ErrorType::InvalidRequest, "invalid_state", None),
             AcpError::RateLimited(_) | AcpError::ClientRateLimited(_) => {
                 (ErrorType::InvalidRequest, "rate_limited", None)
@@ -162,5 +174,18 @@ impl AcpError {
             AcpError::Internal(d) => tracing::error!(detail = %d, "ACP: internal error"),
             _ => {}
         }
+    }
+}
+
+impl IntoResponse for AcpError {
+    /// The flat error as a plain answer (status, body, `Retry-After`); the REST binding's answers
+    /// add the request's headers (`rest.rs`).
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
