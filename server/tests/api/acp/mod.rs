@@ -10,6 +10,7 @@ mod mcp;
 pub mod oracle;
 mod orders;
 mod psp;
+mod refund_retry;
 mod refusals;
 mod unknown_fields;
 mod webhooks;
