@@ -1,5 +1,6 @@
 //! Building the application from its configuration, binding the listener, and serving until a
-//! shutdown signal, with a background task that sweeps expired sessions.
+//! shutdown signal, with background tasks that sweep expired sessions, deliver order webhooks
+//! and retry pending refunds.
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -140,6 +141,7 @@ impl Application {
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let Application { listener, router, state, sse, limits, commerce, shutdown } = self;
         let sweeper = tokio::spawn(sweep_sessions(state.clone(), limits, shutdown.clone()));
+        let refunds = tokio::spawn(crate::commerce::refunds::run(commerce.clone(), shutdown.clone()));
         let webhooks = tokio::spawn(crate::commerce::webhooks::run(commerce, shutdown.clone()));
         tracing::info!(
             addr = %listener.local_addr()?,
@@ -173,6 +175,7 @@ impl Application {
         shutdown.cancel();
         sweeper.abort();
         webhooks.abort();
+        refunds.abort();
         result
     }
 }
@@ -297,7 +300,9 @@ pub fn router(
     }
     let acp = acp
         .layer(from_fn_with_state(BodyRules::limit(crate::commerce::BODY_LIMIT), body_limit::layer))
-        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer));
+        .layer(from_fn_with_state(RequestTimeout(config.request_timeout()), timeout::layer))
+        // Around those three: their refusals in the ACP flat error shape.
+        .layer(axum::middleware::from_fn(crate::commerce::http_refusals::layer));
     let mcp =
         crate::mcp::transport::routes(McpServices::new(state.clone()), sse, &config, limits.account.clone(), shutdown);
     // No request timeout wraps the MCP routes (an SSE stream is a long GET), so the body read

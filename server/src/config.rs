@@ -392,6 +392,11 @@ pub struct CommerceConfig {
     #[arg(long, env = "ACP_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub acp_webhook_poll_ms: u64,
 
+    /// Milliseconds between two looks at the queue of pending refunds (refunds the payment
+    /// provider did not take when the order was canceled).
+    #[arg(long, env = "ACP_REFUND_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub acp_refund_poll_ms: u64,
+
     /// Key of the operator API for ACP orders (`/ops/orders/{id}`: look up, ship, deliver, cancel
     /// with a refund), as `Authorization: Bearer <key>`. Without it those routes do not exist.
     #[arg(long, env = "ACP_OPS_KEY", hide_env_values = true)]
@@ -421,6 +426,7 @@ impl Default for CommerceConfig {
             acp_webhook_url: None,
             acp_webhook_secret: None,
             acp_webhook_poll_ms: 1000,
+            acp_refund_poll_ms: 1000,
             acp_ops_key: None,
             acp_rate_limit_per_sec: 100,
             acp_rate_limit_burst: 200,

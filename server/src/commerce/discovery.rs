@@ -1,14 +1,21 @@
 //! What agents read before a checkout: the discovery document `/.well-known/acp.json` (public,
 //! cacheable) and the product feed of our catalog (`/feeds/target-us`, its `/products`), in the
 //! 2026-04-17 feed schema.
+//!
+//! The feed is the embedded catalog. With `UNWRANGLE_API_KEY` set the server sells live
+//! Unwrangle products instead, which no feed lists: the feed routes answer 404 `not_found`
+//! saying so (the discovery document names no feed in either mode).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use shared::product::DataSource;
+
 use super::Commerce;
+use super::error::AcpError;
 use super::wire::{API_VERSION, SUPPORTED_VERSIONS};
 
 /// Our one feed: the embedded catalog, for the United States.
@@ -71,15 +78,21 @@ struct FeedProduct {
     variants: Vec<Variant>,
 }
 
-fn not_found(id: &str) -> Response {
-    let body = json!({"type": "invalid_request", "code": "not_found", "message": format!("Feed {id} not found")});
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+/// Whether `id` is a feed this server has: ours, and only while it sells the embedded catalog.
+fn check_feed(commerce: &Commerce, id: &str) -> Result<(), AcpError> {
+    if commerce.app.products.kind() == DataSource::Unwrangle {
+        return Err(AcpError::NoFeedInLiveMode);
+    }
+    if id != FEED_ID {
+        return Err(AcpError::FeedNotFound(id.to_owned()));
+    }
+    Ok(())
 }
 
 /// `GET /feeds/{id}`: the feed's metadata.
 pub async fn feed(State(commerce): State<Commerce>, Path(id): Path<String>) -> Response {
-    if id != FEED_ID {
-        return not_found(&id);
+    if let Err(e) = check_feed(&commerce, &id) {
+        return e.into_response();
     }
     let updated = commerce.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     axum::Json(json!({"id": FEED_ID, "target_country": "US", "updated_at": updated})).into_response()
@@ -88,8 +101,8 @@ pub async fn feed(State(commerce): State<Commerce>, Path(id): Path<String>) -> R
 /// `GET /feeds/{id}/products`: every catalog product, one variant each (its TCIN), with our
 /// price in cents and its availability.
 pub async fn feed_products(State(commerce): State<Commerce>, Path(id): Path<String>) -> Response {
-    if id != FEED_ID {
-        return not_found(&id);
+    if let Err(e) = check_feed(&commerce, &id) {
+        return e.into_response();
     }
     let products: Vec<FeedProduct> = commerce
         .app

@@ -9,22 +9,27 @@
 //! - [`payment`]: the `PaymentProvider` trait, the built-in test provider, the PSP provider.
 //! - [`orders`]: each order's post-purchase record (status, fulfillment, refund) and its
 //!   changes, each with an `order_update` event; [`ops`]: the operator API that makes them (ours,
-//!   behind `ACP_OPS_KEY`).
+//!   behind `ACP_OPS_KEY`); [`refunds`]: refunds the payment provider did not take, retried in
+//!   the background.
 //! - [`webhooks`]: order events from the store's outbox, signed, retried with backoff, an order's
-//!   events in order.
+//!   events in order; [`backoff`]: the wait after a failed try, for both workers.
 //! - [`discovery`]: `/.well-known/acp.json` and the product feed; [`order_page`]: the order's
 //!   permalink page.
 //! - [`wire`]: the protocol's JSON; [`error`]: its flat errors; [`signing`]: canonical JSON and
-//!   HMAC signatures.
+//!   HMAC signatures; [`http_refusals`]: the app's per-IP 429, 413 and 408 on these routes in
+//!   the flat error shape.
 
+pub mod backoff;
 pub mod discovery;
 pub mod error;
+pub mod http_refusals;
 pub mod key_limit;
 pub mod mcp;
 pub mod ops;
 pub mod order_page;
 pub mod orders;
 pub mod payment;
+pub mod refunds;
 pub mod rest;
 pub mod service;
 pub mod session;

@@ -39,12 +39,7 @@ impl OpsKey {
 }
 
 fn error(e: &AcpError) -> Response {
-    e.log();
-    let mut response = (e.status(), axum::Json(e.body())).into_response();
-    if let Some(secs) = e.retry_after() {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
+    e.clone().into_response()
 }
 
 /// Middleware: the operator key, else 401.

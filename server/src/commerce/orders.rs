@@ -9,6 +9,9 @@
 //!     └──cancel──▶ canceled (refund pending ─▶ completed | failed)
 //! ```
 //!
+//! A refund the payment provider does not take at once stays pending and queued; `refunds.rs`
+//! tries it again in the background.
+//!
 //! ACP defines no order management API ("out of scope" in `rfc.orders.md`): the operator routes
 //! that call these (`ops.rs`) are ours.
 
@@ -20,7 +23,7 @@ use super::Commerce;
 use super::error::AcpError;
 use super::payment::{PaymentError, RefundOutcome, RefundRequest};
 use super::wire::*;
-use crate::store::commerce::{OutboxEvent, StoredAcpOrder};
+use crate::store::commerce::{OutboxEvent, PendingRefund, StoredAcpOrder};
 
 /// Attempts at a compare-and-set write before giving up.
 const WRITE_ATTEMPTS: usize = 5;
@@ -306,11 +309,33 @@ impl Commerce {
     /// Cancels a confirmed order and refunds what was charged: first the order is canceled with
     /// the refund pending (one `order_update`), then the payment provider refunds and the refund
     /// is recorded completed or failed (a second one). When the provider cannot be reached the
-    /// refund stays pending (503); canceling again tries it again, under the same idempotency key.
+    /// refund stays pending (503) and queued: the refund worker (`refunds.rs`) tries it again, and
+    /// so does canceling again, always under the same idempotency key.
     pub async fn cancel_order(&self, id: &str, why: Cancellation) -> Result<Order, AcpError> {
-        let (record, _) = self.change_order(id, |r, now| r.cancel(&why, now)).await?;
-        let Some(refund) = record.refund() else {
-            return Err(AcpError::Internal(format!("canceled order {id} has no refund")));
+        let now = self.app.clock.now();
+        // Queued before the order is canceled, so no crash in between leaves a pending refund
+        // that nobody tries again; the worker drops it if the order turns out to have none.
+        self.queue_refund(id, now).await?;
+        let queued = PendingRefund { order_id: id.to_owned(), attempts: 0, next_attempt_at: now };
+        let outcome = match self.change_order(id, |r, now| r.cancel(&why, now)).await {
+            Ok(_) => self.settle_refund(id).await,
+            Err(e) => Err(e),
+        };
+        let tried = outcome.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Err(e) = self.refund_tried(queued, now, &tried).await {
+            // The queued refund stays: the worker settles it or drops it.
+            tracing::warn!(order = %id, error = %e, "ACP: refund queue not updated");
+        }
+        outcome
+    }
+
+    /// Tries the pending refund of the canceled order `id` at the payment provider (the same
+    /// idempotency key on every try) and records the outcome, completed or failed, with its
+    /// `order_update`. An order whose refund is not pending is answered as it is.
+    pub async fn settle_refund(&self, id: &str) -> Result<Order, AcpError> {
+        let (record, _) = self.order_record(id).await?;
+        let Some(refund) = record.refund().filter(|r| r.status == AdjustmentStatus::Pending) else {
+            return Ok(record.order);
         };
         let request = RefundRequest {
             payment_id: record.payment_id.clone(),

@@ -85,7 +85,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-fn meta(headers: &HeaderMap) -> RequestMeta {
+pub(super) fn meta(headers: &HeaderMap) -> RequestMeta {
     RequestMeta {
         api_version: header_text(headers, "api-version"),
         idempotency_key: header_text(headers, "idempotency-key"),
@@ -96,7 +96,7 @@ fn meta(headers: &HeaderMap) -> RequestMeta {
 }
 
 /// The answer as an HTTP response with the spec's headers.
-fn reply(answer: Answer, meta: &RequestMeta, post: bool) -> Response {
+pub(super) fn reply(answer: Answer, meta: &RequestMeta, post: bool) -> Response {
     let status = answer.status;
     let mut response = (status, answer.body).into_response();
     let headers = response.headers_mut();

@@ -18,6 +18,7 @@ use chrono::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::Commerce;
+pub use super::backoff::{MAX_BACKOFF, backoff};
 use super::signing::sign_webhook;
 use crate::store::StoreError;
 use crate::store::commerce::OutboxEvent;
@@ -26,16 +27,8 @@ use crate::store::commerce::OutboxEvent;
 pub const CLAIM_LEASE: Duration = Duration::seconds(30);
 /// Events sent per look at the outbox.
 const BATCH: usize = 20;
-/// Longest wait between two attempts.
-pub const MAX_BACKOFF: Duration = Duration::minutes(10);
 /// How long the receiver may take to answer.
 const SEND_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-
-/// The wait after `attempts` failed attempts: 2^(attempts-1) seconds, at most [`MAX_BACKOFF`].
-pub fn backoff(attempts: u32) -> Duration {
-    let secs = 1i64.checked_shl(attempts.saturating_sub(1).min(20)).unwrap_or(i64::MAX);
-    Duration::seconds(secs).min(MAX_BACKOFF)
-}
 
 /// Sends due events; returns how many were delivered. Without a receiver configured, nothing
 /// is sent (events wait in the outbox).
@@ -112,17 +105,5 @@ pub async fn run(commerce: Commerce, shutdown: CancellationToken) {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_one_second_and_stops_at_ten_minutes() {
-        let waits: Vec<i64> = (1..=12).map(|n| backoff(n).num_seconds()).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]);
-        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 }

@@ -1,7 +1,8 @@
 //! The request body limit of the MCP endpoints, checked first: the body is read here, up to the
 //! limit, and handed on in one piece, so later layers (the rate limiter's session peek, rmcp,
 //! the SSE POST handler) never see a body larger than the limit nor a read error half-way (rmcp
-//! answers those with 500). The refusal is 413 in the API's JSON error shape, naming the limit.
+//! answers those with 500). The refusal is 413 in the API's JSON error shape, naming the limit
+//! (a [`Refusal`], which the ACP routes answer in their own shape).
 //!
 //! A refused body is still read (and dropped) up to [`DRAIN_MAX_BYTES`] and for at most
 //! [`DRAIN_TIME`] before the answer, which closes the connection: a client that sends its whole
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use http_body_util::LengthLimitError;
 
-use crate::error::AppError;
+use super::refusal::Refusal;
 
 /// The largest body, in bytes; also put in the request extensions for later layers.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +80,7 @@ pub async fn layer(State(rules): State<BodyRules>, request: Request, next: Next)
         Err(Read::TooLarge) => return too_large(limit),
         Err(Read::TooSlow(deadline)) => return too_slow(&parts, deadline),
         Err(Read::Failed) => {
-            return AppError::InvalidInput("The request body could not be read.".into()).into_response();
+            return Refusal::BadBody("The request body could not be read.".into()).into_response();
         }
     };
     // Later layers that read the body name this limit in their 413.
@@ -136,7 +137,7 @@ async fn drain(mut stream: axum::body::BodyDataStream) {
 
 /// The 413, closing the connection (what is left of the body is not read).
 fn too_large(limit: usize) -> Response {
-    let mut response = AppError::BodyTooLarge { limit_bytes: limit }.into_response();
+    let mut response = Refusal::BodyTooLarge { limit_bytes: limit }.into_response();
     response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
@@ -144,7 +145,7 @@ fn too_large(limit: usize) -> Response {
 /// The 408 for a body not complete in time, closing the connection (the rest is not read).
 fn too_slow(parts: &axum::http::request::Parts, deadline: Duration) -> Response {
     tracing::info!(path = %parts.uri.path(), after_secs = deadline.as_secs(), "request body too slow; answered 408");
-    let mut response = AppError::BodyTimedOut { after_secs: deadline.as_secs() }.into_response();
+    let mut response = Refusal::BodyTimedOut { after_secs: deadline.as_secs() }.into_response();
     response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }

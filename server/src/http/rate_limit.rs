@@ -28,7 +28,7 @@
 //!
 //! Why `governor` under a small axum middleware rather than `tower_governor`: the per-session key
 //! lives in the body, which a tower_governor key extractor cannot read, and the refusal should
-//! be our JSON error shape (`AppError::RateLimited`) like every other 4xx.
+//! be our JSON error shape (`AppError::RateLimited`, through [`Refusal`]) like every other 4xx.
 
 use std::borrow::Cow;
 use std::num::NonZeroU32;
@@ -49,9 +49,9 @@ use shared::ids::SessionId;
 
 use super::body_limit::{BodyLimit, is_too_large};
 use super::client_ip::{ClientIp, ClientKey};
+use super::refusal::Refusal;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::AppError;
 use crate::limiter::{self, BoundedBuckets, KeyedLimiter};
 use crate::store::Store;
 
@@ -187,7 +187,7 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
         && let Err(retry_after_secs) = limiter.check(&Key::Client(client.limit_key()))
     {
         tracing::info!(client = %client.0, path = %request.uri().path(), "rate limited (client)");
-        return AppError::RateLimited { retry_after_secs }.into_response();
+        return Refusal::RateLimited { retry_after_secs }.into_response();
     }
     let request = if request.method() == Method::POST {
         let (parts, body) = request.into_parts();
@@ -195,14 +195,14 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
         let bytes = match axum::body::to_bytes(body, max_body).await {
             Ok(bytes) => bytes,
             Err(e) if is_too_large(&e) => {
-                return AppError::BodyTooLarge { limit_bytes: max_body }.into_response();
+                return Refusal::BodyTooLarge { limit_bytes: max_body }.into_response();
             }
-            Err(_) => return AppError::InvalidInput("The request body could not be read.".into()).into_response(),
+            Err(_) => return Refusal::BadBody("The request body could not be read.".into()).into_response(),
         };
         let sessions = session_ids(&bytes);
         if sessions.len() > MAX_SESSIONS_PER_REQUEST {
             tracing::info!(sessions = sessions.len(), "refused: too many sessions in one request");
-            return AppError::InvalidInput(format!(
+            return Refusal::BadBody(format!(
                 "One request may name at most {MAX_SESSIONS_PER_REQUEST} sessions; this one names {}.",
                 sessions.len()
             ))
@@ -214,7 +214,7 @@ pub async fn layer(State(limiter): State<RequestLimiter>, request: Request, next
                     session = crate::identity::sessions::log_prefix(session.as_str()),
                     "rate limited (session)"
                 );
-                return AppError::RateLimited { retry_after_secs }.into_response();
+                return Refusal::RateLimited { retry_after_secs }.into_response();
             }
         }
         Request::from_parts(parts, Body::from(bytes))

@@ -1,7 +1,7 @@
 //! The request timeout of the REST endpoints: a request that takes longer than
 //! `REQUEST_TIMEOUT_SECS` from the first byte of its body to the answer (a client that never
 //! finishes sending counts) is answered 408 in the API's JSON error shape, as the MCP transport
-//! answers its own timeouts (`mcp/transport.rs`).
+//! answers its own timeouts (`mcp/transport.rs`); the ACP routes answer it in theirs (a [`Refusal`]).
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
+use super::refusal::Refusal;
 
 /// How long a request may take.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +22,7 @@ pub async fn layer(State(RequestTimeout(after)): State<RequestTimeout>, request:
         Ok(response) => response,
         Err(_elapsed) => {
             tracing::warn!(path, after_secs = after.as_secs(), "request timed out");
-            AppError::TimedOut.into_response()
+            Refusal::TimedOut.into_response()
         }
     }
 }

@@ -1,8 +1,9 @@
 //! What the store keeps for the Agentic Commerce Protocol (`crate::commerce`): checkout
 //! sessions (as the JSON `commerce::session` writes, with a version for compare-and-set), the
 //! post-purchase record of each ACP order (`commerce::orders`, also versioned), the idempotency
-//! records of ACP POSTs (kept at least [`IDEMPOTENCY_RETENTION`]), and the outbox of order
-//! webhooks. The store does not read the JSON it keeps, except an event's `after` (below).
+//! records of ACP POSTs (kept at least [`IDEMPOTENCY_RETENTION`]), the outbox of order
+//! webhooks, and the queue of pending refunds. The store does not read the JSON it keeps, except
+//! an event's `after` (below).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,4 +78,15 @@ pub struct OutboxEvent {
     /// happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+
+/// The refund of a canceled order that the payment provider has not taken yet, queued for the
+/// refund worker (`commerce/refunds.rs`). One per order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRefund {
+    pub order_id: String,
+    /// Failed tries so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    pub next_attempt_at: DateTime<Utc>,
 }

@@ -8,7 +8,7 @@ use shared::money::Cents;
 
 use super::Store;
 use super::commerce::{
-    IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout, StoredResponse,
+    IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder, StoredCheckout, StoredResponse,
 };
 use super::contract::order;
 
@@ -167,6 +167,48 @@ pub(crate) async fn the_outbox_claims_retries_and_acks(store: &dyn Store) {
     assert_eq!(after_lease[0].id, "evt_b");
 }
 
+pub(crate) async fn pending_refunds_are_claimed_leased_retried_and_settled(store: &dyn Store) {
+    let t0 = Utc::now();
+    let lease = Duration::seconds(30);
+    let refund = |id: &str, attempts, at| PendingRefund { order_id: id.into(), attempts, next_attempt_at: at };
+    let ids = |due: Vec<PendingRefund>| due.into_iter().map(|r| r.order_id).collect::<Vec<_>>();
+    store.refund_schedule(&refund("TGT-2", 0, t0 + Duration::seconds(20))).await.unwrap();
+    store.refund_schedule(&refund("TGT-1", 0, t0 + Duration::seconds(10))).await.unwrap();
+    assert!(store.refund_claim(t0, lease, 10).await.unwrap().is_empty(), "not due yet");
+    let t1 = t0 + Duration::seconds(20);
+    assert_eq!(
+        ids(store.refund_claim(t1, lease, 1).await.unwrap()),
+        ["TGT-1"],
+        "the earliest due first, up to the limit"
+    );
+    assert_eq!(
+        ids(store.refund_claim(t1, lease, 10).await.unwrap()),
+        ["TGT-2"],
+        "a claimed one is not handed out again"
+    );
+    assert!(store.refund_claim(t1 + Duration::seconds(29), lease, 10).await.unwrap().is_empty(), "held for the lease");
+    // TGT-1's try failed: due again 2 s later, its attempt counted.
+    let failed = refund("TGT-1", 1, t1 + Duration::seconds(2));
+    store.refund_retry(&failed).await.unwrap();
+    assert_eq!(store.refund_claim(t1 + Duration::seconds(2), lease, 10).await.unwrap(), [failed]);
+    // TGT-2's claim ran out unsettled (a crashed instance): it comes back.
+    assert_eq!(ids(store.refund_claim(t1 + lease, lease, 10).await.unwrap()), ["TGT-2"]);
+    assert_eq!(store.refunds_pending().await.unwrap(), 2);
+    store.refund_done("TGT-1").await.unwrap();
+    store.refund_retry(&refund("TGT-1", 2, t1)).await.unwrap();
+    assert_eq!(store.refunds_pending().await.unwrap(), 1, "a retry of a settled refund does not bring it back");
+    assert!(
+        store.refund_claim(t1 + Duration::hours(1), lease, 10).await.unwrap().iter().all(|r| r.order_id != "TGT-1")
+    );
+    // Scheduling again replaces what was queued for the order.
+    let again = refund("TGT-2", 0, t1 + Duration::hours(2));
+    store.refund_schedule(&again).await.unwrap();
+    assert!(store.refund_claim(t1 + Duration::hours(2) - Duration::seconds(1), lease, 10).await.unwrap().is_empty());
+    assert_eq!(store.refund_claim(t1 + Duration::hours(2), lease, 10).await.unwrap(), [again]);
+    store.refund_done("TGT-2").await.unwrap();
+    assert_eq!(store.refunds_pending().await.unwrap(), 0);
+}
+
 /// One `#[tokio::test]` per function above, on a store from `$setup`.
 macro_rules! commerce_contract_tests {
     ($setup:ident) => {
@@ -179,6 +221,7 @@ macro_rules! commerce_contract_tests {
                 idempotency_replays_conflicts_and_expires,
                 an_abandoned_or_released_request_frees_its_key,
                 the_outbox_claims_retries_and_acks,
+                pending_refunds_are_claimed_leased_retried_and_settled,
             );
         }
     };

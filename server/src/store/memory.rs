@@ -14,8 +14,8 @@ use shared::money::Cents;
 use shared::product::Product;
 
 use super::commerce::{
-    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout,
-    StoredResponse,
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder,
+    StoredCheckout, StoredResponse,
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
@@ -66,6 +66,8 @@ struct CommerceTables {
     outbox: HashMap<String, OutboxEvent>,
     /// Event id → the event parked behind it (not due until that one is acknowledged).
     parked: HashMap<String, String>,
+    /// Order id → its pending refund.
+    refunds: HashMap<String, PendingRefund>,
 }
 
 struct IdemRecord {
@@ -573,6 +575,52 @@ impl Store for MemoryStore {
 
     async fn outbox_pending(&self) -> Result<usize, StoreError> {
         Ok(self.lock().commerce.outbox.len())
+    }
+
+    async fn refund_schedule(&self, refund: &PendingRefund) -> Result<(), StoreError> {
+        self.lock().commerce.refunds.insert(refund.order_id.clone(), refund.clone());
+        Ok(())
+    }
+
+    async fn refund_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<PendingRefund>, StoreError> {
+        let mut inner = self.lock();
+        let refunds = &mut inner.commerce.refunds;
+        // By due time, then order id: the order of Redis's sorted set.
+        let mut due: Vec<(DateTime<Utc>, String)> = refunds
+            .values()
+            .filter(|r| r.next_attempt_at <= now)
+            .map(|r| (r.next_attempt_at, r.order_id.clone()))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(refund) = refunds.get_mut(&id) {
+                claimed.push(refund.clone());
+                refund.next_attempt_at = now + lease;
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn refund_retry(&self, refund: &PendingRefund) -> Result<(), StoreError> {
+        if let Some(stored) = self.lock().commerce.refunds.get_mut(&refund.order_id) {
+            *stored = refund.clone();
+        }
+        Ok(())
+    }
+
+    async fn refund_done(&self, order_id: &str) -> Result<(), StoreError> {
+        self.lock().commerce.refunds.remove(order_id);
+        Ok(())
+    }
+
+    async fn refunds_pending(&self) -> Result<usize, StoreError> {
+        Ok(self.lock().commerce.refunds.len())
     }
 
     async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError> {

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::User;
 
-use self::commerce::{IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout, StoredResponse};
+use self::commerce::{IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder, StoredCheckout, StoredResponse};
 use shared::checkout::Order;
 use shared::ids::{IdempotencyKey, OrderId, ProductId, SessionId};
 use shared::membership::Membership;
@@ -374,6 +374,28 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
 
     /// Events waiting (delivered ones are gone).
     async fn outbox_pending(&self) -> Result<usize, StoreError>;
+
+    /// Queues the pending refund of `refund.order_id`, replacing one queued for that order.
+    async fn refund_schedule(&self, refund: &PendingRefund) -> Result<(), StoreError>;
+
+    /// Up to `limit` refunds due at `now`, the earliest due first, each claimed until
+    /// `now + lease` (so another instance does not try it meanwhile). They come back as queued.
+    async fn refund_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<PendingRefund>, StoreError>;
+
+    /// A try failed: store the refund's new attempt count and next attempt time, unless it left
+    /// the queue meanwhile.
+    async fn refund_retry(&self, refund: &PendingRefund) -> Result<(), StoreError>;
+
+    /// The refund of `order_id` is settled (or there is none to make): it leaves the queue.
+    async fn refund_done(&self, order_id: &str) -> Result<(), StoreError>;
+
+    /// Refunds queued.
+    async fn refunds_pending(&self) -> Result<usize, StoreError>;
     // ---- Linked accounts (OAuth resource server): each account's own shopping session ----
 
     /// The account session `fresh.id` (of kind [`SessionKind::Account`]) if it is live at `now`,

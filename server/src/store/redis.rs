@@ -26,12 +26,15 @@
 //! | `target:v1:acp:outbox:events` | hash | event id → [`OutboxEvent`] JSON, for every undelivered order webhook | never |
 //! | `target:v1:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs), except parked ones | never |
 //! | `target:v1:acp:outbox:parked` | hash | event id → the id of the event of the same order waiting for it | never |
+//! | `target:v1:acp:refunds:queued` | hash | order id → [`PendingRefund`] JSON, for every refund the payment provider has not taken yet | never |
+//! | `target:v1:acp:refunds:due` | sorted set | order ids scored by their refund's next try (µs; while claimed: the claim's end) | never |
 //!
 //! ACP scripts: `acp_complete` touches the checkout, the new order and its ACP record, the
 //! membership and both outbox keys (like `place_order`, one Redis, not Cluster);
 //! `acp_order_update` the ACP order record and two outbox keys; `acp_outbox_claim` and
 //! `acp_outbox_ack` the three outbox keys (the claim reads each event's `after` with the
-//! scripting engine's `cjson`), `acp_outbox_retry` two of them.
+//! scripting engine's `cjson`), `acp_outbox_retry` two of them (and, the same script, the two
+//! refund keys for `refund_retry`); `acp_refund_claim` the two refund keys.
 //!
 //! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
 //!
@@ -100,8 +103,8 @@ use shared::money::Cents;
 use shared::product::Product;
 
 use super::commerce::{
-    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, StoredAcpOrder, StoredCheckout,
-    StoredResponse,
+    CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder,
+    StoredCheckout, StoredResponse,
 };
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
@@ -165,6 +168,7 @@ struct Scripts {
     acp_outbox_claim: Script,
     acp_outbox_ack: Script,
     acp_outbox_retry: Script,
+    acp_refund_claim: Script,
     account_session: Script,
     merge_cart: Script,
 }
@@ -190,6 +194,7 @@ impl Scripts {
             acp_outbox_claim: Script::new(ACP_OUTBOX_CLAIM_LUA),
             acp_outbox_ack: Script::new(ACP_OUTBOX_ACK_LUA),
             acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
+            acp_refund_claim: Script::new(ACP_REFUND_CLAIM_LUA),
             account_session: Script::new(ACCOUNT_SESSION_LUA),
             merge_cart: Script::new(MERGE_CART_LUA),
         }
@@ -445,6 +450,14 @@ fn acp_outbox_due_key() -> String {
 
 fn acp_outbox_parked_key() -> String {
     format!("{KEY_PREFIX}acp:outbox:parked")
+}
+
+fn acp_refunds_queued_key() -> String {
+    format!("{KEY_PREFIX}acp:refunds:queued")
+}
+
+fn acp_refunds_due_key() -> String {
+    format!("{KEY_PREFIX}acp:refunds:due")
 }
 
 /// Milliseconds for `PEXPIRE`, at least 1.
@@ -940,13 +953,31 @@ end
 return 1
 "#;
 
-/// `outbox_retry`. KEYS: outbox events, outbox due. ARGV: id, event JSON, next attempt µs.
-/// Does nothing when the event was delivered meanwhile.
+/// `outbox_retry`, and `refund_retry` on the refund keys. KEYS: outbox events, outbox due (the
+/// queued refunds, refunds due). ARGV: id, event JSON, next attempt µs. Does nothing when the
+/// event was delivered (the refund settled) meanwhile.
 const ACP_OUTBOX_RETRY_LUA: &str = r#"
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
+"#;
+
+/// `refund_claim`. KEYS: queued refunds, refunds due. ARGV: now µs, lease end µs, limit.
+/// Replies the claimed refunds' JSON, the earliest due first.
+const ACP_REFUND_CLAIM_LUA: &str = r#"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local body = redis.call('HGET', KEYS[1], id)
+  if body then
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    out[#out + 1] = body
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return out
 "#;
 
 #[async_trait]
@@ -1447,6 +1478,59 @@ impl Store for RedisStore {
     async fn outbox_pending(&self) -> Result<usize, StoreError> {
         let events = acp_outbox_events_key();
         self.run("outbox_pending", |mut c| async move { c.hlen(events).await }).await
+    }
+
+    async fn refund_schedule(&self, refund: &PendingRefund) -> Result<(), StoreError> {
+        let (queued, due) = (acp_refunds_queued_key(), acp_refunds_due_key());
+        let (id, json, at) = (refund.order_id.clone(), to_json(refund)?, micros(refund.next_attempt_at));
+        self.run("refund_schedule", |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .hset(&queued, &id, json)
+                .ignore()
+                .zadd(&due, &id, at)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn refund_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<PendingRefund>, StoreError> {
+        let mut invocation = self.scripts.acp_refund_claim.key(acp_refunds_queued_key());
+        invocation.key(acp_refunds_due_key()).arg(micros(now)).arg(micros(now + lease)).arg(limit);
+        let reply: Vec<String> =
+            self.run("refund_claim", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        reply.iter().map(|json| from_json("pending refund", json)).collect()
+    }
+
+    async fn refund_retry(&self, refund: &PendingRefund) -> Result<(), StoreError> {
+        let mut invocation = self.scripts.acp_outbox_retry.key(acp_refunds_queued_key());
+        invocation
+            .key(acp_refunds_due_key())
+            .arg(&refund.order_id)
+            .arg(to_json(refund)?)
+            .arg(micros(refund.next_attempt_at));
+        let _: i64 = self.run("refund_retry", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Ok(())
+    }
+
+    async fn refund_done(&self, order_id: &str) -> Result<(), StoreError> {
+        let (queued, due, id) = (acp_refunds_queued_key(), acp_refunds_due_key(), order_id.to_owned());
+        self.run("refund_done", |mut c| async move {
+            redis::pipe().atomic().hdel(&queued, &id).ignore().zrem(&due, &id).ignore().query_async::<()>(&mut c).await
+        })
+        .await
+    }
+
+    async fn refunds_pending(&self) -> Result<usize, StoreError> {
+        let queued = acp_refunds_queued_key();
+        self.run("refunds_pending", |mut c| async move { c.hlen(queued).await }).await
     }
 
     async fn account_session(&self, fresh: Session, now: DateTime<Utc>) -> Result<Session, StoreError> {

@@ -44,3 +44,25 @@ async fn the_feed_lists_the_catalog_in_minor_units() {
     let anonymous = acp.app.client.get(acp.app.url("/feeds/target-us/products")).send().await.expect("ok");
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn with_live_unwrangle_products_there_is_no_feed() {
+    // Products come from Unwrangle (live); the embedded catalog is not what this server sells.
+    let acp = Backend::memory().await.spawn_with(|c| c.unwrangle_api_key = Some("test-key".into())).await;
+    assert_eq!(acp.app.state.products.kind(), shared::product::DataSource::Unwrangle);
+    for path in ["/feeds/target-us", "/feeds/target-us/products"] {
+        let r = acp.get(path).await;
+        let e = r.error(404, "not_found");
+        assert_eq!(e.kind, super::oracle::ErrorType::InvalidRequest);
+        assert!(e.message.contains("embedded catalog") && e.message.contains("Unwrangle"), "{path}: {}", e.message);
+        assert!(r.body.get("products").is_none(), "{path}: no catalog in the answer");
+    }
+    acp.get("/feeds/other").await.error(404, "not_found");
+    let anonymous = acp.app.client.get(acp.app.url("/feeds/target-us/products")).send().await.expect("ok");
+    assert_eq!(anonymous.status(), 401, "the merchant key is still checked first");
+    // The discovery document is served and advertises no feed.
+    let response = acp.app.client.get(acp.app.url("/.well-known/acp.json")).send().await.expect("ok");
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.expect("ok");
+    assert!(!doc.to_string().contains("feed"), "{doc:#}");
+}

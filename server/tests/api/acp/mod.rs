@@ -1,13 +1,16 @@
 //! The Agentic Commerce Protocol merchant API over real HTTP: every body checked by the typed
 //! oracle (`oracle.rs`), on the memory store and on Redis.
 
+mod body_limits;
 mod discovery;
+mod ip_limit;
 mod key_limit;
 mod lifecycle;
 mod mcp;
 pub mod oracle;
 mod orders;
 mod psp;
+mod refund_retry;
 mod refusals;
 mod unknown_fields;
 mod webhooks;

@@ -1,7 +1,7 @@
 //! The delegated-payment provider against a fake PSP the test starts: approval, decline, a PSP
 //! that does not answer in time (503, not kept for the key; the retry charges once), and 3-D
 //! Secure asked for by the PSP; refunds of canceled orders (approved, refused, unanswered then
-//! retried under the same key).
+//! retried under the same key). The fake PSP is shared with `refund_retry.rs`.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,17 +23,19 @@ enum Mode {
 }
 
 #[derive(Default)]
-struct Psp {
+pub(super) struct Psp {
     mode: Option<Mode>,
     /// (Idempotency-Key, Authorization, body) of every charge received.
     calls: Vec<(String, String, Value)>,
     /// How refunds are answered (approve, decline = refuse, hang).
     refund_mode: Option<Mode>,
     /// (Idempotency-Key, body) of every refund received.
-    refunds: Vec<(String, Value)>,
+    pub(super) refunds: Vec<(String, Value)>,
+    /// Refunds still to be answered 503 (the PSP is down) before `refund_mode` applies.
+    pub(super) refund_failures: usize,
 }
 
-type Shared = Arc<Mutex<Psp>>;
+pub(super) type Shared = Arc<Mutex<Psp>>;
 
 async fn charges(State(psp): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> axum::response::Response {
     let mode = {
@@ -70,6 +72,10 @@ async fn refunds(State(psp): State<Shared>, headers: HeaderMap, body: axum::Json
         let mut p = psp.lock().expect("ok");
         let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         p.refunds.push((key, body.0.clone()));
+        if p.refund_failures > 0 {
+            p.refund_failures -= 1;
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"message": "PSP down"}))).into_response();
+        }
         p.refund_mode.unwrap_or(Mode::Approve)
     };
     match mode {
@@ -81,7 +87,7 @@ async fn refunds(State(psp): State<Shared>, headers: HeaderMap, body: axum::Json
     }
 }
 
-async fn fake_psp() -> (String, Shared) {
+pub(super) async fn fake_psp() -> (String, Shared) {
     let psp: Shared = Arc::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("ok");
     let url = format!("http://{}", listener.local_addr().expect("ok"));
