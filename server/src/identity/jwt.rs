@@ -108,9 +108,9 @@ impl JwtVerifier {
             algorithms: config.oauth_algorithms.clone(),
             account_claim: config.oauth_account_claim.clone(),
             accounts,
-            verified: moka::future::Cache::builder()
+            verified: moka::future::Cache::<Box<str>, Arc<Verified>, _>::builder()
                 .max_capacity(VERIFIED_CAPACITY_BYTES)
-                .weigher(|key: &Box<str>, _| {
+                .weigher(|key, _| {
                     u32::try_from(key.len()).unwrap_or(u32::MAX).saturating_add(ENTRY_OVERHEAD)
                 })
                 .time_to_live(VERIFIED_FOR)
