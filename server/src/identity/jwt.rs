@@ -110,9 +110,7 @@ impl JwtVerifier {
             accounts,
             verified: moka::future::Cache::<Box<str>, Arc<Verified>, _>::builder()
                 .max_capacity(VERIFIED_CAPACITY_BYTES)
-                .weigher(|key, _| {
-                    u32::try_from(key.len()).unwrap_or(u32::MAX).saturating_add(ENTRY_OVERHEAD)
-                })
+                .weigher(|key, _| u32::try_from(key.len()).unwrap_or(u32::MAX).saturating_add(ENTRY_OVERHEAD))
                 .time_to_live(VERIFIED_FOR)
                 .build_with_hasher(foldhash::fast::RandomState::default()),
         })
