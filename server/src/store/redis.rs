@@ -270,6 +270,29 @@ impl RedisStore {
         result
     }
 
+    /// Puts one item of a work queue (the webhook outbox, the refunds) in its hash under `id` and
+    /// in its due set at `at` (µs), both or neither.
+    async fn enqueue(
+        &self,
+        what: &'static str,
+        (items, due): (String, String),
+        id: String,
+        json: String,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.run(what, |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .hset(&items, &id, json)
+                .ignore()
+                .zadd(&due, &id, at)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
     /// Runs a session script that answers `{status, field, value, …}` and decodes the session.
     async fn session_script(
         &self,
@@ -1428,19 +1451,8 @@ impl Store for RedisStore {
     }
 
     async fn outbox_push(&self, event: &OutboxEvent) -> Result<(), StoreError> {
-        let (events, due) = (acp_outbox_events_key(), acp_outbox_due_key());
-        let (id, json, at) = (event.id.clone(), to_json(event)?, micros(event.next_attempt_at));
-        self.run("outbox_push", |mut c| async move {
-            redis::pipe()
-                .atomic()
-                .hset(&events, &id, json)
-                .ignore()
-                .zadd(&due, &id, at)
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
+        let queue = (acp_outbox_events_key(), acp_outbox_due_key());
+        self.enqueue("outbox_push", queue, event.id.clone(), to_json(event)?, micros(event.next_attempt_at)).await
     }
 
     async fn outbox_claim(
@@ -1481,19 +1493,9 @@ impl Store for RedisStore {
     }
 
     async fn refund_schedule(&self, refund: &PendingRefund) -> Result<(), StoreError> {
-        let (queued, due) = (acp_refunds_queued_key(), acp_refunds_due_key());
+        let queue = (acp_refunds_queued_key(), acp_refunds_due_key());
         let (id, json, at) = (refund.order_id.clone(), to_json(refund)?, micros(refund.next_attempt_at));
-        self.run("refund_schedule", |mut c| async move {
-            redis::pipe()
-                .atomic()
-                .hset(&queued, &id, json)
-                .ignore()
-                .zadd(&due, &id, at)
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
+        self.enqueue("refund_schedule", queue, id, json, at).await
     }
 
     async fn refund_claim(

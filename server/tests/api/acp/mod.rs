@@ -181,15 +181,21 @@ impl Acp {
     /// Creates and completes a session for the cheapest in-stock item (`quantity` of it) with the
     /// test provider; the completed session.
     pub async fn place(&self, quantity: u32, key: &str) -> oracle::CheckoutSession {
+        self.place_paying(quantity, key, "tok_visa").await
+    }
+
+    /// [`Acp::place`] paying with `token` (a PSP's delegated payment token, when one is set up).
+    pub async fn place_paying(&self, quantity: u32, key: &str, token: &str) -> oracle::CheckoutSession {
         let (stock, _) = self.catalog_ids();
         let s = self.create(&create_body(&[(&stock[0].0, quantity)], true), &format!("{key}-create")).await;
-        self.post(
-            &format!("/checkout_sessions/{}/complete", s.id),
-            &complete_body("tok_visa", "jordan@example.com"),
-            key,
-        )
-        .await
-        .session(200)
+        self.post(&format!("/checkout_sessions/{}/complete", s.id), &complete_body(token, "jordan@example.com"), key)
+            .await
+            .session(200)
+    }
+
+    /// The id of the order [`Acp::place_paying`] placed (one item).
+    pub async fn place_order(&self, key: &str, token: &str) -> String {
+        self.place_paying(1, key, token).await.order.expect("order").id
     }
 
     pub async fn create(&self, body: &Value, key: &str) -> oracle::CheckoutSession {

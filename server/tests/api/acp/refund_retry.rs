@@ -11,7 +11,7 @@ use reqwest::Method;
 
 use super::psp::{Shared, fake_psp};
 use super::webhooks::{check_signed, next, receiver};
-use super::{Acp, Backend, complete_body, create_body, on_both_stores, oracle};
+use super::{Acp, Backend, on_both_stores, oracle};
 
 /// Waits (without sleeping) until `condition` holds, at most 10 s.
 async fn eventually<F, Fut>(what: &str, mut condition: F)
@@ -49,17 +49,6 @@ async fn instance(backend: &Backend, psp: &str, webhooks: Option<&str>) -> Acp {
         .await
 }
 
-/// Places an order through the PSP; its id.
-async fn place(acp: &Acp, key: &str) -> String {
-    let (stock, _) = acp.catalog_ids();
-    let s = acp.create(&create_body(&[(&stock[0].0, 1)], true), &format!("{key}-create")).await;
-    let done = acp
-        .post(&format!("/checkout_sessions/{}/complete", s.id), &complete_body("spt_1", "jordan@example.com"), key)
-        .await
-        .session(200);
-    done.order.expect("order").id
-}
-
 /// The order's refund status, as the operator API shows it.
 async fn refund_status(acp: &Acp, order: &str) -> String {
     let r = acp.ops(Method::GET, &format!("/ops/orders/{order}"), None).await;
@@ -83,7 +72,7 @@ async fn a_pending_refund_is_retried_until_the_psp_takes_it(backend: Backend) {
     let (psp_url, psp) = fake_psp().await;
     let (hooks, _up, mut rx) = receiver(true).await;
     let acp = instance(&backend, &psp_url, Some(&hooks)).await;
-    let order = place(&acp, "bg-refund").await;
+    let order = acp.place_order("bg-refund", "spt_1").await;
     // Down for the operator's attempt and the worker's first retry.
     psp.lock().expect("ok").refund_failures = 2;
     cancel_while_down(&acp, &order).await;
@@ -121,7 +110,7 @@ async fn a_pending_refund_is_retried_until_the_psp_takes_it(backend: Backend) {
     // tried again before the second one completes.
     acp.ops(Method::POST, &format!("/ops/orders/{order}/cancel"), None).await.error(409, "invalid_state");
     acp.app.clock.advance(Span::minutes(5));
-    let second = place(&acp, "bg-refund-2").await;
+    let second = acp.place_order("bg-refund-2", "spt_1").await;
     psp.lock().expect("ok").refund_failures = 1;
     cancel_while_down(&acp, &second).await;
     acp.app.clock.advance(Span::seconds(2));
@@ -137,7 +126,7 @@ async fn two_instances_sharing_redis_refund_once() {
     let backend = Backend::redis().await;
     let (psp_url, psp) = fake_psp().await;
     let (a, b) = (instance(&backend, &psp_url, None).await, instance(&backend, &psp_url, None).await);
-    let first = place(&a, "two-1").await;
+    let first = a.place_order("two-1", "spt_1").await;
     psp.lock().expect("ok").refund_failures = 1;
     cancel_while_down(&a, &first).await;
     // Both workers see the refund due; one takes it.
@@ -151,7 +140,7 @@ async fn two_instances_sharing_redis_refund_once() {
     for acp in [&a, &b] {
         acp.app.clock.advance(Span::minutes(5));
     }
-    let second = place(&b, "two-2").await;
+    let second = b.place_order("two-2", "spt_1").await;
     psp.lock().expect("ok").refund_failures = 1;
     cancel_while_down(&b, &second).await;
     for acp in [&a, &b] {

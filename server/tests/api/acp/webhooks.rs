@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::{Acp, Backend, complete_body, create_body, on_both_stores};
+use super::{Acp, Backend, on_both_stores};
 
 const SECRET: &str = "whsec_test";
 
@@ -67,16 +67,6 @@ pub(super) async fn spawn(backend: &Backend, url: &str) -> Acp {
         .await
 }
 
-async fn place(acp: &Acp, key: &str) -> String {
-    let (stock, _) = acp.catalog_ids();
-    let s = acp.create(&create_body(&[(&stock[0].0, 1)], true), &format!("{key}-create")).await;
-    let done = acp
-        .post(&format!("/checkout_sessions/{}/complete", s.id), &complete_body("tok_visa", "jordan@example.com"), key)
-        .await
-        .session(200);
-    done.order.expect("order").id
-}
-
 pub(super) async fn outbox_drains(acp: &Acp) {
     tokio::time::timeout(Duration::from_secs(10), async {
         while acp.app.state.store.outbox_pending().await.expect("ok") > 0 {
@@ -96,7 +86,7 @@ pub(super) fn check_signed(seen: &Seen) {
 async fn webhooks_survive_an_outage_and_arrive_once(backend: Backend) {
     let (url, up, mut rx) = receiver(false).await;
     let acp = spawn(&backend, &url).await;
-    let order = place(&acp, "wh-1").await;
+    let order = acp.place_order("wh-1", "tok_visa").await;
     let first = next(&mut rx).await;
     assert!(!first.accepted);
     check_signed(&first);
@@ -123,7 +113,7 @@ async fn webhooks_survive_an_outage_and_arrive_once(backend: Backend) {
     outbox_drains(&acp).await;
     // Nothing is left to send again, however long we wait.
     acp.app.clock.advance(Span::hours(2));
-    let second_order = place(&acp, "wh-2").await;
+    let second_order = acp.place_order("wh-2", "tok_visa").await;
     let later = next(&mut rx).await;
     let event: Value = serde_json::from_str(&later.body).expect("ok");
     assert_eq!(event["data"]["id"], second_order.as_str(), "the next webhook is the next order's, not a repeat");
@@ -137,7 +127,7 @@ async fn the_outbox_survives_a_restart_with_redis() {
     let backend = Backend::redis().await;
     let (url, up, mut rx) = receiver(false).await;
     let first = spawn(&backend, &url).await;
-    let order = place(&first, "restart").await;
+    let order = first.place_order("restart", "tok_visa").await;
     let failed = next(&mut rx).await;
     assert!(!failed.accepted);
     drop(first); // The instance stops with the event still in the outbox.
