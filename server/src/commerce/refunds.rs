@@ -24,6 +24,8 @@ use crate::store::commerce::PendingRefund;
 
 /// How long one claimed refund is held by the instance trying it.
 pub const CLAIM_LEASE: Duration = Duration::seconds(30);
+/// Failed tries after which each further failure is logged as an error, not a warning.
+const ALERT_AFTER_ATTEMPTS: u32 = 10;
 /// Refunds tried per look at the queue.
 const BATCH: usize = 20;
 
@@ -50,7 +52,12 @@ impl Commerce {
             Err(AcpError::PaymentUnavailable(why)) => {
                 refund.attempts = refund.attempts.saturating_add(1);
                 refund.next_attempt_at = now + backoff(refund.attempts);
-                tracing::warn!(order = %refund.order_id, attempts = refund.attempts, next = %refund.next_attempt_at, %why, "ACP: refund not taken; retrying later");
+                if refund.attempts >= ALERT_AFTER_ATTEMPTS {
+                    // About 17 minutes of tries: an operator's problem now, at the level alerts watch.
+                    tracing::error!(order = %refund.order_id, attempts = refund.attempts, next = %refund.next_attempt_at, %why, "ACP: refund still not taken by the payment provider; retrying, but look at the provider");
+                } else {
+                    tracing::warn!(order = %refund.order_id, attempts = refund.attempts, next = %refund.next_attempt_at, %why, "ACP: refund not taken; retrying later");
+                }
                 store.refund_retry(&refund).await
             }
             // The store failed: the claim runs out and the refund is tried again.
