@@ -8,8 +8,9 @@
 //! [`ProductSource::product`] answers without a (credit-costing) detail call.
 //!
 //! Unwrangle documents the request (endpoint, `platform`, `search`, the `Token` header:
-//! <https://help.unwrangle.com/en/articles/9943618-making-an-api-request>) better than each
-//! result's fields, so each result is read field by field from several dialects
+//! <https://help.unwrangle.com/en/articles/9943618-making-an-api-request>) but not each result's
+//! fields; a real answer is kept in this repository (`server/tests/fixtures/unwrangle/`, where it
+//! came from is said at its test below), and each result is read field by field from several dialects
 //! (`name`/`product_name`, price `12.99` or `"$12.99"`, `tcin`/`id`, `thumbnail`/`images[]`, …).
 //! A result without a usable TCIN, title or price is skipped rather
 //! than failing the whole search. Prices become integer cents by decimal string parsing, never by
