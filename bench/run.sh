@@ -10,7 +10,7 @@
 #                                     checkouts at concurrency 16, memory store and Redis); results/acp.*
 #
 # Options: --duration S (each measured run, default 10) --warmup S (default 3) --sessions N (default
-# 10000) --skip-redis --skip-peers --skip-sessions --only-bearer (just the search rows, anonymous and
+# 10000) --skip-redis --skip-peers --skip-sessions --only-bearer (just the search rows: anonymous, with a session,
 # with a bearer token, memory store, c=64) --server-cpu N (default 0) --load-cpu N (default 1)
 # --out BASE (results file name without extension) --no-build --quiet-wait S (before each measured
 # run, wait up to S seconds, default 30, for both CPUs to be under 15% busy: other work skews figures).
@@ -314,9 +314,23 @@ for store in memory redis; do
     LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" search "$WORK/ours-$store/search.txt" "$OURS_URL"
     LOAD_PID=$OURS_PID LOAD_REDIS_PID=${REDIS_PID:-} load ours "$store" add-to-cart "$WORK/ours-$store/cart.txt" "$OURS_URL"
   fi
-  # The same search with a bearer token (verified on every request; the search itself ignores it):
-  # what checking the token costs.
+  # The same search with a bearer token, verified on every request: what checking the token costs.
+  # A linked shopper's search is recorded in the account's session, so the base it is compared
+  # with is the same search by a shopper with a session and no token (anonymous in OAuth terms),
+  # which records it too; the search without any session is the row above.
   if [[ $store == memory ]]; then
+    node -e '
+      const fs = require("fs");
+      const [search, cart] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean));
+      const session = JSON.parse(cart[0]).params.arguments.sessionId;
+      for (const line of search) {
+        const body = JSON.parse(line);
+        body.params.arguments.sessionId = session;
+        console.log(JSON.stringify(body));
+      }' "$WORK/ours-$store/search.txt" "$WORK/ours-$store/cart.txt" > "$WORK/ours-$store/search-session.txt" \
+      || die "cannot write the session search bodies"
+    cp "$WORK/ours-$store/search.expect" "$WORK/ours-$store/search-session.expect"
+    ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" search-session "$WORK/ours-$store/search-session.txt" "$OURS_URL"
     BENCH_AUTH=$(curl -fsS "$ISSUER_URL/token?aud=$OURS_RESOURCE") || die "the bench issuer gave no token"
     BENCH_AUTH="$BENCH_AUTH" ONLY_C=64 LOAD_PID=$OURS_PID load ours "$store" search-bearer "$WORK/ours-$store/search.txt" "$OURS_URL"
   fi
