@@ -2,8 +2,6 @@
 //! routes: past it an ACP client gets 429 with `Retry-After` in the ACP flat error shape (checked
 //! by the oracle), while the app's own routes keep the app's error shape for the same client.
 
-use serde_json::json;
-
 use super::oracle::ErrorType;
 use super::{Backend, Headers, create_body};
 use crate::helpers::{mcp_post, tools_list};
@@ -36,16 +34,7 @@ async fn a_client_over_its_ip_budget_gets_the_flat_acp_error_on_acp_routes() {
     assert_eq!(post.header("idempotency-key"), Some("ip-create"));
     assert_eq!(post.header("request-id"), Some("req-ip-1"));
     // The MCP binding and the discovery document are ACP routes too.
-    let mcp = acp
-        .app
-        .client
-        .post(acp.app.url("/mcp/acp"))
-        .bearer_auth(super::DEMO_KEY)
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        .send()
-        .await
-        .expect("sent");
+    let mcp = acp.mcp(&tools_list()).await;
     assert_eq!(mcp.status(), 429);
     assert!(mcp.headers().contains_key("retry-after"));
     assert_eq!(super::oracle::error(&mcp.json().await.expect("json")).code, "rate_limited");

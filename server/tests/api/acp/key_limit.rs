@@ -3,7 +3,6 @@
 //! `Retry-After`, uses no idempotency key, and the budget comes back as the clock moves.
 
 use chrono::Duration as Span;
-use serde_json::json;
 
 use super::oracle::ErrorType;
 use super::{Acp, Backend, create_body};
@@ -39,16 +38,7 @@ async fn each_merchant_key_has_its_own_budget() {
     r.error(429, "rate_limited");
     assert_eq!(r.header("idempotency-key"), Some("limited-create"));
     // The MCP binding counts against the same key.
-    let mcp = a
-        .app
-        .client
-        .post(a.app.url("/mcp/acp"))
-        .bearer_auth(KEYS[0])
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        .send()
-        .await
-        .expect("sent");
+    let mcp = a.mcp(&crate::helpers::tools_list()).await;
     assert_eq!(mcp.status(), 429);
     assert_eq!(super::oracle::error(&mcp.json().await.expect("json")).code, "rate_limited");
     // Another key is not affected.

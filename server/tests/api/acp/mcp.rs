@@ -10,15 +10,8 @@ impl Acp {
     /// One tools/call on the ACP connector; the whole JSON-RPC response.
     async fn acp_tool(&self, name: &str, arguments: Value) -> Value {
         let response = self
-            .app
-            .client
-            .post(self.app.url("/mcp/acp"))
-            .header("authorization", format!("Bearer {}", self.key))
-            .header("accept", "application/json, text/event-stream")
-            .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": arguments}}))
-            .send()
-            .await
-            .expect("sent");
+            .mcp(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": arguments}}))
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("JSON-RPC")
     }
@@ -96,16 +89,7 @@ on_both_stores!(mcp_and_rest_share_one_session, acp_errors_are_json_rpc_errors_w
 #[tokio::test]
 async fn the_acp_connector_lists_five_tools_and_needs_the_merchant_key() {
     let acp = Backend::memory().await.spawn().await;
-    let response = acp
-        .app
-        .client
-        .post(acp.app.url("/mcp/acp"))
-        .header("authorization", format!("Bearer {}", acp.key))
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
-        .send()
-        .await
-        .expect("ok");
+    let response = acp.mcp(&crate::helpers::tools_list()).await;
     let list: Value = response.json().await.expect("ok");
     let names: Vec<&str> =
         list["result"]["tools"].as_array().expect("ok").iter().map(|t| t["name"].as_str().expect("ok")).collect();

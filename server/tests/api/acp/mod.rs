@@ -169,6 +169,19 @@ impl Acp {
         self.send(reqwest::Method::GET, path, None, &headers).await
     }
 
+    /// A JSON-RPC POST to the ACP connector (`/mcp/acp`) with this client's merchant key.
+    pub async fn mcp(&self, body: &Value) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url("/mcp/acp"))
+            .bearer_auth(&self.key)
+            .header("accept", "application/json, text/event-stream")
+            .json(body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
     /// A call to the operator API (`/ops/orders/…`) with the operator key.
     pub async fn ops(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
         let mut request = self.app.client.request(method, self.app.url(path)).bearer_auth(OPS_KEY);

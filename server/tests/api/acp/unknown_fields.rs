@@ -60,12 +60,7 @@ async fn unknown_fields_are_ignored_but_fingerprinted(backend: Backend) {
 
     // The MCP binding: unknown `meta` fields (its OpenRPC `meta` is open) and arguments.
     let reply: Value = acp
-        .app
-        .client
-        .post(acp.app.url("/mcp/acp"))
-        .bearer_auth(&acp.key)
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        .mcp(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
             "name": "create_checkout_session",
             "arguments": {
                 "meta": {"api_version": VERSION, "idempotency_key": "uf-mcp", "future_meta_field": 1},
@@ -73,9 +68,7 @@ async fn unknown_fields_are_ignored_but_fingerprinted(backend: Backend) {
                 "future_argument": true
             }
         }}))
-        .send()
         .await
-        .expect("sent")
         .json()
         .await
         .expect("JSON-RPC");
