@@ -41,7 +41,7 @@ use crate::rest;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
-use crate::store::redis::{RedisStore, RedisTls, open_client};
+use crate::store::redis::{RedisStore, RedisTls, open_client, open_cluster_client};
 use crate::widgets::{WidgetCsp, WidgetTemplates};
 
 /// Largest REST request body.
@@ -112,8 +112,16 @@ impl Application {
             },
             shutdown.clone(),
         );
-        if let Some(client) = redis {
-            crate::mcp::sse_relay::start(client, sse.clone(), shutdown.clone())
+        if let Some(redis) = redis.filter(|r| {
+            if r.cluster.is_some() {
+                tracing::warn!(
+                    "REDIS_CLUSTER: legacy SSE streams (/sse) are not relayed between instances; route \
+                     a client's /sse and /messages to one instance (sticky sessions)"
+                );
+            }
+            r.cluster.is_none()
+        }) {
+            crate::mcp::sse_relay::start(redis.node, sse.clone(), shutdown.clone())
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
         }
@@ -180,8 +188,18 @@ impl Application {
     }
 }
 
-/// The Redis client `REDIS_URL` and its TLS settings name, or `None` for the memory store.
-fn redis_client(config: &Config) -> Result<Option<redis::Client>, StartupError> {
+/// The Redis clients `REDIS_URL` and its settings name.
+#[derive(Clone)]
+struct RedisClients {
+    /// The node `REDIS_URL` names (the store's, unless it is a cluster; the SSE relay's pub/sub).
+    node: redis::Client,
+    /// With `REDIS_CLUSTER`: the store's.
+    cluster: Option<redis::cluster::ClusterClient>,
+}
+
+/// The Redis clients `REDIS_URL` and its TLS and cluster settings name, or `None` for the memory
+/// store.
+fn redis_client(config: &Config) -> Result<Option<RedisClients>, StartupError> {
     let Some(url) = config.redis_url.as_ref().filter(|u| !u.as_str().is_empty()) else { return Ok(None) };
     let ca_pem = match &config.redis_tls_ca_file {
         Some(path) => Some(
@@ -193,7 +211,14 @@ fn redis_client(config: &Config) -> Result<Option<redis::Client>, StartupError> 
     if url.is_tls() {
         tracing::info!(url = %url.redacted(), verify = !tls.insecure, "Redis over TLS");
     }
-    open_client(url.as_str(), &tls).map(Some).map_err(|e| StartupError::Redis(e.to_string()))
+    let cluster = if config.redis_cluster {
+        tracing::info!(seed = %url.redacted(), wait_replicas = config.redis_wait_replicas, "Redis Cluster");
+        Some(open_cluster_client(url.as_str(), &tls).map_err(|e| StartupError::Redis(e.to_string()))?)
+    } else {
+        None
+    };
+    let node = open_client(url.as_str(), &tls).map_err(|e| StartupError::Redis(e.to_string()))?;
+    Ok(Some(RedisClients { node, cluster }))
 }
 
 /// The accounts that can sign in: `ACCOUNTS_FILE`, else the embedded demo accounts where
@@ -223,7 +248,7 @@ fn load_accounts(config: &Config) -> Result<Accounts, StartupError> {
 async fn build_state(
     config: Config,
     clock: Arc<dyn Clock>,
-    redis: Option<redis::Client>,
+    redis: Option<RedisClients>,
 ) -> Result<AppState, StartupError> {
     let public_base = config.public_base();
     let catalog = Arc::new(EmbeddedCatalog::load(&public_base)?);
@@ -245,13 +270,16 @@ async fn build_state(
     };
     let live_images = products.kind() == shared::product::DataSource::Unwrangle;
     let store: Arc<dyn Store> = match redis {
-        Some(client) => Arc::new(
-            RedisStore::connect_client(client, config.session_ttl())
-                .await
-                .map_err(|e| StartupError::Redis(e.to_string()))?
-                .with_retention(config.retention())
-                .with_max_lifetime(config.session_max_lifetime())
-                .with_account_ttl(config.account_cart_ttl()),
+        Some(clients) => Arc::new(
+            match clients.cluster {
+                Some(cluster) => RedisStore::connect_cluster(cluster, config.session_ttl()).await,
+                None => RedisStore::connect_client(clients.node, config.session_ttl()).await,
+            }
+            .map_err(|e| StartupError::Redis(e.to_string()))?
+            .with_wait_replicas(config.redis_wait_replicas)
+            .with_retention(config.retention())
+            .with_max_lifetime(config.session_max_lifetime())
+            .with_account_ttl(config.account_cart_ttl()),
         ),
         None => Arc::new(
             MemoryStore::new(config.session_ttl())

@@ -201,6 +201,18 @@ pub struct Config {
     #[arg(long, env = "REDIS_TLS_CA_FILE")]
     pub redis_tls_ca_file: Option<PathBuf>,
 
+    /// `REDIS_URL` is one node of a Redis Cluster (or Valkey cluster): the other nodes are
+    /// discovered, and each store step goes to the primary of its slot (docs/deploy.md).
+    #[arg(long, env = "REDIS_CLUSTER", default_value_t = false, action = clap::ArgAction::Set)]
+    pub redis_cluster: bool,
+
+    /// Replicas that must have a write to a cart, an order, a membership or an ACP record
+    /// before it is acknowledged (Redis `WAIT`, up to one second; a write not confirmed in time
+    /// is answered as a store error). With 1 and a replica per primary, a failover loses no
+    /// acknowledged write. 0: writes are acknowledged by the primary alone.
+    #[arg(long, env = "REDIS_WAIT_REPLICAS", default_value_t = 0)]
+    pub redis_wait_replicas: u32,
+
     // --- Observability (server/src/metrics.rs, http/request_log.rs) ---
     /// Turns on Prometheus metrics at GET /metrics, for clients sending
     /// `Authorization: Bearer <this token>`. Unset: no metrics are kept and /metrics is 404.

@@ -15,12 +15,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::cart::{Cart, QUANTITY_MAX};
 use shared::checkout::Order;
-use shared::ids::{OrderId, ProductId};
+use shared::ids::ProductId;
 use shared::membership::MembershipTier;
 use shared::money::Cents;
 use shared::product::Product;
@@ -32,6 +31,7 @@ use super::payment::{ChargeOutcome, ChargeRequest, HANDLER_ID, PaymentError};
 use super::wire::*;
 use crate::pricing::ShippingSpeed;
 use crate::store::commerce::StoredCheckout;
+use crate::store::home::Home;
 
 /// How long a session takes changes and completion.
 pub const CHECKOUT_LIFETIME: Duration = Duration::hours(6);
@@ -86,11 +86,6 @@ pub struct Priced {
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn new_order_id() -> OrderId {
-    let n: u64 = rand::rng().random_range(0..1_000_000_000_000);
-    OrderId::parse(format!("TGT-{n:012}")).unwrap_or_else(|_| unreachable!("12 digits after TGT- is valid"))
 }
 
 fn total(kind: TotalType, text: &str, amount: Cents) -> Total {
@@ -612,7 +607,7 @@ impl Commerce {
         payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<CheckoutSession, AcpError> {
-        let order_id = new_order_id();
+        let order_id = Home::ACP.new_order_id();
         let page_key = random_hex();
         let permalink_url = format!("{}/orders/{order_id}?key={page_key}", self.app.config.public_base());
         let order = Order {

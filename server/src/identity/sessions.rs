@@ -8,6 +8,7 @@ use shared::ids::{SESSION_HEX_DIGITS, SESSION_PREFIX, SessionId};
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::home::Home;
 use crate::store::{Session, SessionKind};
 
 /// A new session id: `sess_` and 128 bits from the operating system's CSPRNG (via `rand`'s
@@ -48,7 +49,7 @@ pub async fn require(state: &AppState, id: &SessionId) -> Result<Session, AppErr
 /// searches and creation time move with it, in one store step; `old` answers `SessionRenewed`
 /// from then on, for a while.
 pub async fn renew(state: &AppState, old: &SessionId, user: &User) -> Result<Session, AppError> {
-    Ok(state.store.renew_session(old, &new_session_id(), user, state.clock.now()).await?)
+    Ok(state.store.renew_session(old, &Home::renewed_session_id(old), user, state.clock.now()).await?)
 }
 
 /// When the session expires if it is not used again: idle for the TTL, or at the end of its

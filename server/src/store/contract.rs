@@ -270,9 +270,12 @@ pub(crate) async fn an_idempotency_key_places_one_order_and_a_changed_cart_place
     assert!(again.replayed);
     assert_eq!(again.order, first.order);
     assert!(store.order(&order(2, "", now).order_id).await.unwrap().is_none());
-    assert_eq!(store.order_for_key(" a@B.co", &key).await.unwrap(), Some(first.order.clone()));
-    assert_eq!(store.order_for_key("other@b.co", &key).await.unwrap(), None, "keys belong to one account");
-    assert_eq!(store.order_for_key("a@b.co", &idem("checkout-key-2")).await.unwrap(), None);
+    assert_eq!(store.order_for_key(&sid(1), " a@B.co", &key).await.unwrap(), Some(first.order.clone()));
+    assert_eq!(store.order_for_key(&sid(1), "other@b.co", &key).await.unwrap(), None, "keys belong to one account");
+    assert_eq!(store.order_for_key(&sid(1), "a@b.co", &idem("checkout-key-2")).await.unwrap(), None);
+    let elsewhere = SessionId::parse("sess_04d20000000000000000000000000001").unwrap();
+    assert_eq!(store.order_for_key(&elsewhere, "a@b.co", &key).await.unwrap(), None, "and to one home");
+    assert_eq!(store.order_for_key(&sid(9), "a@b.co", &key).await.unwrap(), Some(first.order.clone()));
     // The cart was emptied, so a second click without a key finds it changed.
     let stale = store.place_order(&sid(1), None, &s.cart, order(3, "a@b.co", now), Cents(0)).await;
     assert!(matches!(stale, Err(StoreError::CartChanged)));
@@ -297,7 +300,7 @@ pub(crate) async fn order_ids_are_written_only_if_absent(store: &dyn Store) {
     assert!(matches!(clash, Err(StoreError::OrderIdTaken)), "{clash:?}");
     assert_eq!(store.order(&order(5, "", now).order_id).await.unwrap().unwrap().email, "a@b.co");
     assert_eq!(store.session(&sid(2), now).await.unwrap().unwrap(), second, "the cart is kept for a retry");
-    assert_eq!(store.order_for_key("b@b.co", &key).await.unwrap(), None, "the key is not used up");
+    assert_eq!(store.order_for_key(&sid(2), "b@b.co", &key).await.unwrap(), None, "the key is not used up");
     let retry = store.place_order(&sid(2), Some(&key), &second.cart, order(6, "b@b.co", now), Cents(0)).await;
     assert!(!retry.unwrap().replayed);
 }

@@ -17,6 +17,7 @@ use super::commerce::{
     CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder,
     StoredCheckout, StoredResponse,
 };
+use super::home::Home;
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
     SEARCH_HISTORY, Session, SessionKind, Store, StoreError, retry_after,
@@ -45,7 +46,8 @@ struct Inner {
     renewed: HashMap<SessionId, DateTime<Utc>>,
     orders: HashMap<OrderId, Order>,
     /// The order each key placed, and when (for the retention).
-    idempotency: HashMap<(String, IdempotencyKey), (OrderId, DateTime<Utc>)>,
+    /// Keyed by the session's home, the account and the key, as in Redis (`store/home.rs`).
+    idempotency: HashMap<(Home, String, IdempotencyKey), (OrderId, DateTime<Utc>)>,
     memberships: HashMap<String, Membership>,
     /// Sign-in failures per (account, client), per client and per account (issue 14).
     login_pairs: HashMap<(String, String), Attempts>,
@@ -255,9 +257,15 @@ impl Store for MemoryStore {
         Ok(Some(session.clone()))
     }
 
-    async fn order_for_key(&self, email: &str, idem: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
+    async fn order_for_key(
+        &self,
+        session: &SessionId,
+        email: &str,
+        idem: &IdempotencyKey,
+    ) -> Result<Option<Order>, StoreError> {
         let inner = self.lock();
-        Ok(inner.idempotency.get(&(key(email), idem.clone())).and_then(|(id, _)| inner.orders.get(id)).cloned())
+        let scope = (Home::of_session(session), key(email), idem.clone());
+        Ok(inner.idempotency.get(&scope).and_then(|(id, _)| inner.orders.get(id)).cloned())
     }
 
     async fn place_order(
@@ -271,7 +279,7 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let account = key(&order.email);
         if let Some(idem) = idem
-            && let Some((existing, _)) = inner.idempotency.get(&(account.clone(), idem.clone()))
+            && let Some((existing, _)) = inner.idempotency.get(&(Home::of_session(id), account.clone(), idem.clone()))
             && let Some(order) = inner.orders.get(existing)
         {
             return Ok(Placed { order: order.clone(), replayed: true });
@@ -287,7 +295,10 @@ impl Store for MemoryStore {
         session.cart.clear();
         session.version += 1;
         if let Some(idem) = idem {
-            inner.idempotency.insert((account.clone(), idem.clone()), (order.order_id.clone(), order.placed_at));
+            inner.idempotency.insert(
+                (Home::of_session(id), account.clone(), idem.clone()),
+                (order.order_id.clone(), order.placed_at),
+            );
         }
         if let Some(membership) = inner.memberships.get_mut(&account) {
             membership.lifetime_savings_cents = membership.lifetime_savings_cents + savings;
@@ -713,9 +724,9 @@ mod tests {
         let key = idem("checkout-key-1");
         let placed = store.place_order(&sid(1), Some(&key), &s.cart, order(1, "a@b.co", t0), Cents(0)).await.unwrap();
         store.sweep_expired(t0 + Duration::seconds(599)).await.unwrap();
-        assert!(store.order_for_key("a@b.co", &key).await.unwrap().is_some());
+        assert!(store.order_for_key(&sid(1), "a@b.co", &key).await.unwrap().is_some());
         store.sweep_expired(t0 + Duration::seconds(600)).await.unwrap();
-        assert!(store.order_for_key("a@b.co", &key).await.unwrap().is_none(), "the key is gone after its TTL");
+        assert!(store.order_for_key(&sid(1), "a@b.co", &key).await.unwrap().is_none(), "the key is gone after its TTL");
         assert!(store.order(&placed.order.order_id).await.unwrap().is_some(), "the order is kept longer");
         store.sweep_expired(t0 + Duration::seconds(3600)).await.unwrap();
         assert!(store.order(&placed.order.order_id).await.unwrap().is_none(), "and dropped after its retention");

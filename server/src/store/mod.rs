@@ -10,11 +10,14 @@ pub mod commerce;
 pub(crate) mod commerce_contract;
 #[cfg(test)]
 pub(crate) mod contract;
+pub mod home;
 pub mod memory;
 pub mod oauth;
 #[cfg(test)]
 pub(crate) mod oauth_contract;
 pub mod redis;
+#[cfg(test)]
+pub(crate) mod redis_test_cluster;
 #[cfg(test)]
 pub(crate) mod redis_test_server;
 
@@ -238,8 +241,14 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
         quantity: u32,
     ) -> Result<Option<Session>, StoreError>;
 
-    /// The order placed earlier for this account and key, if any.
-    async fn order_for_key(&self, email: &str, key: &IdempotencyKey) -> Result<Option<Order>, StoreError>;
+    /// The order placed earlier for this account and key from `session`'s home (see
+    /// [`home`]): a session and every id renewed from it), if any.
+    async fn order_for_key(
+        &self,
+        session: &SessionId,
+        email: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Order>, StoreError>;
 
     /// In one atomic step: if `key` already placed an order for this account, return it
     /// (`replayed`); otherwise, if the session's cart still equals `expected_cart`, store `order`,

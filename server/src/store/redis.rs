@@ -1,18 +1,22 @@
 //! The Redis store: the same [`Store`] semantics as the in-memory one, shared by every server
 //! instance that points at one Redis, so the app can run as several processes.
 //!
-//! # Key schema (version 1)
+//! # Key schema
 //!
-//! Every key starts with `target:v1:`; a change of layout gets a new version prefix instead of a
-//! migration in place. Emails in keys are trimmed and lower-cased, as in the memory store.
+//! Every key starts with `target:v1:` or `target:v2:`: a family whose layout changes gets the
+//! next version prefix, and [`RedisStore::migrate_v1`] renames what an older version left (one
+//! Redis only; a cluster starts on version 2). Emails in keys are trimmed and lower-cased, as in
+//! the memory store. `{1234}` is a home (`store/home.rs`): the hash tag that keeps a session,
+//! the orders placed from it and their idempotency keys in one cluster slot; every ACP key is in
+//! home `{0000}`.
 //!
 //! | key | type | content | expiry |
 //! |---|---|---|---|
-//! | `target:v1:session:<sessionId>` | hash | one session (fields below) | `session_ttl`, slid by every [`Store::session`] read |
-//! | `target:v1:renewed:<sessionId>` | string | this id was retired at a sign-in ([`Store::renew_session`]); the value: until when it says so, µs since the epoch (so a manual test clock ends it too) | the session TTL, at most [`RENEWED_NOTICE_MAX`] |
-//! | `target:v1:order:<orderId>` | string | the [`Order`] as JSON | the order retention (`ORDER_RETENTION_SECS`) |
-//! | `target:v1:idem:<email>\|<key>` | string | the order id an idempotency key placed, for one account (keys cannot hold `\|`) | the key TTL (`IDEMPOTENCY_KEY_TTL_SECS`) |
-//! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`) | never |
+//! | `target:v2:{home}:session:<sessionId>` | hash | one session (fields below) | `session_ttl`, slid by every [`Store::session`] read |
+//! | `target:v2:{home}:renewed:<sessionId>` | string | this id was retired at a sign-in ([`Store::renew_session`]); the value: until when it says so, µs since the epoch (so a manual test clock ends it too) | the session TTL, at most [`RENEWED_NOTICE_MAX`] |
+//! | `target:v2:{home}:order:<orderId>` | string | the [`Order`] as JSON; the home is the order number's first four digits | the order retention (`ORDER_RETENTION_SECS`) |
+//! | `target:v2:{home}:idem:<email>\|<key>` | string | the order id an idempotency key placed, for one account from one home (keys cannot hold `\|`) | the key TTL (`IDEMPOTENCY_KEY_TTL_SECS`) |
+//! | `target:v1:membership:<email>` | hash | [`Membership`] fields, each value as JSON (`tier`, `memberSince`, `lifetimeSavingsCents`), and a `savedOrder:<orderId>` mark (µs) per order whose savings it counted, kept for the order retention | never |
 //! | `target:v1:{login}:pair:<client>|<email>` | sorted set | one member (the attempt id) per failed or pending sign-in of that account from that client, scored by its time in µs | the lockout window after the last attempt |
 //! | `target:v1:{login}:client:<client>` | sorted set | the same, per client | the same |
 //! | `target:v1:{login}:account:<email>` | sorted set | the same, per account | the same |
@@ -20,27 +24,42 @@
 //! | `target:v1:oauth:grant:<grantId>` | hash | one OAuth grant with its code and token hashes (`redis/oauth.rs`) | the code's, then the refresh token's lifetime |
 //! | `target:v1:oauth:client:<clientId>` | string | a dynamically registered OAuth client (JSON) | never |
 //! | `target:v1:oauth:request:<sha256>` | string | a pending authorization request (JSON) | its lifetime |
-//! | `target:v1:acp:checkout:<id>` | hash | an ACP checkout session: `version`, `expiresAtUs`, `json` | 30 days after its last write |
-//! | `target:v1:acp:order:<orderId>` | hash | an ACP order's post-purchase record: `version`, `placedAtUs`, `json` | the order retention, from its last write |
-//! | `target:v1:acp:idem:<sha256 of scope>` | hash | an ACP idempotency record: `fp`, `state` (`in_flight`/`done`), `untilUs`, `status`, `body` | the lease, then 24 h after the response (also checked against `now`) |
-//! | `target:v1:acp:outbox:events` | hash | event id → [`OutboxEvent`] JSON, for every undelivered order webhook | never |
-//! | `target:v1:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs), except parked ones | never |
-//! | `target:v1:acp:outbox:parked` | hash | event id → the id of the event of the same order waiting for it | never |
-//! | `target:v1:acp:refunds:queued` | hash | order id → [`PendingRefund`] JSON, for every refund the payment provider has not taken yet | never |
-//! | `target:v1:acp:refunds:due` | sorted set | order ids scored by their refund's next try (µs; while claimed: the claim's end) | never |
+//! | `target:v2:{0000}:acp:checkout:<id>` | hash | an ACP checkout session: `version`, `expiresAtUs`, `json` | 30 days after its last write |
+//! | `target:v2:{0000}:acp:order:<orderId>` | hash | an ACP order's post-purchase record: `version`, `placedAtUs`, `json` | the order retention, from its last write |
+//! | `target:v2:{0000}:acp:idem:<sha256 of scope>` | hash | an ACP idempotency record: `fp`, `state` (`in_flight`/`done`), `untilUs`, `status`, `body` | the lease, then 24 h after the response (also checked against `now`) |
+//! | `target:v2:{0000}:acp:outbox:events` | hash | event id → [`OutboxEvent`] JSON, for every undelivered order webhook | never |
+//! | `target:v2:{0000}:acp:outbox:due` | sorted set | event ids scored by their next attempt (µs), except parked ones | never |
+//! | `target:v2:{0000}:acp:outbox:parked` | hash | event id → the id of the event of the same order waiting for it | never |
+//! | `target:v2:{0000}:acp:refunds:queued` | hash | order id → [`PendingRefund`] JSON, for every refund the payment provider has not taken yet | never |
+//! | `target:v2:{0000}:acp:refunds:due` | sorted set | order ids scored by their refund's next try (µs; while claimed: the claim's end) | never |
 //!
-//! ACP scripts: `acp_complete` touches the checkout, the new order and its ACP record, the
-//! membership and both outbox keys (like `place_order`, one Redis, not Cluster);
-//! `acp_order_update` the ACP order record and two outbox keys; `acp_outbox_claim` and
-//! `acp_outbox_ack` the three outbox keys (the claim reads each event's `after` with the
-//! scripting engine's `cjson`), `acp_outbox_retry` two of them (and, the same script, the two
-//! refund keys for `refund_retry`); `acp_refund_claim` the two refund keys.
+//! # One slot per script
 //!
-//! The three sign-in keys are touched by one script, so they share the `{login}` hash tag.
+//! On a Redis Cluster a script may only touch keys of one slot, so every multi-key script here
+//! does:
+//! - `place_order` and `renew_session` touch one home: a sign-in's new id keeps its home, and an
+//!   order is drawn in its session's home. The Circle savings of an order are a second step on
+//!   the membership (`add_savings`), made once per order by its mark; if that step fails the
+//!   order stands and the failure is logged at `error` (a replay of its idempotency key adds
+//!   them then).
+//! - `merge_cart` (an anonymous cart into a linked account's, two homes) is three steps, each
+//!   one script on one session and each safe to repeat: the lines leave the anonymous cart for
+//!   its escrow (its `moving` field); they join the account's cart once (a `merged:<escrow>`
+//!   field remembers it); the escrow closes and what did not fit goes back. A merge cut off
+//!   between steps is finished by the next one.
+//! - ACP scripts touch only home `{0000}`: `acp_complete` the checkout, the new order and its
+//!   ACP record and both outbox keys (its savings are `add_savings` too); `acp_order_update` the
+//!   ACP order record and two outbox keys; `acp_outbox_claim` and `acp_outbox_ack` the three
+//!   outbox keys (the claim reads each event's `after` with the scripting engine's `cjson`),
+//!   `acp_outbox_retry` two of them (and, the same script, the two refund keys for
+//!   `refund_retry`); `acp_refund_claim` the two refund keys. ACP state therefore lives on one
+//!   shard of a cluster.
+//! - The three sign-in keys share the `{login}` hash tag.
 //!
-//! `renew_session` (sign-in) renames the session hash to its new id with `RENAME`, which keeps
-//! its expiry, and sets the old id's `renewed` marker in the same script (three keys: one Redis,
-//! like `place_order`, not Cluster).
+//! With [`RedisStore::with_wait_replicas`] (`REDIS_WAIT_REPLICAS`) a write to a cart, an
+//! order, a membership or an ACP record is acknowledged only once that many replicas of its
+//! primary have it (`WAIT`), so a failover loses no acknowledged write. Marking a session seen,
+//! search history, sign-in counters and OAuth records do not wait.
 //!
 //! Session hash fields: `id`; `kind` (`account` for a linked account's session, absent for a
 //! chat's); `ttlUs`, `ttlMs` (an account session's own idle TTL, which the scripts use instead
@@ -49,8 +68,11 @@
 //! `lastSeenUs` (the same instants in µs since the epoch, for the expiry tests in Lua: idle past
 //! the TTL, or older than the absolute lifetime; the key's expiry is the earlier of the two); `user` (JSON, `null` when
 //! signed out); `version`; `searches` (JSON array, most recent first); `lines` (the cart's product
-//! ids in cart order, comma-separated); and per cart line `qty:<productId>` and
-//! `product:<productId>` (the [`Product`] as JSON, exactly as serde_json wrote it).
+//! ids in cart order, comma-separated); per cart line `qty:<productId>` and
+//! `product:<productId>` (the [`Product`] as JSON, exactly as serde_json wrote it); while its
+//! cart moves into an account's, `moving` (the escrow); in an account's session, a
+//! `merged:<escrowId>` mark per merge received (µs, then the ids that did not fit), dropped after
+//! a day.
 //!
 //! # Atomicity
 //!
@@ -59,15 +81,10 @@
 //! returns the stored order for a known idempotency key (replayed); otherwise it rebuilds the
 //! cart's canonical JSON from the hash (`[{"product":<stored JSON>,"quantity":<n>},…]`, byte for
 //! byte what `serde_json::to_string(&[CartEntry])` writes), compares it with the expected cart,
-//! then stores the order, remembers the key, empties the cart, bumps the version and adds the
-//! savings to the membership. An order id already stored is refused (`taken`; the caller draws
-//! another), so two orders can never overwrite each other. On a replay the script reads
-//! `target:v1:order:<id>`, a key it learns only from the idempotency key: the scripts assume one
-//! Redis (or a primary with replicas), not Redis Cluster.
-//!
-//! `merge_cart` (an anonymous cart moved into a linked account's) is one script over the two
-//! session hashes, read fully before it writes: the anonymous cart is emptied in the same step, so
-//! a retry moves nothing. It too assumes one Redis.
+//! then stores the order, remembers the key, empties the cart and bumps the version. An order id
+//! already stored is refused (`taken`; the caller draws another), so two orders can never
+//! overwrite each other. On a replay the script reads the order key it learns from the
+//! idempotency key, in the same home.
 //!
 //! (Until issue 14 idempotency keys were one hash per account, `target:v1:idem:<email>`, without
 //! expiry; such hashes left by an older version are no longer read.)
@@ -80,9 +97,11 @@
 //!
 //! # Failures
 //!
-//! A [`ConnectionManager`] reconnects by itself. Connection and response timeouts, and a deadline
-//! around every operation, turn a dead or hung Redis into [`StoreError::Backend`] within a few
-//! seconds; nothing here panics on bad data (a value that does not parse is a backend error).
+//! A [`ConnectionManager`] (one Redis) reconnects by itself; a cluster connection also follows
+//! moved slots and a promoted replica, retrying a few times. Connection and response timeouts,
+//! and a deadline around every operation, turn a dead or hung Redis, or a slot without a primary
+//! during a failover, into [`StoreError::Backend`] within a few seconds; nothing here panics on
+//! bad data (a value that does not parse is a backend error).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -106,16 +125,25 @@ use super::commerce::{
     CHECKOUT_RETENTION, IDEMPOTENCY_RETENTION, IdempotencyBegin, OutboxEvent, PendingRefund, StoredAcpOrder,
     StoredCheckout, StoredResponse,
 };
+use super::home::Home;
 use super::{
     CART_MAX_LINES, CartEntry, LoginAttempt, LoginLimits, LoginRefusal, Placed, RENEWED_NOTICE_MAX, Retention,
     SEARCH_HISTORY, Session, SessionKind, Store, StoreError, retry_after,
 };
 
+// One Redis or a cluster.
+mod conn;
 // The OAuth authorization server's grants and records (issue 11); its keys are listed below.
 mod oauth;
 
-/// The namespace and layout version of every key.
+use self::conn::Conn;
+pub use self::conn::open_cluster_client;
+
+/// The namespace and layout version of the keys whose layout has not changed since version 1
+/// (memberships, sign-in attempts, OAuth, the account-id secret).
 pub const KEY_PREFIX: &str = "target:v1:";
+/// The namespace of the keys laid out by home (sessions, orders, idempotency keys, ACP).
+pub const KEY_PREFIX_V2: &str = "target:v2:";
 
 /// How long one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -123,13 +151,17 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The deadline of a whole store operation, reconnect attempts included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for its replicas (see [`RedisStore::with_wait_replicas`]).
+pub const REPLICA_WAIT: Duration = Duration::from_millis(1000);
 /// Longest TTL handed to Redis (a century), so an absurd setting cannot overflow `PEXPIRE`.
 const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// [`Store`] on Redis. Cheap to clone: clones share one multiplexed, self-reconnecting connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
+    /// Replicas that must have every write before it is acknowledged (`WAIT`); 0: none.
+    wait_replicas: u32,
     ttl_ms: u64,
     ttl_us: i64,
     /// The absolute session lifetime in µs (`i64::MAX`: none).
@@ -170,7 +202,10 @@ struct Scripts {
     acp_outbox_retry: Script,
     acp_refund_claim: Script,
     account_session: Script,
-    merge_cart: Script,
+    add_savings: Script,
+    merge_take: Script,
+    merge_put: Script,
+    merge_release: Script,
 }
 
 impl Scripts {
@@ -196,7 +231,10 @@ impl Scripts {
             acp_outbox_retry: Script::new(ACP_OUTBOX_RETRY_LUA),
             acp_refund_claim: Script::new(ACP_REFUND_CLAIM_LUA),
             account_session: Script::new(ACCOUNT_SESSION_LUA),
-            merge_cart: Script::new(MERGE_CART_LUA),
+            add_savings: Script::new(ADD_SAVINGS_LUA),
+            merge_take: Script::new(MERGE_TAKE_LUA),
+            merge_put: Script::new(MERGE_PUT_LUA),
+            merge_release: Script::new(MERGE_RELEASE_LUA),
         }
     }
 }
@@ -221,10 +259,81 @@ impl RedisStore {
         let conn = within(OPERATION_TIMEOUT, ConnectionManager::new_with_config(client, config))
             .await?
             .map_err(|e| backend("cannot connect", e))?;
+        let store = Self::with_connection(Conn::One(conn), session_ttl).await?;
+        store.migrate_v1().await?;
+        Ok(store)
+    }
+
+    /// Renames the keys an older version laid out as version 1 (sessions, retired-id markers,
+    /// orders, ACP records and queues) to their version 2 names, keeping their expiry, so an
+    /// upgrade loses no cart, order, pending webhook or refund. Safe to run again and from
+    /// several instances at once (a key already moved is skipped). One Redis only: a cluster
+    /// starts on version 2. Returns how many keys moved.
+    pub async fn migrate_v1(&self) -> Result<usize, StoreError> {
+        let mut moved = 0;
+        for family in ["session:", "renewed:", "order:", "acp:"] {
+            let pattern = format!("{KEY_PREFIX}{family}*");
+            let mut cursor = 0u64;
+            loop {
+                let pattern = pattern.clone();
+                let (next, keys): (u64, Vec<String>) = self
+                    .run("migrate_v1", |mut c| async move {
+                        redis::cmd("SCAN")
+                            .arg(cursor)
+                            .arg("MATCH")
+                            .arg(pattern)
+                            .arg("COUNT")
+                            .arg(1000)
+                            .query_async(&mut c)
+                            .await
+                    })
+                    .await?;
+                for old in keys {
+                    let Some(new) = v2_name(&old) else {
+                        tracing::warn!(key = %old, "a version 1 key with an unexpected name is left where it is");
+                        continue;
+                    };
+                    let renamed: redis::RedisResult<bool> =
+                        redis::cmd("RENAMENX").arg(&old).arg(&new).query_async(&mut self.conn.clone()).await;
+                    match renamed {
+                        Ok(true) => moved += 1,
+                        Ok(false) => tracing::warn!(key = %old, "its version 2 name is taken; left where it is"),
+                        // Gone meanwhile: expired, or moved by another instance.
+                        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => {}
+                        Err(e) => return Err(backend("migrate_v1", e)),
+                    }
+                }
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+        }
+        if moved > 0 {
+            tracing::info!(keys = moved, "moved Redis keys from layout version 1 to version 2");
+        }
+        Ok(moved)
+    }
+
+    /// The store on a Redis Cluster (or Valkey cluster) reached through the seed nodes of a
+    /// client from [`open_cluster_client`]: the same semantics, each step in one slot (the
+    /// module documentation).
+    pub async fn connect_cluster(
+        client: redis::cluster::ClusterClient,
+        session_ttl: Duration,
+    ) -> Result<Self, StoreError> {
+        let conn = within(OPERATION_TIMEOUT, client.get_async_connection())
+            .await?
+            .map_err(|e| backend("cannot connect to the cluster", e))?;
+        Self::with_connection(Conn::Cluster(conn), session_ttl).await
+    }
+
+    async fn with_connection(conn: Conn, session_ttl: Duration) -> Result<Self, StoreError> {
         let (ttl_us, ttl_ms) = ttl_units(session_ttl);
         let (account_ttl_us, account_ttl_ms) = ttl_units(super::DEFAULT_ACCOUNT_TTL);
         let store = RedisStore {
             conn,
+            wait_replicas: 0,
             ttl_ms,
             ttl_us,
             max_lifetime_us: i64::MAX,
@@ -251,6 +360,13 @@ impl RedisStore {
         RedisStore { order_ttl_ms: ms(retention.orders), idem_ttl_ms: ms(retention.idempotency_keys), ..self }
     }
 
+    /// The same store acknowledging a write only once `replicas` replicas of its primary have it
+    /// (`WAIT`, at most [`REPLICA_WAIT`]): a failover then loses no acknowledged write. A write
+    /// not confirmed in time is a [`StoreError::Backend`] (it may still have been applied).
+    pub fn with_wait_replicas(self, replicas: u32) -> Self {
+        RedisStore { wait_replicas: replicas, ..self }
+    }
+
     /// How long a linked account's shopping session lives unused (default 30 days).
     pub fn with_account_ttl(mut self, ttl: Duration) -> Self {
         (self.account_ttl_us, self.account_ttl_ms) = ttl_units(ttl);
@@ -260,7 +376,7 @@ impl RedisStore {
     /// Runs one operation against Redis with the operation deadline, mapping every failure.
     async fn run<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let started = std::time::Instant::now();
@@ -268,6 +384,47 @@ impl RedisStore {
             within(OPERATION_TIMEOUT, op(self.conn.clone())).await.and_then(|r| r.map_err(|e| backend(what, e)));
         crate::metrics::store_operation(what, started.elapsed(), result.is_err());
         result
+    }
+
+    /// [`RedisStore::run`] for an operation that writes `key` (and only keys of its slot): with
+    /// [`RedisStore::with_wait_replicas`], it answers once the replicas have the write.
+    async fn run_write<T, F, Fut>(&self, what: &'static str, key: &str, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Conn) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let done = self.run(what, op).await?;
+        if self.wait_replicas > 0 {
+            let (replicas, key) = (self.wait_replicas, key.to_owned());
+            let confirmed = self.run(what, |mut c| async move { c.wait(&key, replicas).await }).await?;
+            if confirmed < i64::from(replicas) {
+                return Err(StoreError::Backend(format!(
+                    "redis: {what}: {confirmed} of {replicas} replicas confirmed the write within {} ms",
+                    REPLICA_WAIT.as_millis()
+                )));
+            }
+        }
+        Ok(done)
+    }
+
+    /// Adds an order's Circle savings to the account's membership, once per order (a second call
+    /// for the same order adds nothing). A separate step from placing the order, since the
+    /// membership lives in another slot of a cluster: if it fails the order stands, and the
+    /// failure is logged; a replay of the order's idempotency key tries again.
+    async fn add_savings(&self, order: &Order, savings: Cents) {
+        if savings.0 == 0 {
+            return;
+        }
+        let key = membership_key(&order.email);
+        let mut invocation = self.scripts.add_savings.key(&key);
+        let keep_us = i64::try_from(self.idem_ttl_ms.max(self.order_ttl_ms).saturating_mul(1000)).unwrap_or(i64::MAX);
+        invocation.arg(order.order_id.as_str()).arg(savings.0).arg(micros(order.placed_at)).arg(keep_us);
+        let added = self
+            .run_write("add_savings", &key, |mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
+            .await;
+        if let Err(e) = added {
+            tracing::error!(order = %order.order_id, error = %e, "the order's Circle savings were not added");
+        }
     }
 
     /// Puts one item of a work queue (the webhook outbox, the refunds) in its hash under `id` and
@@ -280,7 +437,7 @@ impl RedisStore {
         json: String,
         at: i64,
     ) -> Result<(), StoreError> {
-        self.run(what, |mut c| async move {
+        self.run_write(what, &items.clone(), |mut c| async move {
             redis::pipe()
                 .atomic()
                 .hset(&items, &id, json)
@@ -294,12 +451,19 @@ impl RedisStore {
     }
 
     /// Runs a session script that answers `{status, field, value, …}` and decodes the session.
+    /// A script that changes the session (`changes`: its key) waits for the replicas as
+    /// [`RedisStore::run_write`] does; one that only marks it seen does not.
     async fn session_script(
         &self,
         what: &'static str,
+        changes: Option<&str>,
         invocation: redis::ScriptInvocation<'_>,
     ) -> Result<Result<Session, String>, StoreError> {
-        let reply: Vec<String> = self.run(what, |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let script = |mut c: Conn| async move { invocation.invoke_async(&mut c).await };
+        let reply: Vec<String> = match changes {
+            Some(key) => self.run_write(what, key, script).await?,
+            None => self.run(what, script).await?,
+        };
         match reply.split_first() {
             Some((status, fields)) if status == "ok" => Ok(Ok(decode_session(fields)?)),
             Some((status, _)) => Ok(Err(status.clone())),
@@ -328,12 +492,10 @@ impl std::fmt::Debug for RedisTls {
 /// A Redis client for `url` with the TLS options (which only matter for `rediss://`). Nothing is
 /// connected yet. Errors name the problem without repeating the URL (it may hold a password).
 pub fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StoreError> {
-    let url = url.trim();
-    let is_tls = url.get(..9).is_some_and(|s| s.eq_ignore_ascii_case("rediss://"));
-    if !is_tls {
-        return redis::Client::open(url).map_err(|e| backend("invalid REDIS_URL", e));
+    if !is_tls(url) {
+        return redis::Client::open(url.trim()).map_err(|e| backend("invalid REDIS_URL", e));
     }
-    let url = if tls.insecure && !url.contains('#') { format!("{url}#insecure") } else { url.to_owned() };
+    let url = tls_url(url, tls);
     match &tls.ca_pem {
         Some(pem) => redis::Client::build_with_tls(
             url.as_str(),
@@ -372,6 +534,17 @@ impl RedisStore {
         fields.push(("lines".into(), lines.join(",")));
         Ok(fields)
     }
+}
+
+fn is_tls(url: &str) -> bool {
+    url.trim().get(..9).is_some_and(|s| s.eq_ignore_ascii_case("rediss://"))
+}
+
+/// `url` trimmed, with the fragment that tells the client not to check the certificate when
+/// `tls.insecure` asks for that (and the URL is `rediss://`).
+fn tls_url(url: &str, tls: &RedisTls) -> String {
+    let url = url.trim();
+    if is_tls(url) && tls.insecure && !url.contains('#') { format!("{url}#insecure") } else { url.to_owned() }
 }
 
 /// A TTL in µs (for the expiry test in Lua) and in whole ms rounded up (for `PEXPIRE`).
@@ -416,21 +589,26 @@ fn account(email: &str) -> String {
 }
 
 fn session_key(id: &SessionId) -> String {
-    format!("{KEY_PREFIX}session:{id}")
+    format!("{KEY_PREFIX_V2}{}:session:{id}", Home::of_session(id).tag())
 }
 
 /// Marks an id retired at a sign-in (see [`Store::renew_session`]).
 fn renewed_key(id: &SessionId) -> String {
-    format!("{KEY_PREFIX}renewed:{id}")
+    format!("{KEY_PREFIX_V2}{}:renewed:{id}", Home::of_session(id).tag())
 }
 
-fn order_key(id: &str) -> String {
-    format!("{KEY_PREFIX}order:{id}")
+/// What `order_key` puts before the order number, for an order of `home`.
+fn order_key_prefix(home: Home) -> String {
+    format!("{KEY_PREFIX_V2}{}:order:", home.tag())
+}
+
+fn order_key(id: &OrderId) -> String {
+    format!("{}{id}", order_key_prefix(Home::of_order(id)))
 }
 
 /// `key` is `None` where a script needs the key's name but the checkout has no key.
-fn idem_key(email: &str, key: Option<&IdempotencyKey>) -> String {
-    format!("{KEY_PREFIX}idem:{}|{}", account(email), key.map_or("", IdempotencyKey::as_str))
+fn idem_key(home: Home, email: &str, key: Option<&IdempotencyKey>) -> String {
+    format!("{KEY_PREFIX_V2}{}:idem:{}|{}", home.tag(), account(email), key.map_or("", IdempotencyKey::as_str))
 }
 
 fn membership_key(email: &str) -> String {
@@ -449,38 +627,73 @@ fn login_account_key(attempt: &LoginAttempt) -> String {
     format!("{KEY_PREFIX}{{login}}:account:{}", account(&attempt.account))
 }
 
+/// An ACP key: `target:v2:{0000}:acp:<rest>` (every ACP key is in [`Home::ACP`]).
+fn acp_key(rest: std::fmt::Arguments<'_>) -> String {
+    format!("{KEY_PREFIX_V2}{}:acp:{rest}", Home::ACP.tag())
+}
+
 fn acp_checkout_key(id: &str) -> String {
-    format!("{KEY_PREFIX}acp:checkout:{id}")
+    acp_key(format_args!("checkout:{id}"))
 }
 
 /// The scope (identity, path, client key) is hashed: client keys are up to 255 arbitrary bytes.
 fn acp_idem_key(scope: &str) -> String {
     use sha2::Digest;
-    format!("{KEY_PREFIX}acp:idem:{}", hex::encode(sha2::Sha256::digest(scope.as_bytes())))
+    acp_key(format_args!("idem:{}", hex::encode(sha2::Sha256::digest(scope.as_bytes()))))
 }
 
 fn acp_order_key(id: &str) -> String {
-    format!("{KEY_PREFIX}acp:order:{id}")
+    acp_key(format_args!("order:{id}"))
 }
 
 fn acp_outbox_events_key() -> String {
-    format!("{KEY_PREFIX}acp:outbox:events")
+    acp_key(format_args!("outbox:events"))
 }
 
 fn acp_outbox_due_key() -> String {
-    format!("{KEY_PREFIX}acp:outbox:due")
+    acp_key(format_args!("outbox:due"))
 }
 
 fn acp_outbox_parked_key() -> String {
-    format!("{KEY_PREFIX}acp:outbox:parked")
+    acp_key(format_args!("outbox:parked"))
 }
 
 fn acp_refunds_queued_key() -> String {
-    format!("{KEY_PREFIX}acp:refunds:queued")
+    acp_key(format_args!("refunds:queued"))
 }
 
 fn acp_refunds_due_key() -> String {
-    format!("{KEY_PREFIX}acp:refunds:due")
+    acp_key(format_args!("refunds:due"))
+}
+
+/// The version 2 name of a version 1 key that [`RedisStore::migrate_v1`] moves.
+fn v2_name(v1: &str) -> Option<String> {
+    let rest = v1.strip_prefix(KEY_PREFIX)?;
+    if let Some(id) = rest.strip_prefix("session:") {
+        return SessionId::parse(id).ok().map(|id| session_key(&id));
+    }
+    if let Some(id) = rest.strip_prefix("renewed:") {
+        return SessionId::parse(id).ok().map(|id| renewed_key(&id));
+    }
+    if let Some(id) = rest.strip_prefix("order:") {
+        return OrderId::parse(id).ok().map(|id| order_key(&id));
+    }
+    rest.strip_prefix("acp:").map(|rest| acp_key(format_args!("{rest}")))
+}
+
+/// The lines of a cart on their way to another (see `MERGE_TAKE_LUA`): product id, quantity,
+/// product JSON.
+#[derive(serde::Deserialize)]
+struct MergeEscrow {
+    id: String,
+    into: String,
+    lines: Vec<(String, u32, String)>,
+}
+
+/// 128 random bits as hex (a merge escrow's id).
+fn random_hex() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::rng().random::<u128>())
 }
 
 /// Milliseconds for `PEXPIRE`, at least 1.
@@ -528,6 +741,16 @@ fn to_hash_fields(value: &impl Serialize) -> Result<Vec<(String, String)>, Store
         Err(e) => Err(StoreError::Backend(format!("cannot encode a value: {e}"))),
     }
 }
+
+/// A membership from its hash, without the marks of the orders whose savings it counted
+/// (`ADD_SAVINGS_LUA`).
+fn membership_from_fields(mut fields: HashMap<String, String>) -> Result<Membership, StoreError> {
+    fields.retain(|k, _| !k.starts_with(SAVED_ORDER_MARK));
+    from_hash_fields("membership", fields)
+}
+
+/// The prefix of a membership hash's per-order marks.
+const SAVED_ORDER_MARK: &str = "savedOrder:";
 
 /// Rebuilds a serde struct from hash fields whose values are JSON.
 fn from_hash_fields<T: DeserializeOwned>(what: &str, fields: HashMap<String, String>) -> Result<T, StoreError> {
@@ -619,14 +842,16 @@ table.insert(all, 1, 'ok')
 return all
 "#;
 
-/// `merge_cart(from, into, …)`: the cart of the anonymous chat session KEYS[1] moved into the
-/// session KEYS[2]. ARGV: now µs, chat ttl µs, lifetime µs, max quantity, max lines. Replies
-/// `{"absent"}` (no `into`), `{"none"}` (nothing moved) or `{"ok", field, value, …}` (`into`).
-/// Every line is read before anything is written, so a broken line changes nothing.
-const MERGE_CART_LUA: &str = r#"
-local from, into = KEYS[1], KEYS[2]
-if redis.call('EXISTS', into) == 0 then return {'absent'} end
-local f = redis.call('HMGET', from, 'lastSeenUs', 'createdAtUs', 'kind', 'user', 'lines')
+/// `merge_cart`, step 1 of 3 (a cluster keeps the two sessions in different slots, so the move is
+/// three steps, each safe to repeat): the lines of the anonymous chat session KEYS[1] leave its
+/// cart for its escrow, the `moving` field (`{"id", "into", "lines": [[pid, qty, product JSON],
+/// …]}`), and its version is bumped. An escrow left by an unfinished merge is answered as it is,
+/// so the next merge finishes it. ARGV: now µs, chat ttl µs, lifetime µs, `into` id, a new escrow
+/// id. Replies `{"none"}` (nothing to move) or `{"moving", escrow JSON}`.
+const MERGE_TAKE_LUA: &str = r#"
+local from = KEYS[1]
+local f = redis.call('HMGET', from, 'lastSeenUs', 'createdAtUs', 'kind', 'user', 'lines', 'moving')
+if f[6] then return {'moving', f[6]} end
 local seen = tonumber(f[1])
 if not seen or f[3] or f[4] ~= 'null' or not f[5] or f[5] == '' then return {'none'} end
 local now = tonumber(ARGV[1])
@@ -640,13 +865,35 @@ for pid in string.gmatch(f[5], '[^,]+') do
   if not q or not p then return redis.error_reply('cart line ' .. pid .. ' is incomplete') end
   lines[#lines + 1] = {pid, q, p}
 end
-local cap, max_lines = tonumber(ARGV[4]), tonumber(ARGV[5])
+local escrow = cjson.encode({id = ARGV[5], into = ARGV[4], lines = lines})
+for _, line in ipairs(lines) do
+  redis.call('HDEL', from, 'qty:' .. line[1], 'product:' .. line[1])
+end
+redis.call('HSET', from, 'lines', '', 'moving', escrow)
+redis.call('HINCRBY', from, 'version', 1)
+return {'moving', escrow}
+"#;
+
+/// `merge_cart`, step 2: an escrow's lines added to the session KEYS[1] once (a `merged:<escrow
+/// id>` field remembers it, with the lines that did not fit): quantities of a product in both
+/// add up, capped; new lines are appended while there is room. ARGV: escrow id, max quantity,
+/// max lines, now µs, then per line: product id, quantity, product JSON. Replies `{"absent"}`,
+/// `{"done", left}` (added before), `{"none", left}` (nothing fitted) or `{"ok", left, field,
+/// value, …}`; `left`: the product ids that did not fit, comma-separated. Marks older than a
+/// day are dropped.
+const MERGE_PUT_LUA: &str = r#"
+local into = KEYS[1]
+if redis.call('EXISTS', into) == 0 then return {'absent'} end
+local mark = 'merged:' .. ARGV[1]
+local done = redis.call('HGET', into, mark)
+if done then return {'done', string.match(done, '|(.*)$')} end
+local cap, max_lines, now = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local target = redis.call('HGET', into, 'lines') or ''
 local n = 0
 for _ in string.gmatch(target, '[^,]+') do n = n + 1 end
 local moved, left = 0, {}
-for _, line in ipairs(lines) do
-  local pid, q, p = line[1], line[2], line[3]
+for i = 5, #ARGV, 3 do
+  local pid, q, p = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local current = redis.call('HGET', into, 'qty:' .. pid)
   local total
   if current then
@@ -660,20 +907,63 @@ for _, line in ipairs(lines) do
   if total then
     if total > cap then total = cap end
     redis.call('HSET', into, 'qty:' .. pid, string.format('%d', total))
-    redis.call('HDEL', from, 'qty:' .. pid, 'product:' .. pid)
     moved = moved + 1
   else
     left[#left + 1] = pid
   end
 end
-if moved == 0 then return {'none'} end
-redis.call('HSET', into, 'lines', target)
-redis.call('HSET', from, 'lines', table.concat(left, ','))
-redis.call('HINCRBY', into, 'version', 1)
-redis.call('HINCRBY', from, 'version', 1)
 local all = redis.call('HGETALL', into)
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 7) == 'merged:' and tonumber(string.match(all[i + 1], '^(%d+)')) < now - 86400000000 then
+    redis.call('HDEL', into, all[i])
+  end
+end
+left = table.concat(left, ',')
+redis.call('HSET', into, mark, ARGV[4] .. '|' .. left)
+if moved == 0 then return {'none', left} end
+redis.call('HSET', into, 'lines', target)
+redis.call('HINCRBY', into, 'version', 1)
+all = redis.call('HGETALL', into)
+table.insert(all, 1, left)
 table.insert(all, 1, 'ok')
 return all
+"#;
+
+/// `merge_cart`, step 3: the escrow ARGV[1] of KEYS[1] is closed; its lines named in ARGV[3]
+/// (comma-separated: those that did not fit) come back to the cart (adding up, capped at ARGV[2]),
+/// bumping the version. Does nothing if the escrow is gone (closed already). Replies 1 when closed.
+const MERGE_RELEASE_LUA: &str = r#"
+local from = KEYS[1]
+local raw = redis.call('HGET', from, 'moving')
+if not raw then return 0 end
+local escrow = cjson.decode(raw)
+if escrow['id'] ~= ARGV[1] then return 0 end
+local back = {}
+for pid in string.gmatch(ARGV[3], '[^,]+') do back[pid] = true end
+local cap = tonumber(ARGV[2])
+local lines = redis.call('HGET', from, 'lines') or ''
+local returned = 0
+for _, line in ipairs(escrow['lines']) do
+  local pid, q, p = line[1], line[2], line[3]
+  if back[pid] then
+    local current = redis.call('HGET', from, 'qty:' .. pid)
+    if current then
+      q = tonumber(current) + q
+    else
+      if lines == '' then lines = pid else lines = lines .. ',' .. pid end
+      redis.call('HSET', from, 'product:' .. pid, p)
+    end
+    if q > cap then q = cap end
+    redis.call('HSET', from, 'qty:' .. pid, string.format('%d', q))
+    returned = returned + 1
+  end
+end
+redis.call('HDEL', from, 'moving')
+if returned > 0 then
+  redis.call('HSET', from, 'lines', lines)
+  redis.call('HINCRBY', from, 'version', 1)
+end
+return 1
 "#;
 
 /// `set_user`. KEYS: session. ARGV: user JSON.
@@ -782,16 +1072,16 @@ table.insert(all, 1, 'ok')
 return all
 "#;
 
-/// `place_order`. KEYS: session, idempotency key, new order, membership.
-/// ARGV: '1' with an idempotency key ('' for none), expected cart JSON, order JSON, order id,
-/// savings, order key prefix, order expiry ms, key expiry ms. Replies `{"replayed", order JSON}`,
-/// `{"absent"}`, `{"changed"}`, `{"taken"}` or `{"placed"}`.
+/// `place_order`. KEYS: session, idempotency key, new order (one home). ARGV: '1' with an
+/// idempotency key ('' for none), expected cart JSON, order JSON, order id, the home's order key
+/// prefix, order expiry ms, key expiry ms. Replies `{"replayed", order JSON}`, `{"absent"}`,
+/// `{"changed"}`, `{"taken"}` or `{"placed"}`. The Circle savings are added by `ADD_SAVINGS_LUA`.
 const PLACE_ORDER_LUA: &str = r#"
-local skey, ikey, okey, mkey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local skey, ikey, okey = KEYS[1], KEYS[2], KEYS[3]
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', ikey)
   if existing then
-    local stored = redis.call('GET', ARGV[6] .. existing)
+    local stored = redis.call('GET', ARGV[5] .. existing)
     if stored then return {'replayed', stored} end
   end
 end
@@ -807,17 +1097,32 @@ for pid in string.gmatch(redis.call('HGET', skey, 'lines') or '', '[^,]+') do
 end
 if '[' .. table.concat(parts, ',') .. ']' ~= ARGV[2] then return {'changed'} end
 if redis.call('EXISTS', okey) == 1 then return {'taken'} end
-redis.call('SET', okey, ARGV[3], 'PX', ARGV[7])
-if ARGV[1] ~= '' then redis.call('SET', ikey, ARGV[4], 'PX', ARGV[8]) end
+redis.call('SET', okey, ARGV[3], 'PX', ARGV[6])
+if ARGV[1] ~= '' then redis.call('SET', ikey, ARGV[4], 'PX', ARGV[7]) end
 for _, pid in ipairs(pids) do
   redis.call('HDEL', skey, 'qty:' .. pid, 'product:' .. pid)
 end
 redis.call('HSET', skey, 'lines', '')
 redis.call('HINCRBY', skey, 'version', 1)
-if redis.call('EXISTS', mkey) == 1 then
-  redis.call('HINCRBY', mkey, 'lifetimeSavingsCents', ARGV[5])
-end
 return {'placed'}
+"#;
+
+/// `add_savings`: an order's Circle savings added to the account's membership, once. KEYS:
+/// membership. ARGV: order id, savings, now µs, how long a mark is kept (µs). The hash keeps a
+/// `savedOrder:<orderId>` mark (its time) per order added, for as long as the order can be
+/// replayed, so a second call for one order adds nothing. Replies 1 when added.
+const ADD_SAVINGS_LUA: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'savedOrder:' .. ARGV[1], ARGV[3]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'lifetimeSavingsCents', ARGV[2])
+local all = redis.call('HGETALL', KEYS[1])
+local oldest = tonumber(ARGV[3]) - tonumber(ARGV[4])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 11) == 'savedOrder:' and tonumber(all[i + 1]) < oldest then
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return 1
 "#;
 
 /// `join_membership`. KEYS: membership. ARGV: 'tier', tier JSON, then field/value pairs kept
@@ -880,23 +1185,21 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 "#;
 
-/// `complete_checkout_session`. KEYS: checkout, order, membership, outbox events, outbox due,
-/// ACP order. ARGV: expected version, new version, JSON, expires µs, retention ms, order JSON,
-/// savings, event id, event JSON, event due µs, order retention ms, ACP order version, placed µs,
-/// ACP order JSON. Replies 1 when done, 0 when the version differs.
+/// `complete_checkout_session`. KEYS (all in the ACP home): checkout, order, outbox events,
+/// outbox due, ACP order. ARGV: expected version, new version, JSON, expires µs, retention ms,
+/// order JSON, event id, event JSON, event due µs, order retention ms, ACP order version, placed
+/// µs, ACP order JSON. Replies 1 when done, 0 when the version differs. The Circle savings are
+/// added by `ADD_SAVINGS_LUA`.
 const ACP_COMPLETE_LUA: &str = r#"
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3], 'expiresAtUs', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[11])
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('HINCRBY', KEYS[3], 'lifetimeSavingsCents', ARGV[7])
-end
-redis.call('HSET', KEYS[4], ARGV[8], ARGV[9])
-redis.call('ZADD', KEYS[5], ARGV[10], ARGV[8])
-redis.call('DEL', KEYS[6])
-redis.call('HSET', KEYS[6], 'version', ARGV[12], 'placedAtUs', ARGV[13], 'json', ARGV[14])
-redis.call('PEXPIRE', KEYS[6], ARGV[11])
+redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[10])
+redis.call('HSET', KEYS[3], ARGV[7], ARGV[8])
+redis.call('ZADD', KEYS[4], ARGV[9], ARGV[7])
+redis.call('DEL', KEYS[5])
+redis.call('HSET', KEYS[5], 'version', ARGV[11], 'placedAtUs', ARGV[12], 'json', ARGV[13])
+redis.call('PEXPIRE', KEYS[5], ARGV[10])
 return 1
 "#;
 
@@ -1017,7 +1320,7 @@ impl Store for RedisStore {
             }
             SessionKind::Account => self.account_ttl_ms,
         };
-        self.run("create_session", |mut c| async move {
+        self.run_write("create_session", &key.clone(), |mut c| async move {
             redis::pipe()
                 .atomic()
                 .del(&key)
@@ -1041,7 +1344,7 @@ impl Store for RedisStore {
             .arg(self.ttl_us)
             .arg(self.ttl_ms)
             .arg(self.max_lifetime_us);
-        match self.session_script("session", invocation).await? {
+        match self.session_script("session", None, invocation).await? {
             Ok(session) => Ok(Some(session)),
             Err(status) if status == "absent" => Ok(None),
             Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
@@ -1052,7 +1355,7 @@ impl Store for RedisStore {
     async fn set_user(&self, id: &SessionId, user: Option<User>) -> Result<Session, StoreError> {
         let mut invocation = self.scripts.set_user.key(session_key(id));
         invocation.arg(to_json(&user)?);
-        match self.session_script("set_user", invocation).await? {
+        match self.session_script("set_user", Some(&session_key(id)), invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
             Err(status) => Err(unexpected(&status)),
@@ -1073,7 +1376,7 @@ impl Store for RedisStore {
         invocation.key(renewed_key(old)).key(session_key(new));
         invocation.arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms).arg(self.max_lifetime_us);
         invocation.arg(new.as_str()).arg(to_json(&Some(user))?).arg(notice_until_us).arg(notice_ms);
-        match self.session_script("renew_session", invocation).await? {
+        match self.session_script("renew_session", Some(&session_key(new)), invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
             Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
@@ -1106,7 +1409,7 @@ impl Store for RedisStore {
         invocation.key(renewed_key(id)).arg(micros(now)).arg(to_json(&now)?).arg(self.ttl_us).arg(self.ttl_ms);
         invocation.arg(product.id.as_str()).arg(to_json(&product)?).arg(quantity).arg(max_quantity).arg(CART_MAX_LINES);
         invocation.arg(self.max_lifetime_us);
-        match self.session_script("add_to_cart", invocation).await? {
+        match self.session_script("add_to_cart", Some(&session_key(id)), invocation).await? {
             Ok(session) => Ok(session),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
             Err(status) if status == "renewed" => Err(StoreError::SessionRenewed),
@@ -1123,7 +1426,7 @@ impl Store for RedisStore {
     ) -> Result<Option<Session>, StoreError> {
         let mut invocation = self.scripts.set_quantity.key(session_key(id));
         invocation.arg(product.as_str()).arg(quantity);
-        match self.session_script("set_quantity", invocation).await? {
+        match self.session_script("set_quantity", Some(&session_key(id)), invocation).await? {
             Ok(session) => Ok(Some(session)),
             Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
             Err(status) if status == "missing" => Ok(None),
@@ -1131,12 +1434,18 @@ impl Store for RedisStore {
         }
     }
 
-    async fn order_for_key(&self, email: &str, key: &IdempotencyKey) -> Result<Option<Order>, StoreError> {
-        let idem = idem_key(email, Some(key));
+    async fn order_for_key(
+        &self,
+        session: &SessionId,
+        email: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Order>, StoreError> {
+        let home = Home::of_session(session);
+        let idem = idem_key(home, email, Some(key));
         let order_id: Option<String> = self.run("order_for_key", |mut c| async move { c.get(idem).await }).await?;
         let Some(order_id) = order_id else { return Ok(None) };
-        let text: Option<String> =
-            self.run("order_for_key", |mut c| async move { c.get(order_key(&order_id)).await }).await?;
+        let key = format!("{}{order_id}", order_key_prefix(home));
+        let text: Option<String> = self.run("order_for_key", |mut c| async move { c.get(key).await }).await?;
         text.map(|t| from_json("order", &t)).transpose()
     }
 
@@ -1148,25 +1457,37 @@ impl Store for RedisStore {
         order: Order,
         savings: Cents,
     ) -> Result<Placed, StoreError> {
+        let home = Home::of_session(id);
+        if Home::of_order(&order.order_id) != home {
+            return Err(StoreError::Backend(format!(
+                "order {} is not in the home of its session (draw it with Home::new_order_id)",
+                order.order_id
+            )));
+        }
         let mut invocation = self.scripts.place_order.key(session_key(id));
         invocation
-            .key(idem_key(&order.email, key))
-            .key(order_key(order.order_id.as_str()))
-            .key(membership_key(&order.email))
+            .key(idem_key(home, &order.email, key))
+            .key(order_key(&order.order_id))
             .arg(if key.is_some() { "1" } else { "" })
             .arg(to_json(&expected_cart)?)
             .arg(to_json(&order)?)
             .arg(order.order_id.as_str())
-            .arg(savings.0)
-            .arg(format!("{KEY_PREFIX}order:"))
+            .arg(order_key_prefix(home))
             .arg(self.order_ttl_ms)
             .arg(self.idem_ttl_ms);
-        let reply: Vec<String> =
-            self.run("place_order", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let reply: Vec<String> = self
+            .run_write("place_order", &session_key(id), |mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
         match reply.as_slice() {
-            [status] if status == "placed" => Ok(Placed { order, replayed: false }),
+            [status] if status == "placed" => {
+                self.add_savings(&order, savings).await;
+                Ok(Placed { order, replayed: false })
+            }
             [status, stored] if status == "replayed" => {
-                Ok(Placed { order: from_json("order", stored)?, replayed: true })
+                let order: Order = from_json("order", stored)?;
+                // Adds nothing if this order's savings were added before (see `add_savings`).
+                self.add_savings(&order, order.circle_savings_cents).await;
+                Ok(Placed { order, replayed: true })
             }
             [status] if status == "absent" => Err(StoreError::SessionNotFound),
             [status] if status == "changed" => Err(StoreError::CartChanged),
@@ -1176,7 +1497,7 @@ impl Store for RedisStore {
     }
 
     async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let key = order_key(id.as_str());
+        let key = order_key(id);
         let text: Option<String> = self.run("order", |mut c| async move { c.get(key).await }).await?;
         text.map(|t| from_json("order", &t)).transpose()
     }
@@ -1188,7 +1509,7 @@ impl Store for RedisStore {
         if fields.is_empty() {
             return Ok(None);
         }
-        from_hash_fields("membership", fields).map(Some)
+        membership_from_fields(fields).map(Some)
     }
 
     async fn join_membership(&self, email: &str, membership: Membership) -> Result<Membership, StoreError> {
@@ -1202,15 +1523,19 @@ impl Store for RedisStore {
         for (k, v) in fields {
             invocation.arg(k).arg(v);
         }
-        let stored: HashMap<String, String> =
-            self.run("join_membership", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
-        from_hash_fields("membership", stored)
+        let stored: HashMap<String, String> = self
+            .run_write("join_membership", &membership_key(email), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
+        membership_from_fields(stored)
     }
 
     async fn bump_version(&self, id: &SessionId) -> Result<u64, StoreError> {
         let invocation = self.scripts.bump_version.key(session_key(id));
-        let version: i64 =
-            self.run("bump_version", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let version: i64 = self
+            .run_write("bump_version", &session_key(id), |mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
         u64::try_from(version).map_err(|_| StoreError::SessionNotFound)
     }
 
@@ -1324,8 +1649,11 @@ impl Store for RedisStore {
             .arg(&session.json)
             .arg(micros(session.expires_at))
             .arg(pexpire_ms(CHECKOUT_RETENTION));
-        let written: i64 =
-            self.run("save_checkout_session", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let written: i64 = self
+            .run_write("save_checkout_session", &acp_checkout_key(&session.id), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
         Ok(written == 1)
     }
 
@@ -1338,10 +1666,12 @@ impl Store for RedisStore {
         savings: Cents,
         event: &OutboxEvent,
     ) -> Result<bool, StoreError> {
+        if Home::of_order(&order.order_id) != Home::ACP {
+            return Err(StoreError::Backend(format!("ACP order {} is not in the ACP home", order.order_id)));
+        }
         let mut invocation = self.scripts.acp_complete.key(acp_checkout_key(&session.id));
         invocation
-            .key(order_key(order.order_id.as_str()))
-            .key(membership_key(&order.email))
+            .key(order_key(&order.order_id))
             .key(acp_outbox_events_key())
             .key(acp_outbox_due_key())
             .key(acp_order_key(&acp_order.id))
@@ -1351,7 +1681,6 @@ impl Store for RedisStore {
             .arg(micros(session.expires_at))
             .arg(pexpire_ms(CHECKOUT_RETENTION))
             .arg(to_json(order)?)
-            .arg(savings.0)
             .arg(&event.id)
             .arg(to_json(event)?)
             .arg(micros(event.next_attempt_at))
@@ -1359,8 +1688,14 @@ impl Store for RedisStore {
             .arg(acp_order.version)
             .arg(micros(acp_order.placed_at))
             .arg(&acp_order.json);
-        let done: i64 =
-            self.run("complete_checkout_session", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let done: i64 = self
+            .run_write("complete_checkout_session", &acp_checkout_key(&session.id), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
+        if done == 1 {
+            self.add_savings(order, savings).await;
+        }
         Ok(done == 1)
     }
 
@@ -1398,8 +1733,11 @@ impl Store for RedisStore {
             .arg(&event.id)
             .arg(to_json(event)?)
             .arg(micros(event.next_attempt_at));
-        let done: i64 =
-            self.run("update_acp_order", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let done: i64 = self
+            .run_write("update_acp_order", &acp_order_key(&order.id), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
         Ok(done == 1)
     }
 
@@ -1412,8 +1750,11 @@ impl Store for RedisStore {
     ) -> Result<IdempotencyBegin, StoreError> {
         let mut invocation = self.scripts.acp_idem_begin.key(acp_idem_key(scope));
         invocation.arg(fingerprint).arg(micros(now)).arg(micros(now + lease)).arg(pexpire_ms(lease));
-        let reply: Vec<String> =
-            self.run("idempotency_begin", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let reply: Vec<String> = self
+            .run_write("idempotency_begin", &acp_idem_key(scope), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
         match reply.as_slice() {
             [s] if s == "started" => Ok(IdempotencyBegin::Started),
             [s] if s == "in_flight" => Ok(IdempotencyBegin::InFlight),
@@ -1440,8 +1781,11 @@ impl Store for RedisStore {
             .arg(&response.body)
             .arg(micros(now + IDEMPOTENCY_RETENTION))
             .arg(pexpire_ms(IDEMPOTENCY_RETENTION));
-        let _: i64 =
-            self.run("idempotency_finish", |mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        let _: i64 = self
+            .run_write("idempotency_finish", &acp_idem_key(scope), |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
         Ok(())
     }
 
@@ -1543,7 +1887,7 @@ impl Store for RedisStore {
         for (field, value) in &fields {
             invocation.arg(field).arg(value);
         }
-        match self.session_script("account_session", invocation).await? {
+        match self.session_script("account_session", None, invocation).await? {
             Ok(session) => Ok(session),
             Err(status) => Err(unexpected(&status)),
         }
@@ -1556,15 +1900,50 @@ impl Store for RedisStore {
         max_quantity: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
-        let mut invocation = self.scripts.merge_cart.key(session_key(from));
-        invocation.key(session_key(into));
-        invocation.arg(micros(now)).arg(self.ttl_us).arg(self.max_lifetime_us).arg(max_quantity).arg(CART_MAX_LINES);
-        match self.session_script("merge_cart", invocation).await? {
-            Ok(session) => Ok(Some(session)),
-            Err(status) if status == "none" => Ok(None),
-            Err(status) if status == "absent" => Err(StoreError::SessionNotFound),
-            Err(status) => Err(unexpected(&status)),
+        let into_key = session_key(into);
+        let target = into_key.clone();
+        if !self.run("merge_cart", |mut c| async move { c.exists::<_, bool>(target).await }).await? {
+            return Err(StoreError::SessionNotFound);
         }
+        // 1. The lines leave `from` for its escrow (or an unfinished earlier merge is resumed).
+        let from_key = session_key(from);
+        let mut take = self.scripts.merge_take.key(&from_key);
+        take.arg(micros(now)).arg(self.ttl_us).arg(self.max_lifetime_us).arg(into.as_str()).arg(random_hex());
+        let reply: Vec<String> =
+            self.run_write("merge_cart", &from_key, |mut c| async move { take.invoke_async(&mut c).await }).await?;
+        let escrow: MergeEscrow = match reply.as_slice() {
+            [status] if status == "none" => return Ok(None),
+            [status, escrow] if status == "moving" => from_json("merge escrow", escrow)?,
+            other => return Err(unexpected(other.first().map_or("", String::as_str))),
+        };
+        // 2. They join the target's cart, once.
+        let target = SessionId::parse(escrow.into.as_str()).map_err(corrupt)?;
+        let target_key = session_key(&target);
+        let mut put = self.scripts.merge_put.key(&target_key);
+        put.arg(&escrow.id).arg(max_quantity).arg(CART_MAX_LINES).arg(micros(now));
+        for (pid, quantity, product) in &escrow.lines {
+            put.arg(pid).arg(quantity).arg(product);
+        }
+        let reply: Vec<String> =
+            self.run_write("merge_cart", &target_key, |mut c| async move { put.invoke_async(&mut c).await }).await?;
+        let gone = matches!(reply.as_slice(), [status] if status == "absent");
+        let (left, merged) = match reply.split_first() {
+            Some((status, [left, fields @ ..])) if status == "ok" => (left.clone(), Some(decode_session(fields)?)),
+            Some((status, [left])) if status == "done" || status == "none" => (left.clone(), None),
+            // The target went away meanwhile: every line goes back.
+            _ if gone => (escrow.lines.iter().map(|(pid, ..)| pid.as_str()).collect::<Vec<_>>().join(","), None),
+            _ => return Err(unexpected(reply.first().map_or("", String::as_str))),
+        };
+        // 3. The escrow closes; what did not fit goes back to `from`.
+        let mut release = self.scripts.merge_release.key(&from_key);
+        release.arg(&escrow.id).arg(max_quantity).arg(left);
+        self.run_write("merge_cart", &from_key, |mut c| async move { release.invoke_async::<i64>(&mut c).await })
+            .await?;
+        if gone && target == *into {
+            return Err(StoreError::SessionNotFound);
+        }
+        // A resumed merge into another session moved nothing into this one.
+        Ok(merged.filter(|_| target == *into))
     }
 
     async fn account_id_secret(&self, candidate: String) -> Result<String, StoreError> {
@@ -1643,23 +2022,24 @@ mod tests {
 
         let mut keys: Vec<String> = cmd(&store, &["KEYS", "*"]).await;
         keys.sort();
-        let session = format!("target:v1:session:{}", sid(1));
+        // sid(1) and order 7 are in home 0 (`store/home.rs`).
+        let session = format!("target:v2:{{0000}}:session:{}", sid(1));
         assert_eq!(
             keys,
             [
-                "target:v1:idem:shopper@example.com|checkout-key-1",
                 "target:v1:membership:shopper@example.com",
-                "target:v1:order:TGT-000000000007",
-                session.as_str(),
                 "target:v1:{login}:account:shopper@example.com",
                 "target:v1:{login}:client:10.0.0.1",
                 "target:v1:{login}:pair:10.0.0.1|shopper@example.com",
+                "target:v2:{0000}:idem:shopper@example.com|checkout-key-1",
+                "target:v2:{0000}:order:TGT-000000000007",
+                session.as_str(),
             ]
         );
         for (key, kind) in [
             (session.as_str(), "hash"),
-            ("target:v1:order:TGT-000000000007", "string"),
-            ("target:v1:idem:shopper@example.com|checkout-key-1", "string"),
+            ("target:v2:{0000}:order:TGT-000000000007", "string"),
+            ("target:v2:{0000}:idem:shopper@example.com|checkout-key-1", "string"),
             ("target:v1:membership:shopper@example.com", "hash"),
             ("target:v1:{login}:account:shopper@example.com", "zset"),
             ("target:v1:{login}:client:10.0.0.1", "zset"),
@@ -1685,11 +2065,17 @@ mod tests {
                 "version"
             ]
         );
-        let idem_order: String = cmd(&store, &["GET", "target:v1:idem:shopper@example.com|checkout-key-1"]).await;
+        let idem_order: String =
+            cmd(&store, &["GET", "target:v2:{0000}:idem:shopper@example.com|checkout-key-1"]).await;
         assert_eq!(idem_order, "TGT-000000000007");
         let savings: String =
             cmd(&store, &["HGET", "target:v1:membership:shopper@example.com", "lifetimeSavingsCents"]).await;
         assert_eq!(savings, "5");
+        let mut fields: Vec<String> = cmd(&store, &["HKEYS", "target:v1:membership:shopper@example.com"]).await;
+        fields.sort();
+        assert_eq!(fields, ["lifetimeSavingsCents", "memberSince", "savedOrder:TGT-000000000007", "tier"]);
+        let read = store.membership("shopper@example.com").await.unwrap().expect("a member");
+        assert_eq!(read.lifetime_savings_cents, Cents(5), "the mark is not part of the membership");
         let tier: String = cmd(&store, &["HGET", "target:v1:membership:shopper@example.com", "tier"]).await;
         assert_eq!(tier, "\"circle\"");
     }
@@ -1807,8 +2193,8 @@ mod tests {
             .await
             .unwrap();
         for (key, expiry) in [
-            ("target:v1:order:TGT-000000000001", retention.orders),
-            ("target:v1:idem:a@b.co|checkout-key-1", retention.idempotency_keys),
+            ("target:v2:{0000}:order:TGT-000000000001", retention.orders),
+            ("target:v2:{0000}:idem:a@b.co|checkout-key-1", retention.idempotency_keys),
         ] {
             let (ttl, full) = (pttl(&store, key).await, expiry.as_millis() as i64);
             assert!(full - 5_000 < ttl && ttl <= full, "{key} expires after {expiry:?}, got {ttl} ms");
@@ -1917,7 +2303,7 @@ mod tests {
         }
         assert_eq!((ok, changed), (1, 9));
         assert_eq!(a.membership("a@b.co").await.unwrap().unwrap().lifetime_savings_cents, Cents(40));
-        let orders: Vec<String> = cmd(&a, &["KEYS", "target:v1:order:*"]).await;
+        let orders: Vec<String> = cmd(&a, &["KEYS", "target:v2:*:order:*"]).await;
         assert_eq!(orders.len(), 1);
     }
 
@@ -2000,11 +2386,44 @@ mod tests {
         }
     }
 
+    /// Keys an older version laid out as version 1 are renamed on connect, with their expiry:
+    /// a shopper's cart, a retired id, an order and the ACP queues survive the upgrade.
+    #[tokio::test]
+    async fn version_1_keys_move_to_version_2_on_connect() {
+        let (server, store) = redis_store().await;
+        let now = Utc::now();
+        store.create_session(session(1, now)).await.unwrap();
+        let s = store.add_to_cart(&sid(1), product("10000001"), 2, 99, now).await.unwrap();
+        let refund = PendingRefund { order_id: "TGT-987654321098".into(), attempts: 0, next_attempt_at: now };
+        store.refund_schedule(&refund).await.unwrap();
+        // Lay the same data out as version 1 did (and an order drawn outside any home).
+        let v1_session = format!("target:v1:session:{}", sid(1));
+        let _: () = cmd(&store, &["RENAME", &session_key(&sid(1)), &v1_session]).await;
+        let _: () = cmd(&store, &["RENAME", &acp_refunds_queued_key(), "target:v1:acp:refunds:queued"]).await;
+        let _: () = cmd(&store, &["RENAME", &acp_refunds_due_key(), "target:v1:acp:refunds:due"]).await;
+        let _: () = cmd(&store, &["SET", "target:v1:order:TGT-987654321098", "{}", "PX", "600000"]).await;
+        let _: () = cmd(&store, &["SET", "target:v1:renewed:sess_0000000000000000000000000000000f", "1"]).await;
+        let _: () = cmd(&store, &["SET", "target:v1:session:not-an-id", "x"]).await;
+
+        let upgraded = RedisStore::connect(&server.url(), CONTRACT_TTL).await.unwrap();
+        let read = upgraded.session(&sid(1), now).await.unwrap().expect("the cart survived");
+        assert_eq!(read.cart, s.cart);
+        assert!(pttl(&upgraded, &session_key(&sid(1))).await > 0, "with its expiry");
+        let due = upgraded.refund_claim(now, chrono::Duration::seconds(30), 10).await.unwrap();
+        assert_eq!(due.iter().map(|r| r.order_id.as_str()).collect::<Vec<_>>(), ["TGT-987654321098"]);
+        let ttl = pttl(&upgraded, "target:v2:{9876}:order:TGT-987654321098").await;
+        assert!(ttl > 590_000, "the order moved to its number's home with its expiry, got {ttl}");
+        let mut left: Vec<String> = cmd(&upgraded, &["KEYS", "target:v1:*"]).await;
+        left.sort();
+        assert_eq!(left, ["target:v1:session:not-an-id"], "what is not a version 1 name is left alone");
+        assert_eq!(upgraded.migrate_v1().await.unwrap(), 0, "a second run moves nothing");
+    }
+
     #[tokio::test]
     async fn unreadable_data_is_a_backend_error_not_a_panic() {
         let (_server, store) = redis_store().await;
         let now = Utc::now();
-        let _: () = cmd(&store, &["SET", "target:v1:order:TGT-000000000001", "{not json"]).await;
+        let _: () = cmd(&store, &["SET", "target:v2:{0000}:order:TGT-000000000001", "{not json"]).await;
         assert!(matches!(store.order(&order(1, "", now).order_id).await, Err(StoreError::Backend(_))));
         let _: () = cmd(&store, &["HSET", "target:v1:membership:a@b.co", "tier", "\"platinum\""]).await;
         assert!(matches!(store.membership("a@b.co").await, Err(StoreError::Backend(_))));

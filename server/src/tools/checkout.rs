@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use rand::Rng;
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use shared::auth::SessionInput;
 use shared::cart::{AddToCartInput, Cart, CartOutput, QUANTITY_MAX, UpdateCartItemInput};
 use shared::checkout::{CheckoutInput, CheckoutOutput, Order};
-use shared::ids::OrderId;
 use shared::membership::MembershipTier;
 use shared::tool::ToolName;
 
@@ -19,6 +17,7 @@ use crate::identity::shopper::{self, Who};
 use crate::mcp::handler::TargetMcp;
 use crate::mcp::reply::{Reply, ToolOutcome, plural};
 use crate::state::AppState;
+use crate::store::home::Home;
 use crate::store::{CartEntry, Placed, Session, StoreError};
 
 /// Where a shopper can finish on Target.com.
@@ -68,11 +67,6 @@ fn replay(session: &Session, order: Order) -> Result<Reply<CheckoutOutput>, AppE
         return Err(AppError::IdempotencyConflict { order_id: order.order_id.to_string() });
     }
     Ok(order_reply(session, Placed { order, replayed: true }))
-}
-
-fn new_order_id() -> OrderId {
-    let n: u64 = rand::rng().random_range(0..1_000_000_000_000);
-    OrderId::parse(format!("TGT-{n:012}")).expect("12 digits after TGT- is a valid order id")
 }
 
 #[tool_router(router = checkout_tools, vis = "pub(crate)")]
@@ -174,7 +168,7 @@ impl TargetMcp {
         let session = shopper.into_session();
         let key = input.idempotency_key.as_ref();
         if let Some(key) = key
-            && let Some(order) = self.state.store.order_for_key(&user.email, key).await?
+            && let Some(order) = self.state.store.order_for_key(&session.id, &user.email, key).await?
         {
             return replay(&session, order);
         }
@@ -183,7 +177,7 @@ impl TargetMcp {
         }
         let cart = priced_cart(&self.state, &session).await?;
         let mut order = Order {
-            order_id: new_order_id(),
+            order_id: Home::of_session(&session.id).new_order_id(),
             placed_at: self.state.clock.now(),
             email: user.email.clone(),
             items: cart.items,
@@ -202,7 +196,7 @@ impl TargetMcp {
                 // Another order has this id: draw again (the store wrote nothing).
                 Err(StoreError::OrderIdTaken) if draws < ORDER_ID_DRAWS => {
                     tracing::warn!(order = %order.order_id, "order id drawn twice; drawing another");
-                    order.order_id = new_order_id();
+                    order.order_id = Home::of_session(&session.id).new_order_id();
                     draws += 1;
                 }
                 // The cart was emptied by the same order a moment ago (a double click).

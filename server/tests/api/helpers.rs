@@ -68,6 +68,8 @@ pub fn test_config() -> Config {
         demo_accounts: DemoAccounts::Auto,
         redis_tls_insecure: false,
         redis_tls_ca_file: None,
+        redis_cluster: false,
+        redis_wait_replicas: 0,
         metrics_token: None,
         oauth_server: server::config::OAuthServerConfig::defaults(),
         widget_domain: None,
