@@ -213,7 +213,15 @@ pub(crate) async fn pending_refunds_are_claimed_leased_retried_and_settled(store
 macro_rules! commerce_contract_tests {
     ($setup:ident) => {
         mod commerce_contract {
-            $crate::store::commerce_contract::commerce_contract_tests!(@each $setup;
+            $crate::store::commerce_contract::commerce_contract_tests! { @names (@each $setup) }
+        }
+    };
+    // Every test, one after the other, each on a store `$fresh` makes (a shared server).
+    (in_sequence $fresh:expr) => {
+        $crate::store::commerce_contract::commerce_contract_tests! { @names (@sequence $fresh) }
+    };
+    (@names ($($mode:tt)+)) => {
+        $crate::store::commerce_contract::commerce_contract_tests! { $($mode)+;
                 checkout_writes_are_compare_and_set,
                 completing_stores_the_order_savings_and_event_at_once,
                 acp_order_updates_are_compare_and_set_with_their_event,
@@ -222,8 +230,14 @@ macro_rules! commerce_contract_tests {
                 an_abandoned_or_released_request_frees_its_key,
                 the_outbox_claims_retries_and_acks,
                 pending_refunds_are_claimed_leased_retried_and_settled,
-            );
         }
+    };
+    (@sequence $fresh:expr; $($name:ident),+ $(,)?) => {
+        $(
+            let store = $fresh.await;
+            eprintln!(concat!("commerce_contract::", stringify!($name)));
+            $crate::store::commerce_contract::$name(&store).await;
+        )+
     };
     (@each $setup:ident; $($name:ident),+ $(,)?) => {
         $(

@@ -658,7 +658,14 @@ pub(crate) async fn ping_answers(store: &dyn Store) {
 /// async fn (named from the calling module) returning `(guard, store)`.
 macro_rules! store_contract_tests {
     ($setup:ident) => {
-        $crate::store::contract::store_contract_tests!(@each $setup;
+        $crate::store::contract::store_contract_tests! { @names (@each $setup) }
+    };
+    // Every test, one after the other, each on a store `$fresh` makes (a shared server).
+    (in_sequence $fresh:expr) => {
+        $crate::store::contract::store_contract_tests! { @names (@sequence $fresh) }
+    };
+    (@names ($($mode:tt)+)) => {
+        $crate::store::contract::store_contract_tests! { $($mode)+;
             sessions_expire_when_idle_and_use_slides_expiry,
             adding_to_the_cart_uses_the_session_like_a_read,
             a_session_round_trips_with_everything_in_it,
@@ -684,7 +691,14 @@ macro_rules! store_contract_tests {
             the_account_id_secret_is_set_once,
             renewing_a_session_moves_it_whole_and_retires_the_old_id,
             ping_answers,
-        );
+        }
+    };
+    (@sequence $fresh:expr; $($name:ident),+ $(,)?) => {
+        $(
+            let store = $fresh.await;
+            eprintln!(concat!("contract::", stringify!($name)));
+            $crate::store::contract::$name(&store).await;
+        )+
     };
     (@each $setup:ident; $($name:ident),+ $(,)?) => {
         /// The shared [`Store`](crate::store::Store) contract, on this backend.

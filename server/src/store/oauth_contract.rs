@@ -191,7 +191,14 @@ pub(crate) async fn records_expire_and_are_deleted(store: &dyn Store) {
 
 macro_rules! oauth_contract_tests {
     ($setup:ident) => {
-        $crate::store::oauth_contract::oauth_contract_tests!(@each $setup;
+        $crate::store::oauth_contract::oauth_contract_tests! { @names (@each $setup) }
+    };
+    // Every test, one after the other, each on a store `$fresh` makes (a shared server).
+    (in_sequence $fresh:expr) => {
+        $crate::store::oauth_contract::oauth_contract_tests! { @names (@sequence $fresh) }
+    };
+    (@names ($($mode:tt)+)) => {
+        $crate::store::oauth_contract::oauth_contract_tests! { $($mode)+;
             a_code_is_redeemed_once_and_a_replay_deletes_the_grant,
             an_expired_code_cannot_be_redeemed,
             refresh_tokens_rotate_and_reuse_deletes_the_grant,
@@ -200,7 +207,14 @@ macro_rules! oauth_contract_tests {
             used_refresh_tokens_are_remembered_up_to_the_cap,
             revocation_forgets_tokens,
             records_expire_and_are_deleted,
-        );
+        }
+    };
+    (@sequence $fresh:expr; $($name:ident),+ $(,)?) => {
+        $(
+            let store = $fresh.await;
+            eprintln!(concat!("oauth_contract::", stringify!($name)));
+            $crate::store::oauth_contract::$name(&store).await;
+        )+
     };
     (@each $setup:ident; $($name:ident),+ $(,)?) => {
         /// The OAuth storage contract, on this backend.

@@ -131,6 +131,9 @@ use super::{
     SEARCH_HISTORY, Session, SessionKind, Store, StoreError, retry_after,
 };
 
+// The store on a Redis Cluster.
+#[cfg(test)]
+mod cluster_tests;
 // One Redis or a cluster.
 mod conn;
 // The OAuth authorization server's grants and records (issue 11); its keys are listed below.
@@ -381,7 +384,7 @@ impl RedisStore {
     {
         let started = std::time::Instant::now();
         let result =
-            within(OPERATION_TIMEOUT, op(self.conn.clone())).await.and_then(|r| r.map_err(|e| backend(what, e)));
+            within(OPERATION_TIMEOUT, op(self.conn.clone())).await.and_then(|r| r.map_err(|e| failure(what, e)));
         crate::metrics::store_operation(what, started.elapsed(), result.is_err());
         result
     }
@@ -561,6 +564,22 @@ async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> Result<T, S
     tokio::time::timeout(limit, fut)
         .await
         .map_err(|_| StoreError::Backend(format!("redis did not answer within {} s", limit.as_secs())))
+}
+
+/// A failed command as a backend error; a slot that is moving or has lost its primary (a
+/// failover or a resharding under way, after the cluster connection's own retries) says so.
+fn failure(what: &str, e: redis::RedisError) -> StoreError {
+    let moving = e.is_cluster_error()
+        || matches!(e.kind(), redis::ErrorKind::Server(redis::ServerErrorKind::MasterDown))
+        || matches!(e.kind(), redis::ErrorKind::ClusterConnectionNotFound);
+    if moving {
+        StoreError::Backend(format!(
+            "redis: {what}: the cluster slot is moving or has no primary (a failover or resharding is under way; \
+             try again shortly): {e}"
+        ))
+    } else {
+        backend(what, e)
+    }
 }
 
 fn backend(what: &str, e: impl std::fmt::Display) -> StoreError {
