@@ -641,6 +641,10 @@ pub(crate) async fn renewing_a_session_moves_it_whole_and_retires_the_old_id(sto
     assert!(matches!(store.renew_session(&sid(5), &sid(6), &user, at).await, Err(StoreError::Backend(_))));
     assert_eq!(store.session(&sid(5), at).await.unwrap(), Some(session(5, at)), "nothing changed");
     assert_eq!(store.session(&sid(6), at).await.unwrap(), Some(session(6, at)));
+    // A new id in another home (store/home.rs) is refused too.
+    let elsewhere = SessionId::parse("sess_04d20000000000000000000000000005").unwrap();
+    assert!(matches!(store.renew_session(&sid(5), &elsewhere, &user, at).await, Err(StoreError::Backend(_))));
+    assert_eq!(store.session(&sid(5), at).await.unwrap(), Some(session(5, at)), "nothing changed");
     store.account_session(session(7, at), at).await.unwrap();
     let linked = store.renew_session(&sid(7), &sid(8), &user, at).await;
     assert!(

@@ -182,6 +182,9 @@ impl Store for MemoryStore {
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
+        if Home::of_session(new) != Home::of_session(old) {
+            return Err(StoreError::Backend(format!("the new session id is not in the home of {old}")));
+        }
         let mut inner = self.lock();
         if inner.sessions.contains_key(new) {
             return Err(StoreError::Backend("the new session id is in use".into()));

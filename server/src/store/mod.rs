@@ -209,7 +209,9 @@ pub trait Store: oauth::OAuthStore + Send + Sync {
     /// creation time (so its absolute lifetime) come along. `old` is deleted, and for
     /// [`RENEWED_NOTICE_MAX`] at most (never longer than the session TTL) looking it up answers
     /// [`StoreError::SessionRenewed`] instead of nothing. `SessionNotFound` if `old` is not a
-    /// live chat session; a `new` already in use is refused as a backend error and changes nothing.
+    /// live chat session; a `new` already in use, or not in `old`'s home
+    /// ([`home::Home::renewed_session_id`] draws one that is), is refused as a backend error and
+    /// changes nothing.
     async fn renew_session(
         &self,
         old: &SessionId,

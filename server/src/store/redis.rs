@@ -1388,6 +1388,11 @@ impl Store for RedisStore {
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<Session, StoreError> {
+        if Home::of_session(new) != Home::of_session(old) {
+            return Err(StoreError::Backend(format!(
+                "the new session id is not in the home of {old} (draw it with Home::renewed_session_id)"
+            )));
+        }
         let notice_ms = self.ttl_ms.min(u64::try_from(RENEWED_NOTICE_MAX.as_millis()).unwrap_or(u64::MAX)).max(1);
         let notice_until_us =
             micros(now).saturating_add(i64::try_from(notice_ms.saturating_mul(1000)).unwrap_or(i64::MAX));
