@@ -2,7 +2,10 @@
 # Where the release server's time goes per request: callgrind instruction counts (repeatable, whatever
 # else the machine is doing) for one tool under a steady wrk load at concurrency 1.
 #
-#   bench/profile.sh [search|search-bearer|add-to-cart|ping] [--seconds S] [--no-build]
+#   bench/profile.sh [search|search-bearer|add-to-cart|ping] [--seconds S] [--no-build] [--redis URL]
+#
+# --redis URL: the server keeps its sessions in the Redis at URL (a scratch Redis: the run writes
+# to it), so the counts include the Redis store's side of each request; results get a -redis suffix.
 #
 # search-bearer: the same search with `Authorization: Bearer <JWT>` from a local issuer
 # (bench/lib/issuer.mjs, OAUTH_ISSUER), verified on every request: minus `search`, what checking
@@ -15,13 +18,14 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 LIB="$BENCH_DIR/lib"
-TOOL=search SECONDS_RUN=15 NO_BUILD=0
+TOOL=search SECONDS_RUN=15 NO_BUILD=0 PROFILE_REDIS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     search|search-bearer|add-to-cart|ping) TOOL="$1"; shift ;;
     --seconds) SECONDS_RUN="$2"; shift 2 ;;
     --no-build) NO_BUILD=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --redis) PROFILE_REDIS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/profile.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +53,7 @@ URL="http://127.0.0.1:$PORT/mcp/all"
 OUTFILE="$WORK/callgrind.out"
 rm -f "$OUTFILE"*
 unset UNWRANGLE_API_KEY REDIS_URL RUST_LOG OAUTH_ISSUER
+[[ -z $PROFILE_REDIS ]] || export REDIS_URL="$PROFILE_REDIS"
 ISSUER_PID=""
 if [[ $TOOL == search-bearer ]]; then
   node "$LIB/issuer.mjs" > "$WORK/issuer.out" 2> "$WORK/issuer.log" &
@@ -88,7 +93,7 @@ REQUESTS=$(node -e 'console.log(JSON.parse(process.argv[1]).requests)' "$LINE")
 BAD=$(node -e 'const r=JSON.parse(process.argv[1]); console.log((r.failed||0)+(r.socket_errors||0)+(r.wrong||0))' "$LINE")
 [[ $BAD == 0 ]] || die "$BAD of $REQUESTS answers failed or were wrong ($LINE); see $WORK/server.log"
 TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')
-OUT="$BENCH_DIR/results/profile-$TOOL.txt"
+OUT="$BENCH_DIR/results/profile-$TOOL${PROFILE_REDIS:+-redis}.txt"
 set +o pipefail   # head closes the pipe early
 {
   echo "callgrind profile of the release server: tools/call $TOOL over POST /mcp/all, wrk -c1 for ${SECONDS_RUN}s"
