@@ -6,9 +6,11 @@
 #                             # Cargo.lock's wasm-bindgen version (its glue must match the library).
 #                             # scripts/run.sh and scripts/build.sh run this.
 #   scripts/setup.sh --test   # also the test-only tools: redis-server and redis-cli (the Redis store,
-#                             # TLS and cluster tests start their own) and openssl (the TLS tests make
-#                             # a certificate). With apt on Debian/Ubuntu; elsewhere it names what to
-#                             # install and stops. scripts/test.sh runs this.
+#                             # TLS and cluster tests start their own), openssl (the TLS tests make
+#                             # a certificate), and podman, buildah, runc, debootstrap and curl (the
+#                             # image test, scripts/image-test.sh). With apt on Debian/Ubuntu;
+#                             # elsewhere it names what to install and stops (for the image test's
+#                             # tools it only warns: that step then fails). scripts/test.sh runs this.
 #
 # Idempotent; it never downloads a prebuilt binary. A second run only checks (about a second).
 #
@@ -55,16 +57,27 @@ else
 fi
 if [ "${1:-}" = "--test" ]; then
     missing=()
-    command -v redis-server >/dev/null || missing+=(redis-server)
-    command -v redis-cli >/dev/null || missing+=(redis-tools)
-    command -v openssl >/dev/null || missing+=(openssl)
-    if [ ${#missing[@]} -eq 0 ]; then
-        say "test tools: redis-server $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), redis-cli, openssl: installed"
+    image_missing=()
+    # runc and debootstrap live in /usr/sbin, which a user's PATH may lack.
+    have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+    have redis-server || missing+=(redis-server)
+    have redis-cli || missing+=(redis-tools)
+    have openssl || missing+=(openssl)
+    for tool in podman buildah runc debootstrap curl; do
+        have "$tool" || image_missing+=("$tool")
+    done
+    if [ ${#missing[@]} -eq 0 ] && [ ${#image_missing[@]} -eq 0 ]; then
+        say "test tools: redis-server $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), redis-cli, openssl," \
+            "podman, buildah, runc, debootstrap, curl: installed"
     elif command -v apt-get >/dev/null; then
+        missing+=("${image_missing[@]}")
         say "test tools: installing ${missing[*]} with apt"
         if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+    elif [ ${#missing[@]} -eq 0 ]; then
+        echo "setup: WARNING: the image test (scripts/image-test.sh) needs ${image_missing[*]} and this is not" >&2
+        echo "setup: a Debian-like system: install them yourself (Linux only), or that step fails" >&2
     else
         echo "setup: the tests need ${missing[*]} (Redis 7 with TLS, and openssl), and this is not a Debian-like" >&2
         echo "setup: system: install them yourself (macOS: brew install redis openssl) and run again" >&2

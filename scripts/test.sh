@@ -2,8 +2,9 @@
 # The one test command. In order: tools (scripts/setup.sh --test), the build (scripts/build.sh:
 # Leptos → WASM → one self-contained template per widget, embedded into the server), formatting,
 # lints (native and wasm32), every test of the workspace, the templates' size budget (cargo xtask
-# budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), and the browser suite (end2end/run.sh,
-# which ends with the first-render report) when it exists. Stops at the first failure and prints how long each step took.
+# budget; WIDGET_BUDGET_KB=N changes the 300 KB limit), the container image (scripts/image-test.sh:
+# the Dockerfile's runtime stage built with the debug binaries and run), and the browser suite
+# (end2end/run.sh, which ends with the first-render report) when it exists. Stops at the first failure and prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,6 +68,9 @@ cargo test --workspace --locked
 
 step "size budget (cargo xtask budget, ${WIDGET_BUDGET_KB:-300} KB per resources/read)"
 cargo run --locked -q -p xtask -- budget --locked --limit-kb "${WIDGET_BUDGET_KB:-300}"
+
+step "image (scripts/image-test.sh: the Dockerfile's runtime stage on a local bookworm, run)"
+bash scripts/image-test.sh
 
 if [ -f end2end/run.sh ]; then
     finish_step
