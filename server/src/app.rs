@@ -112,18 +112,17 @@ impl Application {
             },
             shutdown.clone(),
         );
-        if let Some(redis) = redis.filter(|r| {
-            if r.cluster.is_some() {
-                tracing::warn!(
-                    "REDIS_CLUSTER: legacy SSE streams (/sse) are not relayed between instances; route \
-                     a client's /sse and /messages to one instance (sticky sessions)"
-                );
+        match redis {
+            Some(RedisClients { cluster: Some(_), .. }) => tracing::warn!(
+                "REDIS_CLUSTER: legacy SSE streams (/sse) are not relayed between instances; route \
+                 a client's /sse and /messages to one instance (sticky sessions)"
+            ),
+            Some(RedisClients { node, cluster: None }) => {
+                crate::mcp::sse_relay::start(node, sse.clone(), shutdown.clone())
+                    .await
+                    .map_err(|e| StartupError::Redis(e.to_string()))?
             }
-            r.cluster.is_none()
-        }) {
-            crate::mcp::sse_relay::start(redis.node, sse.clone(), shutdown.clone())
-                .await
-                .map_err(|e| StartupError::Redis(e.to_string()))?;
+            None => {}
         }
         let limits = RateLimits::from_config(&state.config, API_BODY_LIMIT, state.store.clone(), state.clock.clone());
         let commerce = Commerce::new(state.clone()).map_err(StartupError::Commerce)?;

@@ -1925,8 +1925,7 @@ impl Store for RedisStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
         let into_key = session_key(into);
-        let target = into_key.clone();
-        if !self.run("merge_cart", |mut c| async move { c.exists::<_, bool>(target).await }).await? {
+        if !self.run("merge_cart", |mut c| async move { c.exists::<_, bool>(into_key).await }).await? {
             return Err(StoreError::SessionNotFound);
         }
         // 1. The lines leave `from` for its escrow (or an unfinished earlier merge is resumed).
